@@ -1,0 +1,44 @@
+import { CairnError, reportError, runTool } from "@cairn/errors";
+import { tools } from "./tools.js";
+
+export const VERSION = "0.1.0";
+
+function usage(): string {
+  const width = Math.max(...Object.keys(tools).map((n) => n.length));
+  const lines = Object.entries(tools).map(([name, t]) => `  ${name.padEnd(width)}  ${t.summary}`);
+  return `cairn ${VERSION}: backups as Unix pipelines\n\nUsage: cairn TOOL [ARGS…]   (or cairn-TOOL [ARGS…])\n\nTools:\n${lines.join("\n")}\n\ncairn TOOL --help shows a tool's flags.\n`;
+}
+
+/** Runs `cairn TOOL args` (tool from argv) or `cairn-TOOL args` (tool fixed by the bin). */
+export async function main(fixedTool: string | undefined, argv: string[]): Promise<void> {
+  let name = fixedTool;
+  let args = argv;
+  if (!name) {
+    const first = argv[0];
+    if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+      process.stdout.write(usage());
+      process.exit(first === undefined ? 2 : 0);
+    }
+    if (first === "--version") {
+      process.stdout.write(`${VERSION}\n`);
+      process.exit(0);
+    }
+    name = first;
+    args = argv.slice(1);
+  }
+  const tool = tools[name];
+  if (!tool) {
+    process.exit(reportError("cairn", new CairnError("usage", `unknown tool "${name}" (cairn --help lists them)`)));
+  }
+  let command;
+  try {
+    const spec = `${tool.pkg}/cli`;
+    command = (await import(spec)).default;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && String((err as Error).message).includes(tool.pkg)) {
+      process.exit(reportError(`cairn-${name}`, new CairnError("usage", `tool "${name}" is not built in this version`)));
+    }
+    throw err;
+  }
+  await runTool(`cairn-${name}`, command, args);
+}

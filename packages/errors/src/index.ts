@@ -1,0 +1,3 @@
+export { exitCodes, type ErrorKind } from "./codes.js";
+export { CairnError, toCairnError } from "./error.js";
+export { runTool, reportError, MIN_NODE } from "./run.js";

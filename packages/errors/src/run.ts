@@ -1,0 +1,50 @@
+import { runCommand, showUsage, type CommandDef, type ArgsDef } from "citty";
+import { CairnError, toCairnError } from "./error.js";
+import { exitCodes } from "./codes.js";
+
+export const MIN_NODE = [22, 15] as const;
+
+/** One line on stderr, prefixed with the tool's name: what went wrong, never a stack trace. */
+export function reportError(tool: string, err: unknown): number {
+  const e = toCairnError(err);
+  const line = e.message.replace(/\s*\n\s*/g, " ");
+  process.stderr.write(`${tool}: ${line}\n`);
+  if (process.env.CAIRN_DEBUG && e.stack) process.stderr.write(`${(e.cause as Error | undefined)?.stack ?? e.stack}\n`);
+  return e.exitCode;
+}
+
+/**
+ * Runs a citty command as a process: --help and --version, usage errors → exit 2,
+ * CairnError → its exit code, anything else → exit 1 with one line.
+ * A command's run() may return a number: the exit code of a success that has a caveat (partial, unverified).
+ */
+export async function runTool<T extends ArgsDef>(tool: string, cmd: CommandDef<T>, rawArgs = process.argv.slice(2)): Promise<never> {
+  let code: number = exitCodes.ok;
+  try {
+    const dashdash = rawArgs.indexOf("--");
+    const own = dashdash === -1 ? rawArgs : rawArgs.slice(0, dashdash);
+    if (own.includes("--help") || own.includes("-h")) {
+      await showUsage(cmd as CommandDef);
+    } else if (own.length === 1 && own[0] === "--version") {
+      const meta = typeof cmd.meta === "function" ? await cmd.meta() : await cmd.meta;
+      process.stdout.write(`${meta?.version ?? "0.0.0"}\n`);
+    } else {
+      const { result } = await runCommand(cmd, { rawArgs });
+      if (typeof result === "number") code = result;
+    }
+  } catch (err) {
+    const e = (err as { code?: string })?.code === "EARG" || (err as Error)?.name === "CLIError"
+      ? new CairnError("usage", `${(err as Error).message} (see --help)`)
+      : err;
+    code = reportError(tool, e);
+  }
+  await flushStdout();
+  process.exit(code);
+}
+
+function flushStdout(): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.stdout.writableLength === 0) return resolve();
+    process.stdout.write("", () => resolve());
+  });
+}

@@ -1,0 +1,67 @@
+// The frame types of stream protocol v1 (docs/protocol.md, "Frame types").
+// A decoder rejects any type not listed here.
+
+export const MAGIC = Uint8Array.of(0x89, 0x63, 0x61, 0x69, 0x72, 0x6e, 0x0d, 0x0a); // "\x89cairn\r\n"
+export const VERSION = 1;
+export const HEADER_SIZE = MAGIC.length + 1;
+/** Largest payload a frame may carry: the largest sealed chunk (16 MiB plaintext max) plus age overhead. */
+export const MAX_PAYLOAD = 32 * 1024 * 1024;
+/** type u8 + length u32 before the payload, crc32 u32 after it. */
+export const FRAME_OVERHEAD = 9;
+
+export const FrameType = {
+  START: 0x01, // JSON: stream kind and snapshot-level metadata (host, time, label, tags)
+  ENTRY: 0x10, // JSON: one file system entry's metadata
+  DATA: 0x11, // raw: the next bytes of the current entry's content
+  ENTRY_END: 0x12, // JSON: the entry's size and SHA-256, or why it is partial
+  CHUNK: 0x20, // binary: 32-byte chunk id, then the chunk's plaintext
+  CHUNK_REF: 0x21, // binary: 32-byte chunk id, then u32 plaintext length: a chunk sent earlier in this stream
+  SEALED: 0x30, // binary: a sealed object (layout in docs/protocol.md, "Sealed stream")
+  SEALED_REF: 0x31, // binary: a sealed object the stream refers to but does not carry
+  SEAL_INFO: 0x32, // JSON: sealed-stream session information
+  COMMIT: 0x3f, // JSON: the signed clear part of a snapshot
+  ERROR: 0x7e, // JSON: an upstream stage failed; the stream ends here, without END
+  END: 0x7f, // JSON: counts and digest of everything before it
+} as const;
+
+export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
+
+const jsonTypes = new Set<number>([
+  FrameType.START,
+  FrameType.ENTRY,
+  FrameType.ENTRY_END,
+  FrameType.SEAL_INFO,
+  FrameType.COMMIT,
+  FrameType.ERROR,
+  FrameType.END,
+]);
+const knownTypes = new Set<number>(Object.values(FrameType));
+
+export function isJsonType(type: number): boolean {
+  return jsonTypes.has(type);
+}
+
+export function isKnownType(type: number): boolean {
+  return knownTypes.has(type);
+}
+
+export function frameTypeName(type: number): string {
+  for (const [name, code] of Object.entries(FrameType)) if (code === type) return name;
+  return `0x${type.toString(16).padStart(2, "0")}`;
+}
+
+/**
+ * A frame as tools pass it around: JSON frames carry `meta`, binary frames carry `data`.
+ * Fused commands pass these objects between stages without serialising them.
+ */
+export type Frame =
+  | { type: number; meta: Record<string, any>; data?: undefined }
+  | { type: number; data: Uint8Array; meta?: undefined };
+
+export function jsonFrame(type: number, meta: Record<string, any>): Frame {
+  return { type, meta };
+}
+
+export function dataFrame(type: number, data: Uint8Array): Frame {
+  return { type, data };
+}

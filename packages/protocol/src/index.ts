@@ -1,0 +1,6 @@
+export * from "./frames.js";
+export { FrameEncoder, encodeFrames } from "./encode.js";
+export { decodeFrames, checkHeader } from "./decode.js";
+export { ByteReader } from "./reader.js";
+export { stdinChunks, writeAll, writeFrames, sniff } from "./io.js";
+export * from "./entries.js";
