@@ -1,0 +1,1 @@
+export type { Storage, ObjectInfo, PutOptions } from "./storage.js";
