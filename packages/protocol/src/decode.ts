@@ -1,8 +1,21 @@
 import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { CairnError } from "@cairn/errors";
-import { FrameType, HEADER_SIZE, MAGIC, MAX_PAYLOAD, VERSION, frameTypeName, isJsonType, isKnownType, type Frame } from "./frames.js";
+import {
+  FRAME_OVERHEAD,
+  FrameType,
+  HEADER_SIZE,
+  MAGIC,
+  MAX_PAYLOAD,
+  VERSION,
+  frameTypeName,
+  isJsonType,
+  isKnownType,
+  type Frame,
+} from "./frames.js";
+import { checkBinaryLayout, checkStartMeta } from "./layout.js";
 import { ByteReader } from "./reader.js";
+import { UpstreamError } from "./upstream.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -10,50 +23,89 @@ function streamError(message: string): CairnError {
   return new CairnError("stream", message);
 }
 
-/** Checks the 9-byte stream header; throws on bad magic or an unknown version. */
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+}
+
+/** Checks the 9-byte stream header; throws on bad magic, a short header or an unknown version. */
 export function checkHeader(header: Uint8Array): void {
-  if (header.length < MAGIC.length || !MAGIC.every((b, i) => header[i] === b)) {
-    throw streamError(header.length === 0 ? "empty input: expected a cairn stream" : "not a cairn stream (bad magic)");
+  if (header.length === 0) throw streamError("empty input: expected a cairn stream");
+  const magicPart = header.subarray(0, MAGIC.length);
+  if (!magicPart.every((b, i) => MAGIC[i] === b)) {
+    throw streamError(`not a cairn stream: it begins with ${hex(magicPart)}, not the magic ${hex(MAGIC)}`);
   }
-  if (header.length < HEADER_SIZE) throw streamError("truncated stream header");
+  if (header.length < HEADER_SIZE) throw streamError(`truncated stream header: ${header.length} of ${HEADER_SIZE} bytes`);
   const version = header[MAGIC.length];
   if (version !== VERSION) {
     throw new CairnError("version", `cairn stream version ${version} is not supported (this build reads version ${VERSION})`);
   }
 }
 
-/**
- * Bytes → frames, checking everything protocol v1 promises: magic and version, known frame types,
- * lengths within the maximum, each frame's CRC-32, JSON that parses to an object, START first,
- * an END whose counts and digest match, and nothing after it. An ERROR frame from upstream is
- * thrown as an "upstream" CairnError. The END frame is yielded too, so a stage can read its summary.
- */
-export async function* decodeFrames(source: AsyncIterable<Uint8Array> | ByteReader): AsyncGenerator<Frame> {
-  const reader = source instanceof ByteReader ? source : new ByteReader(source);
-  const digest = createHash("sha256");
-  const header = await reader.read(HEADER_SIZE);
-  checkHeader(header);
-  digest.update(header);
+/** A short, single-line reason from a JSON.parse failure (its message may quote the input). */
+function jsonReason(err: unknown): string {
+  if (err instanceof TypeError) return "not valid UTF-8";
+  const text = String((err as Error)?.message ?? err).replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
 
-  let frames = 0;
-  let bytes = 0;
-  for (;;) {
-    const at = reader.offset;
-    const prefix = await reader.read(5);
-    if (prefix.length === 0) throw streamError(`stream ended without an end frame after ${frames} frames (did an upstream stage stop early?)`);
-    const type = prefix[0];
-    const label = `frame #${frames + 1}`;
-    if (!isKnownType(type)) throw streamError(`unknown frame type 0x${type.toString(16).padStart(2, "0")} in ${label} at byte ${at}`);
-    if (prefix.length < 5) throw streamError(`truncated ${label} (${frameTypeName(type)}) at byte ${at}`);
-    const length = new DataView(prefix.buffer, prefix.byteOffset, 5).getUint32(1);
-    if (length > MAX_PAYLOAD) throw streamError(`${label} (${frameTypeName(type)}) declares ${length} bytes, more than the maximum ${MAX_PAYLOAD}`);
-    const payload = await reader.read(length);
-    const suffix = await reader.read(4);
-    if (payload.length < length || suffix.length < 4) {
-      throw streamError(`truncated ${label} (${frameTypeName(type)}): the stream ended inside it at byte ${reader.offset}`);
+/**
+ * Bytes → frames, checking everything protocol v1 promises at the framing level
+ * (docs/protocol.md, "Decoding"): magic and version, known frame types, lengths within the
+ * maximum, each frame's CRC-32, the fixed layouts of binary frames, JSON that parses to an
+ * object, exactly one START and first, an END whose counts and digest match, nothing after END.
+ * An ERROR frame is thrown as an UpstreamError. Every failure is a CairnError with one line.
+ *
+ * `next()` returns frames one at a time (END included), then undefined; `offset` and `length`
+ * describe the frame it returned last (inspect prints them).
+ */
+export class FrameDecoder {
+  private readonly reader: ByteReader;
+  private readonly digest = createHash("sha256");
+  private started = false;
+  private ended = false;
+  /** Frames before END so far (END's `frames`). */
+  frames = 0;
+  /** Payload bytes before END so far (END's `bytes`). */
+  bytes = 0;
+  /** Stream offset of the last frame returned. */
+  offset = 0;
+  /** Payload length of the last frame returned. */
+  length = 0;
+
+  constructor(source: AsyncIterable<Uint8Array> | ByteReader) {
+    this.reader = source instanceof ByteReader ? source : new ByteReader(source);
+  }
+
+  async next(): Promise<Frame | undefined> {
+    if (this.ended) return undefined;
+    const reader = this.reader;
+    if (!this.started) {
+      const header = await reader.read(HEADER_SIZE);
+      checkHeader(header);
+      this.digest.update(header);
+      this.started = true;
     }
-    const crc = new DataView(suffix.buffer, suffix.byteOffset, 4).getUint32(0);
-    if (crc32(payload, crc32(prefix)) !== crc) throw streamError(`${label} (${frameTypeName(type)}) at byte ${at} is corrupt: checksum mismatch`);
+
+    const at = reader.offset;
+    const label = `frame #${this.frames + 1}`;
+    const prefix = await reader.read(5);
+    if (prefix.length === 0) {
+      throw streamError(`stream ended without an END frame after ${this.frames} frames (did an upstream stage stop early?)`);
+    }
+    const type = prefix[0];
+    if (!isKnownType(type)) throw streamError(`unknown frame type 0x${type.toString(16).padStart(2, "0")} in ${label} at byte ${at}`);
+    const name = frameTypeName(type);
+    if (prefix.length < 5) throw streamError(`truncated ${label} (${name}) at byte ${at}: the stream ended inside its length`);
+    const length = ((prefix[1] << 24) | (prefix[2] << 16) | (prefix[3] << 8) | prefix[4]) >>> 0;
+    if (length > MAX_PAYLOAD) throw streamError(`${label} (${name}) at byte ${at} declares ${length} bytes, more than the maximum ${MAX_PAYLOAD}`);
+    const payload = await reader.read(length);
+    const suffix = payload.length === length ? await reader.read(4) : new Uint8Array(0);
+    if (suffix.length < 4) {
+      const got = Math.max(0, reader.offset - at);
+      throw streamError(`truncated ${label} (${name}) at byte ${at}: the stream ended after ${got} of its ${length + FRAME_OVERHEAD} bytes`);
+    }
+    const crc = ((suffix[0] << 24) | (suffix[1] << 16) | (suffix[2] << 8) | suffix[3]) >>> 0;
+    if (crc32(payload, crc32(prefix)) !== crc) throw streamError(`${label} (${name}) at byte ${at} is corrupt: checksum mismatch`);
 
     let frame: Frame;
     if (isJsonType(type)) {
@@ -61,33 +113,74 @@ export async function* decodeFrames(source: AsyncIterable<Uint8Array> | ByteRead
       try {
         meta = JSON.parse(utf8.decode(payload));
       } catch (err) {
-        throw streamError(`${label} (${frameTypeName(type)}) holds bad JSON: ${(err as Error).message}`);
+        throw streamError(`${label} (${name}) at byte ${at} holds bad JSON: ${jsonReason(err)}`);
       }
-      if (meta === null || typeof meta !== "object" || Array.isArray(meta)) throw streamError(`${label} (${frameTypeName(type)}) holds JSON that is not an object`);
+      if (meta === null || typeof meta !== "object" || Array.isArray(meta)) {
+        throw streamError(`${label} (${name}) at byte ${at} holds JSON that is not an object`);
+      }
       frame = { type, meta: meta as Record<string, any> };
     } else {
+      const problem = checkBinaryLayout(type, payload);
+      if (problem) throw streamError(`${label} (${name}) at byte ${at} is malformed: ${problem}`);
       frame = { type, data: payload };
     }
 
-    if (frames === 0 && type !== FrameType.START && type !== FrameType.ERROR) throw streamError(`${label} is ${frameTypeName(type)}; a stream must begin with START`);
-    if (type === FrameType.ERROR) {
-      const m = frame.meta!;
-      const who = typeof m.tool === "string" ? m.tool : "an upstream stage";
-      throw new CairnError("upstream", `${who} failed: ${typeof m.message === "string" ? m.message : "no message"}`);
+    if (type === FrameType.ERROR) throw UpstreamError.fromMeta(frame.meta!);
+    if (this.frames === 0) {
+      if (type !== FrameType.START) throw streamError(`${label} at byte ${at} is ${name}; a stream must begin with START`);
+      const problem = checkStartMeta(frame.meta!);
+      if (problem) throw streamError(`START at byte ${at} ${problem}`);
+    } else if (type === FrameType.START) {
+      throw streamError(`${label} at byte ${at} is a second START`);
     }
+
+    this.offset = at;
+    this.length = length;
     if (type === FrameType.END) {
-      const m = frame.meta!;
-      const want = digest.digest("hex");
-      if (m.frames !== frames || m.bytes !== bytes) throw streamError(`end frame counts ${m.frames} frames / ${m.bytes} bytes, but ${frames} / ${bytes} arrived`);
-      if (m.digest !== want) throw streamError(`stream digest mismatch: the end frame says ${String(m.digest).slice(0, 16)}…, the stream hashes to ${want.slice(0, 16)}…`);
-      if (!(await reader.atEnd())) throw streamError("unexpected data after the end frame");
-      yield frame;
-      return;
+      this.checkEnd(frame.meta!, at);
+      if (!(await reader.atEnd())) throw streamError(`unexpected data after the END frame (which ends at byte ${reader.offset})`);
+      this.ended = true;
+      return frame;
     }
-    frames++;
-    bytes += length;
-    digest.update(prefix);
-    digest.update(suffix);
-    yield frame;
+    this.frames++;
+    this.bytes += length;
+    this.digest.update(prefix);
+    this.digest.update(suffix);
+    return frame;
+  }
+
+  private checkEnd(meta: Record<string, any>, at: number): void {
+    if (meta.frames !== this.frames || meta.bytes !== this.bytes) {
+      throw streamError(`END frame at byte ${at} counts ${meta.frames} frames / ${meta.bytes} bytes, but ${this.frames} / ${this.bytes} arrived`);
+    }
+    const want = this.digest.digest("hex");
+    if (meta.digest !== want) {
+      const said = typeof meta.digest === "string" ? `${meta.digest.slice(0, 16)}...` : String(meta.digest);
+      throw streamError(`stream digest mismatch: the END frame says ${said}, the stream hashes to ${want.slice(0, 16)}...`);
+    }
+  }
+
+  /** Stops reading the source. */
+  close(): Promise<void> {
+    return this.reader.close();
+  }
+}
+
+/**
+ * Bytes → validated frames, START through END (END included, so a stage can read its summary).
+ * Throws a CairnError on the first problem (see FrameDecoder); never yields END for a damaged stream.
+ */
+export async function* decodeFrames(source: AsyncIterable<Uint8Array> | ByteReader): AsyncGenerator<Frame> {
+  const decoder = new FrameDecoder(source);
+  try {
+    for (;;) {
+      const frame = await decoder.next();
+      if (frame === undefined) return;
+      yield frame;
+    }
+  } finally {
+    // A source we wrapped is ours to stop (a consumer that stops early lets the input close);
+    // a ByteReader the caller passed stays theirs.
+    if (!(source instanceof ByteReader)) await decoder.close().catch(() => {});
   }
 }

@@ -1,21 +1,33 @@
 import { createHash, type Hash } from "node:crypto";
 import { crc32 } from "node:zlib";
-import { FRAME_OVERHEAD, FrameType, HEADER_SIZE, MAGIC, MAX_PAYLOAD, VERSION, isJsonType, type Frame } from "./frames.js";
+import { CairnError } from "@cairn/errors";
+import { FRAME_OVERHEAD, FrameType, HEADER_SIZE, MAGIC, MAX_PAYLOAD, VERSION, frameTypeName, isJsonType, isKnownType, type Frame } from "./frames.js";
+import { checkBinaryLayout } from "./layout.js";
 
 const utf8 = new TextEncoder();
 
 /**
  * Serialises frames into protocol v1 bytes. Keeps the running counts and digest that the END
  * frame carries, and fills them into END's JSON (whatever else the stage put there stays).
+ * Refuses what a decoder would refuse (a first frame other than START or ERROR, a second START,
+ * anything after END or ERROR, a payload over the maximum or not fitting its type's layout): a
+ * stage with such a bug fails loudly where it is, not in the next stage.
  */
 export class FrameEncoder {
   private started = false;
+  private done = false;
   private frames = 0;
   private bytes = 0;
   private digest: Hash = createHash("sha256");
 
+  /** True once END or ERROR has been encoded: nothing may follow. */
+  get finished(): boolean {
+    return this.done;
+  }
+
   /** The pieces to write for one frame, in order (the header first if this is the first frame). */
   encode(frame: Frame): Uint8Array[] {
+    this.check(frame);
     const out: Uint8Array[] = [];
     if (!this.started) {
       this.started = true;
@@ -29,12 +41,14 @@ export class FrameEncoder {
     if (frame.type === FrameType.END) {
       payload = utf8.encode(JSON.stringify({ ...frame.meta, frames: this.frames, bytes: this.bytes, digest: this.digest.digest("hex") }));
     } else if (isJsonType(frame.type)) {
-      payload = utf8.encode(JSON.stringify(frame.meta ?? {}));
+      payload = utf8.encode(JSON.stringify(frame.meta));
     } else {
-      if (!frame.data) throw new TypeError(`frame type ${frame.type} needs binary data`);
-      payload = frame.data;
+      payload = frame.data!;
+      const problem = checkBinaryLayout(frame.type, payload);
+      if (problem) throw bug(`a ${frameTypeName(frame.type)} frame of ${problem}`);
     }
-    if (payload.length > MAX_PAYLOAD) throw new RangeError(`frame payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD}`);
+    if (payload.length > MAX_PAYLOAD) throw bug(`a ${frameTypeName(frame.type)} frame of ${payload.length} bytes exceeds the maximum ${MAX_PAYLOAD}`);
+    if (frame.type === FrameType.END || frame.type === FrameType.ERROR) this.done = true;
     const prefix = new Uint8Array(5);
     prefix[0] = frame.type;
     new DataView(prefix.buffer).setUint32(1, payload.length);
@@ -59,6 +73,22 @@ export class FrameEncoder {
     }
     return out;
   }
+
+  private check(frame: Frame): void {
+    const type = frame.type;
+    if (this.done) throw bug(`a ${frameTypeName(type)} frame after the stream's END or ERROR`);
+    if (!isKnownType(type)) throw bug(`unknown frame type ${type}`);
+    if (isJsonType(type) ? frame.meta === undefined : !(frame.data instanceof Uint8Array)) {
+      throw bug(`a ${frameTypeName(type)} frame without ${isJsonType(type) ? "meta" : "data"}`);
+    }
+    if (!this.started && type !== FrameType.START && type !== FrameType.ERROR) throw bug(`a stream that begins with ${frameTypeName(type)}, not START`);
+    if (this.started && type === FrameType.START) throw bug("a second START frame");
+  }
+}
+
+/** A stage handed the encoder something no decoder accepts: a bug in that stage. */
+function bug(what: string): CairnError {
+  return new CairnError("failed", `internal error: tried to write ${what}`);
 }
 
 /** Frames → bytes, lazily, so a slow reader slows the producer. */

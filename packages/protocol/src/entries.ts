@@ -35,6 +35,11 @@ export interface EntryMeta {
   targetB64?: string;
   /** Raw stdin or a command's output: a clean EOF cannot prove the data is complete. */
   unverified?: boolean;
+  /**
+   * file: its size when reading began, when known (absent for stdin and commands). A hint for
+   * writers that need a size up front (tar); ENTRY_END.size is what the data actually holds.
+   */
+  size?: number;
   [more: string]: unknown;
 }
 

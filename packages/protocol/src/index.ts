@@ -1,6 +1,8 @@
 export * from "./frames.js";
 export { FrameEncoder, encodeFrames } from "./encode.js";
-export { decodeFrames, checkHeader } from "./decode.js";
+export { decodeFrames, checkHeader, FrameDecoder } from "./decode.js";
+export { UpstreamError, type ErrorMeta } from "./upstream.js";
+export { ID_SIZE, SealedKind, STREAM_KINDS, checkBinaryLayout } from "./layout.js";
 export { ByteReader } from "./reader.js";
 export { stdinChunks, writeAll, writeFrames, sniff } from "./io.js";
 export * from "./entries.js";

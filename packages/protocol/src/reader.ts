@@ -18,7 +18,9 @@ export class ByteReader {
       this.offset += n;
       return view;
     }
-    const out = new Uint8Array(n);
+    // The read spans chunks: gather the pieces and copy once, so a length that the input never
+    // delivers (a truncated or forged frame) costs no more memory than the bytes that did arrive.
+    const pieces: Uint8Array[] = [];
     let filled = 0;
     while (filled < n) {
       if (this.pos >= this.cur.length) {
@@ -29,12 +31,19 @@ export class ByteReader {
         continue;
       }
       const take = Math.min(n - filled, this.cur.length - this.pos);
-      out.set(this.cur.subarray(this.pos, this.pos + take), filled);
+      pieces.push(this.cur.subarray(this.pos, this.pos + take));
       filled += take;
       this.pos += take;
     }
     this.offset += filled;
-    return filled === n ? out : out.subarray(0, filled);
+    if (pieces.length === 1) return pieces[0];
+    const out = new Uint8Array(filled);
+    let at = 0;
+    for (const piece of pieces) {
+      out.set(piece, at);
+      at += piece.length;
+    }
+    return out;
   }
 
   /** True when no byte is left. */
@@ -59,6 +68,7 @@ export class ByteReader {
     }
   }
 
+  /** Stops reading the source (lets a file or pipe close). */
   async close(): Promise<void> {
     await this.it.return?.();
   }
