@@ -1,0 +1,95 @@
+// End to end: the real `cairn inspect` binary (built with `npx tsc -b`) on the protocol's test vectors.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { cairn, sh, tempDir, ROOT } from "../../../test/helpers/cli.js";
+
+const vectors = join(ROOT, "packages/protocol/test/vectors");
+const bytes = (name: string) =>
+  Buffer.from(
+    readFileSync(join(vectors, name), "utf8")
+      .split("\n")
+      .filter((l) => !l.startsWith("#"))
+      .join("")
+      .replace(/\s+/g, ""),
+    "hex",
+  );
+const lines = (out: Buffer) => out.toString().trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+const dir = tempDir("cairn-inspect-");
+afterAll(() => dir.cleanup());
+
+describe("cairn inspect", () => {
+  it("prints one JSON line per frame of a plain stream, END included", () => {
+    const r = cairn(["inspect"], { input: bytes("plain-one-file.hex") });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const out = lines(r.stdout);
+    expect(out.map((l) => l.type)).toEqual(["START", "ENTRY", "DATA", "ENTRY_END", "END"]);
+    expect(out[0]).toMatchObject({ n: 1, type: "START", at: 9, stream: "plain", host: "example", tags: ["nightly"] });
+    expect(out[1]).toMatchObject({ n: 2, type: "ENTRY", kind: "file", path: "srv/data/hello.txt" });
+    expect(out[2]).toEqual({ n: 3, type: "DATA", at: 275, length: 13, preview: Buffer.from("hello, cairn\n").subarray(0, 16).toString("hex") });
+    expect(out[4]).toMatchObject({ n: 5, type: "END", frames: 4, entries: 1 });
+  });
+
+  it("summarises chunk frames by id and size", () => {
+    const out = lines(cairn(["inspect"], { input: bytes("chunked-ref.hex") }).stdout);
+    const chunk = out.find((l) => l.type === "CHUNK");
+    const ref = out.find((l) => l.type === "CHUNK_REF");
+    expect(chunk.id).toMatch(/^[0-9a-f]{64}$/);
+    expect(chunk).toMatchObject({ size: 8, preview: Buffer.from("cairn!\n\n").toString("hex") });
+    expect(ref).toEqual({ n: 4, type: "CHUNK_REF", at: ref.at, length: 36, id: chunk.id, size: 8 });
+  });
+
+  it("prints whole payloads with --data, as base64 with --base64", () => {
+    const hex = lines(cairn(["inspect", "--data"], { input: bytes("plain-one-file.hex") }).stdout);
+    expect(hex[2].data).toBe(Buffer.from("hello, cairn\n").toString("hex"));
+    const b64 = lines(cairn(["inspect", "--data", "--base64"], { input: bytes("plain-one-file.hex") }).stdout);
+    expect(b64[2].data).toBe(Buffer.from("hello, cairn\n").toString("base64"));
+  });
+
+  it("reads a file argument, and works as cairn-inspect in a shell pipeline", () => {
+    const file = join(dir.path, "stream.bin");
+    writeFileSync(file, bytes("minimal.hex"));
+    expect(lines(cairn(["inspect", file]).stdout).map((l) => l.type)).toEqual(["START", "END"]);
+    const r = sh(`cat '${file}' | cairn-inspect - | wc -l`);
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString().trim()).toBe("2");
+  });
+
+  it("on a corrupt stream prints the frames before the damage, one error line, exit 10", () => {
+    const r = cairn(["inspect"], { input: bytes("crc-mismatch.hex") });
+    expect(r.status).toBe(10);
+    expect(lines(r.stdout).map((l) => l.type)).toEqual(["START", "ENTRY"]);
+    expect(r.stderr).toBe("cairn-inspect: frame #3 (DATA) at byte 275 is corrupt: checksum mismatch\n");
+  });
+
+  it("on a truncated stream exits 10 naming the cut frame", () => {
+    const r = cairn(["inspect"], { input: bytes("truncated-frame.hex") });
+    expect(r.status).toBe(10);
+    expect(r.stderr).toMatch(/^cairn-inspect: truncated frame #2 \(END\) at byte \d+: the stream ended after \d+ of its \d+ bytes\n$/);
+  });
+
+  it("shows an upstream ERROR frame as a line, then exits 12 naming the failed stage", () => {
+    const r = cairn(["inspect"], { input: bytes("error-frame.hex") });
+    expect(r.status).toBe(12);
+    const out = lines(r.stdout);
+    expect(out.at(-1)).toEqual({ n: 4, type: "ERROR", tool: "cairn-snapshot", kind: "command", message: "pg_dump exited with status 1" });
+    expect(r.stderr).toBe("cairn-inspect: cairn-snapshot failed: pg_dump exited with status 1\n");
+  });
+
+  it("refuses an unknown version with exit 11 and raw bytes with exit 10", () => {
+    const v2 = cairn(["inspect"], { input: bytes("version-2.hex") });
+    expect(v2.status).toBe(11);
+    expect(v2.stderr).toBe("cairn-inspect: cairn stream version 2 is not supported (this build reads version 1)\n");
+    const raw = cairn(["inspect"], { input: "just some text\n" });
+    expect(raw.status).toBe(10);
+    expect(raw.stderr).toContain("not a cairn stream");
+    expect(raw.stdout.length).toBe(0);
+  });
+
+  it("exits 15 for a file that does not exist", () => {
+    const r = cairn(["inspect", join(dir.path, "nope.bin")]);
+    expect(r.status).toBe(15);
+    expect(r.stderr.split("\n").filter(Boolean)).toHaveLength(1);
+  });
+});
