@@ -1,5 +1,6 @@
-import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 import { defineCommand } from "citty";
+import { CairnError } from "@cairn/errors";
 import { stdinChunks, writeAll } from "@cairn/protocol";
 import { inspectLines } from "./index.js";
 
@@ -17,7 +18,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const file = args.file as string | undefined;
-    const source = file && file !== "-" ? createReadStream(file, { highWaterMark: 1 << 20 }) : stdinChunks();
+    const source = file && file !== "-" ? await openFile(file) : stdinChunks();
     await writeAll(batched(inspectLines(source, { data: args.data, encoding: args.base64 ? "base64" : "hex" })), process.stdout);
   },
 });
@@ -36,5 +37,15 @@ async function* batched(lines: AsyncIterable<string>): AsyncGenerator<Uint8Array
   } finally {
     // The lines read before an error are printed before it.
     if (pending) yield Buffer.from(pending);
+  }
+}
+
+async function openFile(path: string): Promise<AsyncIterable<Uint8Array>> {
+  try {
+    return (await open(path)).createReadStream({ highWaterMark: 1 << 20 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new CairnError("notFound", `${path}: no such file`);
+    throw new CairnError("io", `cannot read ${path}: ${(err as Error).message}`);
   }
 }

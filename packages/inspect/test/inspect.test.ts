@@ -90,6 +90,6 @@ describe("cairn inspect", () => {
   it("exits 15 for a file that does not exist", () => {
     const r = cairn(["inspect", join(dir.path, "nope.bin")]);
     expect(r.status).toBe(15);
-    expect(r.stderr.split("\n").filter(Boolean)).toHaveLength(1);
+    expect(r.stderr).toBe(`cairn-inspect: ${join(dir.path, "nope.bin")}: no such file\n`);
   });
 });
