@@ -1,0 +1,207 @@
+import { createHash } from "node:crypto";
+import { CairnError } from "@cairn/errors";
+import { FrameType, decodeFrames, encodeFrames, type Frame } from "@cairn/protocol";
+import { describe, expect, it } from "vitest";
+import { chunkId, chunkInput, chunkStream, dechunkStream, ID_SIZE } from "../src/index.js";
+import { collect, contents, count, fromArray, plainFrames } from "./frames.js";
+import { makeInput } from "./vectors/input.js";
+
+const idKey = Buffer.from("id key for the stage tests");
+const chunkerSecret = Buffer.from("chunker secret for the stage tests");
+const params = { min: 2048, avg: 8192, max: 32768 };
+const opts = { idKey, chunkerSecret, params };
+
+const random = (seed: string, length: number) => makeInput({ kind: "chacha20", seed, length });
+
+async function chunked(frames: Frame[], o: Partial<Parameters<typeof chunkStream>[1]> = {}): Promise<Frame[]> {
+  return collect(chunkStream(fromArray(frames), { ...opts, ...o }));
+}
+
+async function caught(p: Promise<unknown>): Promise<CairnError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(CairnError);
+    return err as CairnError;
+  }
+  throw new Error("expected an error");
+}
+
+describe("chunk stage", () => {
+  it("round-trips entries and metadata through chunk and chunk -d", async () => {
+    const files = [
+      { path: "d/a.bin", data: random("a", 200_000), piece: 10_000 },
+      { path: "d/empty", data: new Uint8Array(0) },
+      { path: "d/small", data: random("s", 100) },
+      { path: "d/b.bin", data: random("b", 150_000), piece: 65536 },
+    ];
+    const plain = plainFrames(files);
+    const out = await chunked(plain);
+    expect(count(out, FrameType.DATA)).toBe(0);
+    expect(count(out, FrameType.CHUNK)).toBeGreaterThan(30);
+    const back = await collect(dechunkStream(fromArray(out), { idKey }));
+    expect(contents(back)).toEqual(contents(plain));
+    const metas = (fs: Frame[]) => fs.filter((f) => f.type === FrameType.ENTRY || f.type === FrameType.ENTRY_END).map((f) => f.meta);
+    expect(metas(back)).toEqual(metas(plain));
+    expect(back[0].meta).toEqual(plain[0].meta);
+    expect(back.at(-1)!.meta).toEqual(plain.at(-1)!.meta);
+  });
+
+  it("describes the chunker and the window in START and counts chunks in END", async () => {
+    const out = await chunked(plainFrames([{ path: "f", data: random("f", 100_000) }]));
+    expect(out[0].meta).toMatchObject({ stream: "chunked", host: "testhost", tags: ["t"], chunker: { algorithm: "fastcdc-gear32-v1", ...params }, refWindow: 64 << 20 });
+    expect(JSON.stringify(out[0].meta)).not.toContain(chunkerSecret.toString("hex"));
+    const chunks = out.filter((f) => f.type === FrameType.CHUNK);
+    expect(out.at(-1)!.meta).toMatchObject({ entries: 2, chunks: chunks.length, refs: 0, plainBytes: 100_000 });
+    for (const c of chunks) expect(Buffer.from(c.data!.subarray(0, ID_SIZE))).toEqual(chunkId(idKey, c.data!.subarray(ID_SIZE)));
+  });
+
+  it("never lets a chunk cross from one entry into the next", async () => {
+    const a = random("x", 5000);
+    const out = await chunked(plainFrames([{ path: "1", data: a }, { path: "2", data: a }]));
+    const sizes = out.filter((f) => f.type === FrameType.CHUNK || f.type === FrameType.CHUNK_REF).map((f) => (f.type === FrameType.CHUNK ? f.data!.length - ID_SIZE : 5000));
+    // Each small file is one chunk of its own; the second is a reference to the first.
+    expect(sizes).toEqual([5000, 5000]);
+  });
+
+  it("sends a repeated file as CHUNK_REF frames and restores it identically", async () => {
+    const data = random("dup", 300_000);
+    const plain = plainFrames([{ path: "one", data }, { path: "two", data, piece: 7777 }, { path: "three", data, piece: 1 << 20 }]);
+    const out = await chunked(plain);
+    const chunks = count(out, FrameType.CHUNK);
+    expect(count(out, FrameType.CHUNK_REF)).toBe(2 * chunks);
+    expect(out.at(-1)!.meta).toMatchObject({ chunks, refs: 2 * chunks, plainBytes: 900_000 });
+    const back = await collect(dechunkStream(fromArray(out), { idKey }));
+    expect(contents(back)).toEqual(contents(plain));
+  });
+
+  it("sends a chunk's data again once it has left the reference window, and chunk -d replays the same rule", async () => {
+    const data = random("window", 40_000);
+    const filler = random("filler", 120_000);
+    const plain = plainFrames([{ path: "a", data }, { path: "filler", data: filler }, { path: "b", data }]);
+    const out = await chunked(plain, { refWindow: 64 * 1024 });
+    expect(count(out, FrameType.CHUNK_REF)).toBe(0);
+    expect(out[0].meta!.refWindow).toBe(64 * 1024);
+    const back = await collect(dechunkStream(fromArray(out), { idKey }));
+    expect(contents(back)).toEqual(contents(plain));
+  });
+
+  it("survives the byte encoding in between (the CLI path)", async () => {
+    const plain = plainFrames([{ path: "f", data: random("bytes", 100_000) }, { path: "g", data: random("bytes", 100_000) }]);
+    const bytes = encodeFrames(chunkStream(fromArray(plain), opts));
+    const back = await collect(dechunkStream(decodeFrames(bytes), { idKey }));
+    expect(contents(back)).toEqual(contents(plain));
+  });
+
+  it("turns raw input into one unverified entry named --name with its SHA-256", async () => {
+    const data = random("raw", 123_456);
+    async function* raw() {
+      for (let at = 0; at < data.length; at += 10_000) yield data.subarray(at, at + 10_000);
+    }
+    const out = await collect(chunkInput(raw(), { ...opts, name: "db.sql" }));
+    expect(out[0].meta).toMatchObject({ stream: "chunked", unverified: true });
+    expect(out[1].meta).toMatchObject({ kind: "file", path: "db.sql", unverified: true });
+    const end = out.find((f) => f.type === FrameType.ENTRY_END)!;
+    expect(end.meta).toEqual({ size: data.length, sha256: createHash("sha256").update(data).digest("hex") });
+    expect(out.at(-1)!.meta).toMatchObject({ entries: 1, unverified: true });
+    const back = await collect(dechunkStream(fromArray(out), { idKey }));
+    expect(contents(back).get("db.sql")).toBe(`${data.length} ${end.meta!.sha256}`);
+  });
+
+  it("decodes framed input when it sees the magic", async () => {
+    const plain = plainFrames([{ path: "f", data: random("framed", 50_000) }]);
+    const out = await collect(chunkInput(encodeFrames(plain), opts));
+    expect(out[2].meta).toMatchObject({ path: "f" });
+    expect(count(out, FrameType.CHUNK)).toBeGreaterThan(0);
+  });
+
+  it("refuses a stream that is not plain", async () => {
+    const out = await chunked(plainFrames([]));
+    const e = await caught(chunked(out));
+    expect(e.kind).toBe("stream");
+    expect(e.message).toMatch(/chunk reads a plain stream, but this one is "chunked"/);
+  });
+
+  it("refuses a truncated stream", async () => {
+    const plain = plainFrames([{ path: "f", data: random("trunc", 50_000) }]);
+    const bytes = Buffer.concat(await collect(encodeFrames(plain)));
+    const e = await caught(collect(chunkInput(fromArray([bytes.subarray(0, 30_000)] as any), opts)));
+    expect(e.kind).toBe("stream");
+    expect(e.message).toMatch(/truncated|ended/);
+    const e2 = await caught(chunked(plain.slice(0, -1)));
+    expect(e2.message).toMatch(/ended without an END frame/);
+  });
+
+  it("refuses content that is never closed by ENTRY_END", async () => {
+    const plain = plainFrames([{ path: "f", data: random("open", 5000) }, { path: "g", data: random("g", 10) }]);
+    const broken = plain.filter((f, i) => !(f.type === FrameType.ENTRY_END && i < 6));
+    const e = await caught(chunked(broken));
+    expect(e.kind).toBe("stream");
+    expect(e.message).toMatch(/entry "f" has content but no ENTRY_END/);
+  });
+
+  it("passes an upstream error on as an upstream error", async () => {
+    const plain = plainFrames([{ path: "f", data: random("up", 5000) }]);
+    const failed = [...plain.slice(0, 3), { type: FrameType.ERROR, meta: { tool: "cairn-snapshot", kind: "io", message: "disk on fire" } }];
+    const e = await caught(chunked(failed));
+    expect(e.kind).toBe("upstream");
+    expect(e.message).toBe("cairn-snapshot failed: disk on fire");
+  });
+});
+
+describe("chunk -d stage", () => {
+  const files = [{ path: "d/one", data: random("one", 60_000) }, { path: "d/two", data: random("two", 60_000) }];
+
+  it("names the entry and chunk of a corrupted chunk and writes nothing further for that entry", async () => {
+    const out = await chunked(plainFrames(files));
+    const chunkFrames = out.map((f, i) => [f, i] as const).filter(([f]) => f.type === FrameType.CHUNK);
+    const second = out.findIndex((f) => f.type === FrameType.ENTRY && f.meta!.path === "d/two");
+    const [victim, at] = chunkFrames.filter(([, i]) => i > second)[1]; // chunk 1 of d/two
+    const bad = Buffer.from(victim.data!);
+    bad[ID_SIZE + 10] ^= 1;
+    const tampered = out.slice();
+    tampered[at] = { type: FrameType.CHUNK, data: bad };
+    const seen: Frame[] = [];
+    const e = await caught(
+      (async () => {
+        for await (const f of dechunkStream(fromArray(tampered), { idKey })) seen.push(f);
+      })(),
+    );
+    expect(e.kind).toBe("integrity");
+    expect(e.exitCode).toBe(13);
+    expect(e.message).toMatch(new RegExp(`^chunk 1 \\(id ${bad.subarray(0, 8).toString("hex")}…\\) of entry "d/two" does not match its id`));
+    // d/two's chunk 0 went out, chunk 1 did not, nor anything after it.
+    expect(seen.at(-1)!.type).toBe(FrameType.DATA);
+    expect(seen.filter((f) => f.type === FrameType.DATA).length).toBe(chunkFrames.filter(([, i]) => i < at).length);
+  });
+
+  it("refuses every chunk under the wrong id key", async () => {
+    const out = await chunked(plainFrames(files));
+    const e = await caught(collect(dechunkStream(fromArray(out), { idKey: Buffer.from("not the id key") })));
+    expect(e.kind).toBe("integrity");
+    expect(e.message).toMatch(/^chunk 0 .* of entry "d\/one" does not match its id: .*id key/);
+  });
+
+  it("refuses a reference to a chunk it never saw", async () => {
+    const out = await chunked(plainFrames(files));
+    const first = out.findIndex((f) => f.type === FrameType.CHUNK);
+    const id = out[first].data!.subarray(0, ID_SIZE);
+    const ref = Buffer.alloc(ID_SIZE + 4);
+    ref.set(id);
+    ref.writeUInt32BE(out[first].data!.length - ID_SIZE, ID_SIZE);
+    const forged = out.slice();
+    forged.splice(first, 1, { type: FrameType.CHUNK_REF, data: ref });
+    const e = await caught(collect(dechunkStream(fromArray(forged), { idKey })));
+    expect(e.kind).toBe("stream");
+    expect(e.message).toMatch(/^chunk 0 \(id [0-9a-f]{16}…\) of entry "d\/one" refers to a chunk that is not in the reference window/);
+  });
+
+  it("refuses a plain stream and a stream without END", async () => {
+    const e = await caught(collect(dechunkStream(fromArray(plainFrames(files)), { idKey })));
+    expect(e.message).toMatch(/chunk -d reads a chunked stream, but this one is "plain"/);
+    const out = await chunked(plainFrames(files));
+    const e2 = await caught(collect(dechunkStream(fromArray(out.slice(0, -1)), { idKey })));
+    expect(e2.kind).toBe("stream");
+    expect(e2.message).toMatch(/ended without an END frame/);
+  });
+});
