@@ -1,0 +1,47 @@
+// Object ids and kinds as they appear in sealed streams and in the repository
+// (docs/repository.md, "Objects"). Ids are 32 bytes; kinds are the sealed-stream kinds.
+
+export const ID_SIZE = 32;
+
+export const ObjectKind = {
+  data: 1, // a sealed data chunk (age file)
+  manifest: 2, // a sealed manifest chunk (age file)
+  manifestRoot: 3, // the sealed manifest root (age file)
+  refsBlock: 4, // clear: sorted 32-byte ids the snapshot references
+  refsRoot: 5, // clear: the refs block ids in order
+} as const;
+
+export type ObjectKindCode = (typeof ObjectKind)[keyof typeof ObjectKind];
+
+export function isObjectKind(k: number): k is ObjectKindCode {
+  return k >= 1 && k <= 5;
+}
+
+export function kindName(k: number): string {
+  for (const [name, code] of Object.entries(ObjectKind)) if (code === k) return name;
+  return `kind ${k}`;
+}
+
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+}
+
+export function isHexId(s: string): boolean {
+  return /^[0-9a-f]{64}$/.test(s);
+}
+
+export function fromHexId(s: string): Uint8Array {
+  if (!isHexId(s)) throw new TypeError(`not a 64-digit hex id: ${s.slice(0, 80)}`);
+  return new Uint8Array(Buffer.from(s, "hex"));
+}
+
+/** Byte-wise comparison of the 32-byte ids at a[ai*32…] and b[bi*32…]. */
+export function compareIds(a: Uint8Array, ai: number, b: Uint8Array, bi: number): number {
+  const ao = ai * ID_SIZE;
+  const bo = bi * ID_SIZE;
+  for (let i = 0; i < ID_SIZE; i++) {
+    const d = a[ao + i] - b[bo + i];
+    if (d !== 0) return d;
+  }
+  return 0;
+}

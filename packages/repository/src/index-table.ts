@@ -1,0 +1,166 @@
+// The in-memory index: every indexed object as parallel typed arrays sorted by id (about 45
+// bytes per object, no per-object JS values), with binary search. Built from index files.
+import { ID_SIZE, compareIds, toHex } from "./ids.js";
+import type { IndexFile } from "./index-file.js";
+
+export class IndexTable {
+  private constructor(
+    /** n × 32, sorted, distinct. */
+    readonly ids: Uint8Array,
+    readonly kinds: Uint8Array,
+    readonly packs: Uint32Array,
+    readonly offsets: Uint32Array,
+    readonly lengths: Uint32Array,
+    /** Distinct packs: ids sorted, and their sizes. */
+    readonly packIds: Uint8Array,
+    readonly packSizes: Uint32Array,
+  ) {}
+
+  get size(): number {
+    return this.kinds.length;
+  }
+
+  get packCount(): number {
+    return this.packSizes.length;
+  }
+
+  static empty(): IndexTable {
+    return IndexTable.build([]);
+  }
+
+  /**
+   * Merges index files. Packs in `exclude` (hex ids: packs marked for deletion) are left out, so
+   * their objects count as absent. An object held by two packs is listed once.
+   */
+  static build(files: IndexFile[], exclude: ReadonlySet<string> = new Set()): IndexTable {
+    // Distinct packs, sorted by id; each file's pack ordinals are remapped onto them.
+    let totalPacks = 0;
+    for (const f of files) totalPacks += f.packSizes.length;
+    const allPackIds = new Uint8Array(totalPacks * ID_SIZE);
+    const allSizes = new Uint32Array(totalPacks);
+    let k = 0;
+    for (const f of files) {
+      allPackIds.set(f.packIds, k * ID_SIZE);
+      allSizes.set(f.packSizes, k);
+      k += f.packSizes.length;
+    }
+    const packOrder = sortedOrder(allPackIds, totalPacks);
+    const packRank = new Int32Array(totalPacks);
+    const distinct: number[] = [];
+    for (let i = 0; i < totalPacks; i++) {
+      const j = packOrder[i];
+      if (distinct.length > 0 && compareIds(allPackIds, distinct[distinct.length - 1], allPackIds, j) === 0) {
+        packRank[j] = packRank[distinct[distinct.length - 1]];
+        continue;
+      }
+      if (exclude.size > 0 && exclude.has(toHex(allPackIds.subarray(j * ID_SIZE, (j + 1) * ID_SIZE)))) {
+        packRank[j] = -1;
+        continue;
+      }
+      packRank[j] = distinct.length;
+      distinct.push(j);
+    }
+    const packIds = new Uint8Array(distinct.length * ID_SIZE);
+    const packSizes = new Uint32Array(distinct.length);
+    distinct.forEach((j, r) => {
+      packIds.set(allPackIds.subarray(j * ID_SIZE, (j + 1) * ID_SIZE), r * ID_SIZE);
+      packSizes[r] = allSizes[j];
+    });
+
+    let total = 0;
+    for (const f of files) total += f.kinds.length;
+    const ids = new Uint8Array(total * ID_SIZE);
+    const kinds = new Uint8Array(total);
+    const packs = new Int32Array(total);
+    const offsets = new Uint32Array(total);
+    const lengths = new Uint32Array(total);
+    let n = 0;
+    let base = 0;
+    for (const f of files) {
+      ids.set(f.ids, n * ID_SIZE);
+      kinds.set(f.kinds, n);
+      offsets.set(f.offsets, n);
+      lengths.set(f.lengths, n);
+      for (let i = 0; i < f.kinds.length; i++) packs[n + i] = packRank[base + f.packs[i]];
+      n += f.kinds.length;
+      base += f.packSizes.length;
+    }
+    const order = sortedOrder(ids, total);
+    let m = 0;
+    const keep = new Uint32Array(total);
+    for (let i = 0; i < total; i++) {
+      const j = order[i];
+      if (packs[j] < 0) continue;
+      if (m > 0 && compareIds(ids, keep[m - 1], ids, j) === 0) continue;
+      keep[m++] = j;
+    }
+    const outIds = new Uint8Array(m * ID_SIZE);
+    const outKinds = new Uint8Array(m);
+    const outPacks = new Uint32Array(m);
+    const outOffsets = new Uint32Array(m);
+    const outLengths = new Uint32Array(m);
+    for (let i = 0; i < m; i++) {
+      const j = keep[i];
+      outIds.set(ids.subarray(j * ID_SIZE, (j + 1) * ID_SIZE), i * ID_SIZE);
+      outKinds[i] = kinds[j];
+      outPacks[i] = packs[j];
+      outOffsets[i] = offsets[j];
+      outLengths[i] = lengths[j];
+    }
+    return new IndexTable(outIds, outKinds, outPacks, outOffsets, outLengths, packIds, packSizes);
+  }
+
+  /** Position of the object with this id, or -1. */
+  find(id: Uint8Array, at = 0): number {
+    return search(this.ids, this.size, id, at);
+  }
+
+  has(id: Uint8Array, at = 0): boolean {
+    return this.find(id, at) >= 0;
+  }
+
+  idAt(pos: number): Uint8Array {
+    return this.ids.subarray(pos * ID_SIZE, (pos + 1) * ID_SIZE);
+  }
+
+  packIdAt(packOrdinal: number): string {
+    return toHex(this.packIds.subarray(packOrdinal * ID_SIZE, (packOrdinal + 1) * ID_SIZE));
+  }
+
+  /** Ordinal of a pack (hex id), or -1 when no index file lists it. */
+  findPack(packIdHex: string): number {
+    return search(this.packIds, this.packCount, Buffer.from(packIdHex, "hex"), 0);
+  }
+}
+
+/** Binary search for the 32-byte key at key[at*32…] among n sorted ids. */
+function search(ids: Uint8Array, n: number, key: Uint8Array, at: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareIds(ids, mid, key, at);
+    if (c === 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** The permutation that sorts n 32-byte ids (stable for equal ids). */
+export function sortedOrder(ids: Uint8Array, n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  const prefix = new Uint32Array(n);
+  const view = new DataView(ids.buffer, ids.byteOffset, ids.byteLength);
+  for (let i = 0; i < n; i++) {
+    order[i] = i;
+    prefix[i] = view.getUint32(i * ID_SIZE);
+  }
+  order.sort((a, b) => {
+    const pa = prefix[a];
+    const pb = prefix[b];
+    if (pa !== pb) return pa < pb ? -1 : 1;
+    return compareIds(ids, a, ids, b) || a - b;
+  });
+  return order;
+}

@@ -1,0 +1,138 @@
+// Packs (docs/repository.md, "Packs"): sealed objects concatenated, then a clear trailer that
+// lists each object's kind, id, offset and length, then the trailer's length (u32 BE). A pack
+// describes itself, so the index can be rebuilt from packs alone. Pack id = SHA-256 of all of
+// its bytes: the name is also the ciphertext checksum that verify recomputes without a key.
+import { createHash } from "node:crypto";
+import { CairnError } from "@cairn/errors";
+import type { Storage } from "@cairn/storage";
+import { ID_SIZE, isObjectKind, toHex } from "./ids.js";
+import { packKey } from "./layout.js";
+
+export const PACK_MAGIC = Uint8Array.of(0x63, 0x61, 0x69, 0x72, 0x6e, 0x70, 0x6b, 0x01); // "cairnpk" 0x01
+export const PACK_ENTRY_SIZE = 1 + ID_SIZE + 4 + 4;
+const TRAILER_FIXED = PACK_MAGIC.length + 4;
+/** Offsets and lengths are u32: a pack stays below 4 GiB. */
+export const MAX_PACK_BYTES = 0xffffffff;
+
+export interface PackEntry {
+  kind: number;
+  id: Uint8Array;
+  offset: number;
+  length: number;
+}
+
+export interface FinishedPack {
+  id: string;
+  bytes: Uint8Array;
+  entries: PackEntry[];
+}
+
+/** Collects sealed objects into one pack, in arrival order. */
+export class PackBuilder {
+  private pieces: Uint8Array[] = [];
+  private entries: PackEntry[] = [];
+  private size = 0;
+
+  get objectBytes(): number {
+    return this.size;
+  }
+
+  get count(): number {
+    return this.entries.length;
+  }
+
+  add(kind: number, id: Uint8Array, object: Uint8Array): void {
+    if (this.size + object.length + TRAILER_FIXED + (this.entries.length + 1) * PACK_ENTRY_SIZE + 4 > MAX_PACK_BYTES) {
+      throw new RangeError("pack would exceed 4 GiB");
+    }
+    this.entries.push({ kind, id: Uint8Array.from(id), offset: this.size, length: object.length });
+    this.pieces.push(object);
+    this.size += object.length;
+  }
+
+  /** The pack's bytes and id; the builder is empty afterwards. */
+  finish(): FinishedPack {
+    const trailer = encodeTrailer(this.entries);
+    const bytes = new Uint8Array(this.size + trailer.length);
+    let at = 0;
+    for (const p of this.pieces) {
+      bytes.set(p, at);
+      at += p.length;
+    }
+    bytes.set(trailer, at);
+    const entries = this.entries;
+    this.pieces = [];
+    this.entries = [];
+    this.size = 0;
+    return { id: createHash("sha256").update(bytes).digest("hex"), bytes, entries };
+  }
+}
+
+/** magic | count u32 | entries (kind u8, id, offset u32, length u32) | trailer length u32. */
+export function encodeTrailer(entries: PackEntry[]): Uint8Array {
+  const body = TRAILER_FIXED + entries.length * PACK_ENTRY_SIZE;
+  const out = new Uint8Array(body + 4);
+  const view = new DataView(out.buffer);
+  out.set(PACK_MAGIC);
+  view.setUint32(PACK_MAGIC.length, entries.length);
+  let at = TRAILER_FIXED;
+  for (const e of entries) {
+    out[at] = e.kind;
+    out.set(e.id, at + 1);
+    view.setUint32(at + 1 + ID_SIZE, e.offset);
+    view.setUint32(at + 1 + ID_SIZE + 4, e.length);
+    at += PACK_ENTRY_SIZE;
+  }
+  view.setUint32(body, body);
+  return out;
+}
+
+/** How many bytes from the end of a pack hold its trailer (read from the last 4 bytes). */
+export function trailerSpan(tail: Uint8Array, packSize: number, name: string): number {
+  if (tail.length < 4 || packSize < TRAILER_FIXED + 4) throw new CairnError("integrity", `pack ${name} is too short (${packSize} bytes) to hold a trailer`);
+  const length = new DataView(tail.buffer, tail.byteOffset + tail.length - 4, 4).getUint32(0);
+  if (length < TRAILER_FIXED || length + 4 > packSize || (length - TRAILER_FIXED) % PACK_ENTRY_SIZE !== 0) {
+    throw new CairnError("integrity", `pack ${name} has a damaged trailer length (${length}, pack is ${packSize} bytes)`);
+  }
+  return length + 4;
+}
+
+/**
+ * Parses a pack's trailer from the pack's last bytes (at least trailerSpan of them) and checks
+ * that the objects it lists fill the pack exactly, in order.
+ */
+export function parseTrailer(tail: Uint8Array, packSize: number, name: string): PackEntry[] {
+  const span = trailerSpan(tail, packSize, name);
+  if (tail.length < span) throw new RangeError(`need the last ${span} bytes of pack ${name}`);
+  const t = tail.subarray(tail.length - span);
+  const view = new DataView(t.buffer, t.byteOffset, t.length);
+  if (!PACK_MAGIC.every((b, i) => t[i] === b)) throw new CairnError("integrity", `pack ${name} has no trailer magic: not a cairn pack, or damaged`);
+  const count = view.getUint32(PACK_MAGIC.length);
+  if (TRAILER_FIXED + count * PACK_ENTRY_SIZE + 4 !== span) throw new CairnError("integrity", `pack ${name}: trailer lists ${count} objects but is ${span} bytes long`);
+  const entries: PackEntry[] = [];
+  let expect = 0;
+  let at = TRAILER_FIXED;
+  for (let i = 0; i < count; i++) {
+    const kind = t[at];
+    const id = t.slice(at + 1, at + 1 + ID_SIZE);
+    const offset = view.getUint32(at + 1 + ID_SIZE);
+    const length = view.getUint32(at + 1 + ID_SIZE + 4);
+    if (!isObjectKind(kind)) throw new CairnError("integrity", `pack ${name}: object ${toHex(id)} has unknown kind ${kind}`);
+    if (offset !== expect) throw new CairnError("integrity", `pack ${name}: object ${toHex(id)} is at offset ${offset}, expected ${expect}`);
+    entries.push({ kind, id, offset, length });
+    expect += length;
+    at += PACK_ENTRY_SIZE;
+  }
+  if (expect !== packSize - span) throw new CairnError("integrity", `pack ${name}: objects end at ${expect}, the trailer starts at ${packSize - span}`);
+  return entries;
+}
+
+/** Reads a stored pack's trailer with one ranged GET (two when the trailer is large). */
+export async function readPackTrailer(storage: Storage, packId: string, packSize: number): Promise<PackEntry[]> {
+  const key = packKey(packId);
+  const guess = Math.min(packSize, 64 * 1024);
+  let tail = await storage.get(key, { offset: packSize - guess, length: guess });
+  const span = trailerSpan(tail, packSize, packId);
+  if (span > tail.length) tail = await storage.get(key, { offset: packSize - span, length: span });
+  return parseTrailer(tail, packSize, packId);
+}

@@ -1,0 +1,151 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import {
+  IdSet,
+  IndexTable,
+  PackBuilder,
+  decodeIndexFile,
+  decodeKnown,
+  encodeIndexFile,
+  encodeKnown,
+  encodeTrailer,
+  intersectIds,
+  parseTrailer,
+  toHex,
+} from "../src/index.js";
+
+const id = (label: string) => new Uint8Array(createHash("sha256").update(label).digest());
+const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+function samplePack() {
+  const b = new PackBuilder();
+  b.add(2, id("manifest"), new TextEncoder().encode("manifest chunk bytes"));
+  b.add(1, id("a"), new TextEncoder().encode("chunk a"));
+  b.add(1, id("b"), new TextEncoder().encode("chunk b, longer"));
+  return b.finish();
+}
+
+describe("packs", () => {
+  it("end in a trailer that lists every object and fills the pack exactly", () => {
+    const p = samplePack();
+    const entries = parseTrailer(p.bytes, p.bytes.length, p.id);
+    expect(entries.map((e) => [e.kind, toHex(e.id), e.offset, e.length])).toEqual([
+      [2, toHex(id("manifest")), 0, 20],
+      [1, toHex(id("a")), 20, 7],
+      [1, toHex(id("b")), 27, 15],
+    ]);
+    expect(new TextDecoder().decode(p.bytes.subarray(27, 42))).toBe("chunk b, longer");
+    expect(p.id).toBe(sha(p.bytes));
+  });
+
+  it("match the test vector in docs/repository.md", () => {
+    const p = samplePack();
+    expect(p.bytes.length).toBe(42 + 12 + 3 * 41 + 4);
+    expect(p.id).toBe(VECTORS.pack);
+  });
+
+  it("refuse a trailer whose length or offsets do not add up", () => {
+    const p = samplePack();
+    const bad = p.bytes.slice();
+    bad[bad.length - 1] ^= 1;
+    expect(() => parseTrailer(bad, bad.length, "x")).toThrow(/trailer/);
+    const gap = encodeTrailer([{ kind: 1, id: id("a"), offset: 5, length: 7 }]);
+    const bytes = new Uint8Array(12 + gap.length);
+    bytes.set(gap, 12);
+    expect(() => parseTrailer(bytes, bytes.length, "x")).toThrow(/offset 5, expected 0/);
+    const notPack = new Uint8Array(200);
+    expect(() => parseTrailer(notPack, 200, "x")).toThrow(/damaged trailer length|no trailer magic/);
+  });
+});
+
+describe("index files", () => {
+  it("round-trip, sorted by id, and are named by their SHA-256", () => {
+    const p = samplePack();
+    const f = encodeIndexFile([{ id: p.id, size: p.bytes.length, entries: p.entries }]);
+    expect(f.id).toBe(sha(f.bytes));
+    expect(f.id).toBe(VECTORS.index);
+    const d = decodeIndexFile(f.bytes, f.id);
+    expect(d.kinds.length).toBe(3);
+    expect(toHex(d.packIds)).toBe(p.id);
+    const t = IndexTable.build([d]);
+    for (const e of p.entries) {
+      const pos = t.find(e.id);
+      expect(pos).toBeGreaterThanOrEqual(0);
+      expect([t.kinds[pos], t.offsets[pos], t.lengths[pos], t.packIdAt(t.packs[pos])]).toEqual([e.kind, e.offset, e.length, p.id]);
+    }
+    expect(t.find(id("absent"))).toBe(-1);
+  });
+
+  it("are refused when a byte is changed", () => {
+    const p = samplePack();
+    const f = encodeIndexFile([{ id: p.id, size: p.bytes.length, entries: p.entries }]);
+    const bad = f.bytes.slice();
+    bad[20] ^= 1;
+    expect(() => decodeIndexFile(bad, f.id)).toThrow(/do not hash to its name/);
+    const short = f.bytes.subarray(0, f.bytes.length - 3);
+    expect(() => decodeIndexFile(short, sha(short))).toThrow(/declares 3 objects/);
+  });
+});
+
+describe("the in-memory index", () => {
+  it("merges files, lists an object held twice once, and leaves out marked packs", () => {
+    const one = new PackBuilder();
+    one.add(1, id("x"), Uint8Array.of(1));
+    one.add(1, id("y"), Uint8Array.of(2));
+    const p1 = one.finish();
+    one.add(1, id("y"), Uint8Array.of(2));
+    one.add(1, id("z"), Uint8Array.of(3));
+    const p2 = one.finish();
+    const f1 = encodeIndexFile([{ id: p1.id, size: p1.bytes.length, entries: p1.entries }]);
+    const f2 = encodeIndexFile([{ id: p2.id, size: p2.bytes.length, entries: p2.entries }]);
+    const files = [decodeIndexFile(f1.bytes, f1.id), decodeIndexFile(f2.bytes, f2.id)];
+    const all = IndexTable.build(files);
+    expect(all.size).toBe(3);
+    expect(all.packCount).toBe(2);
+    const withoutP1 = IndexTable.build(files, new Set([p1.id]));
+    expect(withoutP1.has(id("x"))).toBe(false);
+    expect(withoutP1.has(id("y"))).toBe(true);
+    expect(withoutP1.packIdAt(withoutP1.packs[withoutP1.find(id("y"))])).toBe(p2.id);
+    expect(withoutP1.findPack(p1.id)).toBe(-1);
+  });
+
+  it("finds every one of many ids (sorted typed arrays, binary search)", () => {
+    const b = new PackBuilder();
+    for (let i = 0; i < 5000; i++) b.add(1, id(`n${i}`), Uint8Array.of(i & 255));
+    const p = b.finish();
+    const f = encodeIndexFile([{ id: p.id, size: p.bytes.length, entries: p.entries }]);
+    const t = IndexTable.build([decodeIndexFile(f.bytes, f.id)]);
+    for (let i = 0; i < 5000; i++) expect(t.offsets[t.find(id(`n${i}`))]).toBe(i);
+  });
+});
+
+describe("id sets", () => {
+  it("grow and answer membership", () => {
+    const s = new IdSet(4);
+    for (let i = 0; i < 3000; i++) expect(s.add(id(`k${i}`))).toBe(true);
+    expect(s.add(id("k7"))).toBe(false);
+    expect(s.size).toBe(3000);
+    for (let i = 0; i < 3000; i++) expect(s.has(id(`k${i}`))).toBe(true);
+    expect(s.has(id("other"))).toBe(false);
+  });
+});
+
+describe("known files", () => {
+  it("round-trip sorted ids, intersect, and refuse damage", () => {
+    const ids = [id("1"), id("2"), id("3")].sort(Buffer.compare);
+    const all = new Uint8Array(Buffer.concat(ids));
+    const bytes = encodeKnown(all);
+    expect(sha(bytes)).toBe(VECTORS.known);
+    expect(decodeKnown(bytes)).toEqual(all);
+    expect(intersectIds(all, new Uint8Array(Buffer.concat([ids[0], ids[2]])))).toEqual(new Uint8Array(Buffer.concat([ids[0], ids[2]])));
+    expect(() => decodeKnown(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated/);
+    expect(() => decodeKnown(new Uint8Array(20))).toThrow(/not a cairn known-chunk file/);
+  });
+});
+
+// The vectors printed in docs/repository.md ("Test vectors").
+const VECTORS = {
+  pack: "85dab1078b68621e83049ba3e92bab56f51c6ecbb602e941e05a78c0d3605329",
+  index: "93cf7487f1ae8c4fa436a536ccd12961080d75ad6cd5b393aaa3b64fd2d79e8a",
+  known: "9098d58a3adc35073e686ac021b5905c9f161c2391e5c1bd1956feb671c74a23",
+};
