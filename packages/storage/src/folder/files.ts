@@ -1,0 +1,80 @@
+// Durable, atomic file writes: a temporary file in the target's directory, written, fsynced,
+// then renamed (or hard-linked, for create-only-if-absent), and the directory fsynced, so a crash
+// leaves either the old state or the whole new object, never a torn one.
+import { randomBytes } from "node:crypto";
+import { link, mkdir, open, rename, unlink, type FileHandle } from "node:fs/promises";
+import { dirname, join, relative, sep } from "node:path";
+import { TEMP_PREFIX } from "../key.js";
+
+export function tempPath(dir: string): string {
+  return join(dir, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
+}
+
+/** Writes every byte (a single write() may write fewer). */
+export async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done);
+    done += bytesWritten;
+  }
+}
+
+/** Makes a directory (and parents) and makes the new entries durable in their parents. */
+export async function ensureDir(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  // every directory from first's parent down to dir's parent gained an entry
+  const parts = relative(dirname(first), dir).split(sep);
+  let d = dirname(first);
+  for (const part of parts) {
+    await syncDir(d);
+    d = join(d, part);
+  }
+}
+
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Writes body to a new temporary file next to path and installs it. With exclusive, installs by
+ * link(), which fails with EEXIST if path exists, so concurrent creators race safely and exactly
+ * one wins; returns false if path already existed.
+ */
+export async function writeFileAtomic(path: string, body: Uint8Array | AsyncIterable<Uint8Array>, exclusive: boolean): Promise<boolean> {
+  const dir = dirname(path);
+  const tmp = tempPath(dir);
+  const fh = await open(tmp, "wx", 0o600);
+  let installed = false;
+  try {
+    try {
+      if (body instanceof Uint8Array) await writeAll(fh, body);
+      else for await (const chunk of body) await writeAll(fh, chunk);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    if (exclusive) {
+      try {
+        await link(tmp, path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+        throw err;
+      }
+      installed = true;
+      await unlink(tmp);
+    } else {
+      await rename(tmp, path);
+      installed = true;
+    }
+    await syncDir(dir);
+    return true;
+  } finally {
+    if (!installed || exclusive) await unlink(tmp).catch(() => {});
+  }
+}

@@ -1,0 +1,179 @@
+// A fault-injecting HTTP proxy for S3 tests: listens on 127.0.0.1, forwards to a real server
+// (RGW), and on a seeded pseudo-random fraction of requests answers 503 SlowDown, resets the
+// connection while the request body is arriving, or lets the server do the work and then cuts
+// the response mid-body (or before it). Faults are bounded per request (a retried request fails
+// at most maxFaultsPerRequest times) so a client with enough retries must get everything through.
+// The SigV4 signature covers the Host header, which is forwarded unchanged (path-style URLs).
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+export interface FaultProxyOptions {
+  /** The real server, e.g. process.env.CAIRN_S3_ENDPOINT. */
+  target: string;
+  /** Seeds the fault sequence (same seed, same decisions in request-arrival order). */
+  seed?: number;
+  /** Fraction of requests answered 503 SlowDown. */
+  slowDown?: number;
+  /** Fraction of requests whose connection is reset while the request body arrives (before the server sees it). */
+  resetRequest?: number;
+  /** Fraction of requests the server completes but whose response is cut mid-body (or before the headers if it has none). */
+  resetResponse?: number;
+  /** A request (same method, path and Range) is faulted at most this many times (default 2). */
+  maxFaultsPerRequest?: number;
+  /** Stop injecting after this many faults in all (default unlimited). */
+  maxFaults?: number;
+  /** Keep each request's method, url and headers in `requests`. */
+  record?: boolean;
+}
+
+export interface FaultStats {
+  requests: number;
+  slowDowns: number;
+  requestResets: number;
+  responseResets: number;
+}
+
+export interface FaultProxy {
+  /** http://127.0.0.1:PORT — use as the S3 endpoint. */
+  url: string;
+  stats: FaultStats;
+  requests: { method: string; url: string; headers: IncomingMessage["headers"] }[];
+  close(): Promise<void>;
+}
+
+/** mulberry32: a small seeded PRNG, good enough to pick faults reproducibly. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const slowDownBody =
+  '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>';
+
+export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultProxy> {
+  const target = new URL(opts.target);
+  const random = prng(opts.seed ?? 1);
+  const maxPer = opts.maxFaultsPerRequest ?? 2;
+  const maxFaults = opts.maxFaults ?? Infinity;
+  const faultsPerRequest = new Map<string, number>();
+  const stats: FaultStats = { requests: 0, slowDowns: 0, requestResets: 0, responseResets: 0 };
+  const requests: FaultProxy["requests"] = [];
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const sockets = new Set<Socket>();
+
+  type Fault = "slowDown" | "resetRequest" | "resetResponse" | undefined;
+  function decide(req: IncomingMessage): Fault {
+    const r = random();
+    const id = `${req.method} ${req.url} ${req.headers.range ?? ""}`;
+    const done = faultsPerRequest.get(id) ?? 0;
+    const total = stats.slowDowns + stats.requestResets + stats.responseResets;
+    if (done >= maxPer || total >= maxFaults) return undefined;
+    let fault: Fault;
+    const a = opts.slowDown ?? 0;
+    const b = a + (opts.resetRequest ?? 0);
+    const c = b + (opts.resetResponse ?? 0);
+    if (r < a) fault = "slowDown";
+    else if (r < b) fault = "resetRequest";
+    else if (r < c) fault = "resetResponse";
+    if (fault) faultsPerRequest.set(id, done + 1);
+    return fault;
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    stats.requests++;
+    if (opts.record) requests.push({ method: req.method ?? "", url: req.url ?? "", headers: { ...req.headers } });
+    const fault = decide(req);
+    if (fault === "slowDown") {
+      stats.slowDowns++;
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(503, { "content-type": "application/xml", "content-length": Buffer.byteLength(slowDownBody) });
+        res.end(slowDownBody);
+      });
+      return;
+    }
+    if (fault === "resetRequest") {
+      stats.requestResets++;
+      const length = Number(req.headers["content-length"] ?? 0);
+      if (length < 2) return void req.socket.destroy();
+      let seen = 0;
+      req.on("data", (chunk: Buffer) => {
+        seen += chunk.length;
+        if (seen >= length / 2) req.socket.destroy();
+      });
+      return;
+    }
+    const headers = { ...req.headers };
+    delete headers.expect; // we relay the body at once; the server's 100-continue is not needed
+    const up = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent },
+      (upRes) => {
+        if (fault === "resetResponse") {
+          stats.responseResets++;
+          const length = Number(upRes.headers["content-length"] ?? 0);
+          if (length < 2) {
+            upRes.resume();
+            upRes.on("end", () => req.socket.destroy());
+            return;
+          }
+          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          let sent = 0;
+          upRes.on("data", (chunk: Buffer) => {
+            if (sent >= length / 2) return;
+            const part = chunk.subarray(0, Math.max(0, Math.ceil(length / 2) - sent));
+            sent += part.length;
+            res.write(part);
+            if (sent >= length / 2) setImmediate(() => req.socket.destroy());
+          });
+          upRes.on("end", () => req.socket.destroy());
+          return;
+        }
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      },
+    );
+    up.on("error", () => req.socket.destroy());
+    req.pipe(up);
+  }
+
+  const server = createServer(handle);
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stats,
+    requests,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      agent.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A server that accepts connections and resets each one at once: an S3 endpoint that stays dead. */
+export async function startDeadServer(): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
+  let connections = 0;
+  const server = createServer();
+  server.on("connection", (s) => {
+    connections++;
+    s.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: () => connections,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
