@@ -99,7 +99,7 @@ describe("chunk stage", () => {
       for (let at = 0; at < data.length; at += 10_000) yield data.subarray(at, at + 10_000);
     }
     const out = await collect(chunkInput(raw(), { ...opts, name: "db.sql" }));
-    expect(out[0].meta).toMatchObject({ stream: "chunked", unverified: true });
+    expect(out[0].meta).toMatchObject({ stream: "chunked", label: "db.sql", source: "stdin" });
     expect(out[1].meta).toMatchObject({ kind: "file", path: "db.sql", unverified: true });
     const end = out.find((f) => f.type === FrameType.ENTRY_END)!;
     expect(end.meta).toEqual({ size: data.length, sha256: createHash("sha256").update(data).digest("hex") });

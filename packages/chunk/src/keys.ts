@@ -1,0 +1,46 @@
+import { readFileSync } from "node:fs";
+import { CairnError, toCairnError } from "@cairn/errors";
+import { passphraseFromFile, readOwnerKey, readWriterKey } from "@cairn/keys";
+import type { ChunkSecrets } from "./secrets.js";
+
+export const WRITER_KEY_ENV = "CAIRN_WRITER_KEY";
+export const OWNER_KEY_ENV = "CAIRN_OWNER_KEY";
+
+/** `cairn chunk`: the id key and chunker secret of the writer key (-k, else CAIRN_WRITER_KEY). */
+export async function writerSecrets(path: string | undefined): Promise<ChunkSecrets> {
+  const file = path || process.env[WRITER_KEY_ENV];
+  if (!file) throw new CairnError("key", `no writer key: give -k WRITER_KEY or set ${WRITER_KEY_ENV}`);
+  const key = await readWriterKey(file);
+  return { idKey: key.idKey, chunkerSecret: key.chunkerSecret };
+}
+
+/**
+ * `cairn chunk -d`: the id key every chunk is checked against. It comes from the owner key
+ * (-i, else CAIRN_OWNER_KEY) or a writer key (-k, else CAIRN_WRITER_KEY), never from the stream.
+ */
+export async function readerIdKey(opts: { identity?: string; key?: string; passphraseFile?: string }): Promise<Uint8Array> {
+  if (opts.identity && opts.key) throw new CairnError("usage", "give either -i OWNER_KEY or -k WRITER_KEY, not both");
+  if (opts.key) return (await readWriterKey(opts.key)).idKey;
+  const owner = opts.identity || process.env[OWNER_KEY_ENV];
+  if (owner) {
+    const key = await readOwnerKey(owner, { passphrase: passphraseOption(opts.passphraseFile) });
+    if (!key.idKey) {
+      throw new CairnError("key", `owner key ${owner} carries no id key (a plain age identity?): chunk -d needs it to check every chunk; use the owner key from cairn key new`);
+    }
+    return key.idKey;
+  }
+  const writer = process.env[WRITER_KEY_ENV];
+  if (writer) return (await readWriterKey(writer)).idKey;
+  throw new CairnError("key", `no key to check chunks with: give -i OWNER_KEY or -k WRITER_KEY (or set ${OWNER_KEY_ENV} / ${WRITER_KEY_ENV})`);
+}
+
+function passphraseOption(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  try {
+    return passphraseFromFile(readFileSync(file, "utf8"));
+  } catch (err) {
+    if (err instanceof CairnError) throw err;
+    const e = toCairnError(err);
+    throw new CairnError(e.kind, `cannot read the passphrase file ${file}: ${e.message}`);
+  }
+}
