@@ -1,0 +1,164 @@
+import { createReadStream } from "node:fs";
+import { mkdtemp, open, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import tar from "tar-stream";
+
+type HeaderArgument = Parameters<tar.Pack["entry"]>[0];
+import { CairnError } from "@cairn/errors";
+import { encodeName, type Frame } from "@cairn/protocol";
+import { PathFilter } from "./glob.js";
+import { EntryReader, type Entry } from "./read-entries.js";
+import { gnuLongName, paxMember, paxMtime } from "./tar-members.js";
+import type { ExtractOptions } from "./extract-dir.js";
+
+type TarType = "file" | "directory" | "symlink" | "link";
+const types: Record<string, TarType> = { file: "file", dir: "directory", symlink: "symlink", hardlink: "link" };
+const PLACEHOLDER = "cairn-binary-name";
+
+function isUtf8(raw: Uint8Array): boolean {
+  return encodeName(raw).b64 === undefined;
+}
+
+/**
+ * Plain stream → a standard tar stream (pax: exact mtimes and long names; GNU long names for
+ * names that are not valid UTF-8).
+ * A file's size must be in the tar header before its data: entries that carry it (from
+ * `snapshot` of paths or of a tar) stream straight through; entries without it (stdin, a
+ * command) are spooled to a temporary file first. A file whose SHA-256 does not check stops the
+ * stream with an "integrity" error before the end-of-archive blocks, so `tar -x` fails too.
+ */
+export async function* extractToTar(frames: AsyncIterable<Frame>, opts: Pick<ExtractOptions, "include" | "warn"> = {}): AsyncGenerator<Uint8Array> {
+  const pack = tar.pack();
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`cairn-snapshot: ${m}\n`));
+  let failure: unknown;
+  const producing = produce(new EntryReader(frames), pack, new PathFilter(opts.include ?? []), warn).then(
+    () => pack.finalize(),
+    (err) => {
+      failure = err;
+      pack.destroy(err);
+    },
+  );
+  try {
+    for await (const chunk of pack) yield chunk as Uint8Array;
+  } catch (err) {
+    if (!failure) throw err;
+  }
+  await producing;
+  if (failure) throw failure;
+}
+
+async function produce(reader: EntryReader, pack: tar.Pack, include: PathFilter, warn: (m: string) => void): Promise<void> {
+  for (let entry = await reader.next(); entry; entry = await reader.next()) {
+    if (!include.empty && !include.matchesWithin(entry.meta.path, entry.meta.kind === "dir")) continue;
+    await packEntry(entry, reader, pack, warn);
+  }
+  for (const w of reader.endWarnings()) warn(w);
+}
+
+async function packEntry(entry: Entry, reader: EntryReader, pack: tar.Pack, warn: (m: string) => void): Promise<void> {
+  const meta = entry.meta;
+  const type = types[meta.kind];
+  const ms = Number(BigInt(meta.mtime) / 1_000_000n);
+  const header: HeaderArgument = {
+    name: "",
+    type,
+    mode: meta.mode & 0o7777,
+    uid: meta.uid ?? 0,
+    gid: meta.gid ?? 0,
+    uname: meta.uname,
+    gname: meta.gname,
+    mtime: new Date(ms),
+  };
+  // Directory names end in "/", as every tar writes them.
+  const path = meta.kind === "dir" ? Buffer.concat([entry.path, Buffer.from("/")]) : entry.path;
+  header.name = path.toString("utf8");
+  const binary = !isUtf8(entry.path) || (entry.target !== undefined && !isUtf8(entry.target));
+  if (binary) {
+    // tar-stream writes names as UTF-8 only; these bytes go in members of our own (tar-members.ts).
+    pack.push(gnuLongName(path, false));
+    if (entry.target) pack.push(gnuLongName(entry.target, true));
+    pack.push(paxMember({ mtime: paxMtime(meta.mtime) }, ms / 1000));
+    header.name = PLACEHOLDER;
+    if (entry.target) header.linkname = PLACEHOLDER;
+  } else {
+    // With a pax record, tar-stream writes the name and link target as pax records too.
+    header.pax = { mtime: paxMtime(meta.mtime) };
+    if (entry.target) header.linkname = entry.target.toString("utf8");
+  }
+
+  if (meta.kind !== "file") {
+    await new Promise<void>((resolve, reject) => {
+      pack.entry(header, (err) => (err ? reject(err) : resolve()));
+    });
+    await reader.finish();
+    return;
+  }
+
+  if (typeof meta.size === "number") {
+    header.size = meta.size;
+    await writeEntry(pack, header, reader.content(), meta.size, warn, meta.path, async () => {
+      await reader.finish();
+    });
+  } else {
+    await spooled(entry, reader, async (path, size) => {
+      header.size = size;
+      await writeEntry(pack, header, createReadStream(path, { highWaterMark: 1 << 20 }), size, warn, meta.path, async () => {});
+    });
+  }
+}
+
+/** Writes one file member with back-pressure; pads with zeros if the data falls short of the header's size. */
+async function writeEntry(
+  pack: tar.Pack,
+  header: HeaderArgument,
+  data: AsyncIterable<Uint8Array>,
+  size: number,
+  warn: (m: string) => void,
+  path: string,
+  beforeEnd: () => Promise<void>,
+): Promise<void> {
+  let done: (err?: Error | null) => void = () => {};
+  const finished = new Promise<void>((resolve, reject) => {
+    done = (err) => (err ? reject(err) : resolve());
+  });
+  const sink = pack.entry(header, (err) => done(err));
+  let written = 0;
+  const write = async (chunk: Uint8Array) => {
+    if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once("drain", () => resolve()));
+  };
+  for await (const chunk of data) {
+    if (written + chunk.length > size) throw new CairnError("integrity", `${path}: more data than the ${size} bytes its entry announced`);
+    written += chunk.length;
+    await write(chunk);
+  }
+  await beforeEnd();
+  if (written < size) {
+    warn(`${path}: ${size - written} bytes short of its announced size (the file shrank while the snapshot read it); padded with zeros`);
+    for (let left = size - written; left > 0; left -= Math.min(left, 1 << 20)) await write(new Uint8Array(Math.min(left, 1 << 20)));
+  }
+  sink.end(undefined as never);
+  await finished;
+}
+
+/** Content of unknown size → a temporary file, checked against its digest before use. */
+async function spooled(entry: Entry, reader: EntryReader, use: (path: string, size: number) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "cairn-spool-"));
+  try {
+    const path = join(dir, "data");
+    const fh = await open(path, "w", 0o600);
+    let size = 0;
+    try {
+      for await (const chunk of reader.content()) {
+        for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off)).bytesWritten;
+        size += chunk.length;
+      }
+    } finally {
+      await fh.close();
+    }
+    await reader.finish();
+    await use(path, size);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,148 @@
+import { createHash, type Hash } from "node:crypto";
+import { CairnError } from "@cairn/errors";
+import { FrameType, decodeName, frameTypeName, type EndMeta, type EntryEndMeta, type EntryMeta, type Frame, type StartMeta } from "@cairn/protocol";
+import { unsafePathReason } from "./entry-path.js";
+
+/** One entry of a plain stream, as the extractors see it. */
+export interface Entry {
+  meta: EntryMeta;
+  /** The raw bytes of the path, checked safe (relative, no "." or ".." component). */
+  path: Buffer;
+  /** symlink: the target's raw bytes; hardlink: the linked entry's path, checked safe. */
+  target?: Buffer;
+}
+
+/**
+ * Reads a plain stream entry by entry: `next()` gives each ENTRY (skipping the rest of the
+ * previous one), `content()` its DATA, and `finish()` checks the content against ENTRY_END.
+ * Paths are checked here, once, for every extractor: an unsafe one is refused.
+ */
+export class EntryReader {
+  start?: StartMeta;
+  end?: EndMeta;
+  private readonly it: AsyncIterator<Frame>;
+  private peeked?: Frame;
+  private current?: Entry;
+  private inContent = false;
+  private hash?: Hash;
+  private size = 0;
+  private frameNo = 0;
+
+  constructor(frames: AsyncIterable<Frame>) {
+    this.it = frames[Symbol.asyncIterator]();
+  }
+
+  private async pull(): Promise<Frame> {
+    if (this.peeked) {
+      const f = this.peeked;
+      this.peeked = undefined;
+      return f;
+    }
+    const r = await this.it.next();
+    if (r.done) throw new CairnError("stream", `stream ended without an end frame after ${this.frameNo} frames`);
+    this.frameNo++;
+    return r.value;
+  }
+
+  private unexpected(f: Frame, wanted: string): CairnError {
+    return new CairnError("stream", `frame #${this.frameNo} is ${frameTypeName(f.type)} where ${wanted} was expected`);
+  }
+
+  /** The next entry, or undefined once END has been read. */
+  async next(): Promise<Entry | undefined> {
+    if (!this.start) {
+      const f = await this.pull();
+      if (f.type !== FrameType.START) throw this.unexpected(f, "START");
+      const kind = f.meta!.stream;
+      if (kind !== "plain") {
+        const hint = kind === "chunked" ? " (run it through `cairn chunk -d` first)" : kind === "sealed" ? " (run it through `cairn seal -d` and `cairn chunk -d` first)" : "";
+        throw new CairnError("stream", `snapshot -x reads a plain stream, this one is ${JSON.stringify(kind)}${hint}`);
+      }
+      this.start = f.meta as StartMeta;
+    }
+    if (this.current) await this.skipRest();
+    const f = await this.pull();
+    if (f.type === FrameType.END) {
+      this.end = f.meta as EndMeta;
+      return undefined;
+    }
+    if (f.type !== FrameType.ENTRY) throw this.unexpected(f, "ENTRY or END");
+    const meta = f.meta as EntryMeta;
+    const path = decodeName(String(meta.path ?? ""), meta.pathB64);
+    const why = unsafePathReason(path);
+    if (why) throw new CairnError("refused", `refusing entry "${meta.path}": ${why}`);
+    if (!["file", "dir", "symlink", "hardlink"].includes(meta.kind)) throw new CairnError("stream", `entry "${meta.path}" has unknown kind ${JSON.stringify(meta.kind)}`);
+    if (typeof meta.mode !== "number" || typeof meta.mtime !== "string" || !/^-?\d+$/.test(meta.mtime)) {
+      throw new CairnError("stream", `entry "${meta.path}" lacks a valid mode or mtime`);
+    }
+    const entry: Entry = { meta, path };
+    if (meta.kind === "symlink" || meta.kind === "hardlink") {
+      if (typeof meta.target !== "string") throw new CairnError("stream", `${meta.kind} "${meta.path}" has no target`);
+      entry.target = decodeName(meta.target, meta.targetB64);
+      if (meta.kind === "hardlink") {
+        const bad = unsafePathReason(entry.target);
+        if (bad) throw new CairnError("refused", `refusing hard link "${meta.path}" to "${meta.target}": ${bad}`);
+      }
+    }
+    this.current = entry;
+    this.inContent = true;
+    this.hash = meta.kind === "file" ? createHash("sha256") : undefined;
+    this.size = 0;
+    return entry;
+  }
+
+  /** The current entry's content, hashed as it goes. Ends at its ENTRY_END. */
+  async *content(): AsyncGenerator<Uint8Array> {
+    while (this.inContent) {
+      const f = await this.pull();
+      if (f.type === FrameType.DATA) {
+        if (this.current?.meta.kind !== "file") throw new CairnError("stream", `${this.current?.meta.kind} "${this.current?.meta.path}" carries data`);
+        this.hash!.update(f.data!);
+        this.size += f.data!.length;
+        yield f.data!;
+        continue;
+      }
+      this.peeked = f;
+      return;
+    }
+  }
+
+  /**
+   * Reads to the entry's ENTRY_END and checks size and SHA-256; returns ENTRY_END's meta.
+   * A file entry must have one; other kinds may omit it.
+   */
+  async finish(): Promise<EntryEndMeta | undefined> {
+    for await (const _ of this.content());
+    const entry = this.current!;
+    this.current = undefined;
+    this.inContent = false;
+    const f = await this.pull();
+    if (f.type !== FrameType.ENTRY_END) {
+      if (entry.meta.kind !== "file") {
+        this.peeked = f;
+        return undefined;
+      }
+      throw this.unexpected(f, `ENTRY_END of "${entry.meta.path}"`);
+    }
+    const end = f.meta as EntryEndMeta;
+    if (entry.meta.kind === "file") {
+      const sha = this.hash!.digest("hex");
+      if (end.size !== this.size) throw new CairnError("integrity", `"${entry.meta.path}": ${this.size} bytes arrived, its entry end says ${end.size}`);
+      if (end.sha256 !== sha) throw new CairnError("integrity", `"${entry.meta.path}": content does not match its SHA-256 (got ${sha.slice(0, 16)}…, expected ${String(end.sha256).slice(0, 16)}…)`);
+    }
+    return end;
+  }
+
+  /** What a restore should say about the stream as a whole once END is read. */
+  endWarnings(): string[] {
+    const out: string[] = [];
+    const partial = typeof this.end?.partial === "number" ? this.end.partial : 0;
+    if (partial > 0) out.push(`the snapshot is partial: ${partial} ${partial === 1 ? "entry" : "entries"} could not be read completely when it was taken`);
+    if (this.end?.unverified) out.push("the snapshot's completeness is unverified (it was taken from raw stdin, whose end cannot prove the data complete)");
+    return out;
+  }
+
+  private async skipRest(): Promise<void> {
+    await this.finish();
+  }
+}

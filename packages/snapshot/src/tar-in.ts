@@ -1,0 +1,116 @@
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import tar from "tar-stream";
+import { CairnError } from "@cairn/errors";
+import { FrameType, encodeName, stdinChunks, type EntryKind, type EntryMeta, type Frame } from "@cairn/protocol";
+import { contentFrames, emptyEnd } from "./content.js";
+import { unsafePathReason } from "./entry-path.js";
+import { endFrame, startFrame, type StartOptions } from "./start.js";
+
+export interface TarOptions extends StartOptions {
+  warn?: (message: string) => void;
+}
+
+const kinds: Record<string, EntryKind> = {
+  file: "file",
+  "contiguous-file": "file",
+  directory: "dir",
+  symlink: "symlink",
+  link: "hardlink",
+};
+
+/**
+ * The raw bytes of a member's name. Names from the ustar header or a GNU long name are decoded
+ * as latin1 (one char per byte), so any bytes survive; names from a pax record are UTF-8 by the
+ * standard (tar-stream decodes them so; a pax name that is not UTF-8 is not kept exactly).
+ */
+function rawName(text: string, fromPax: boolean): Buffer {
+  return Buffer.from(text, fromPax ? "utf8" : "latin1");
+}
+
+/** A member name as a stored entry path: "./" prefixes, leading "/" and trailing "/" dropped. */
+function cleanName(raw: Buffer, what: string): Buffer | undefined {
+  let s = raw.toString("latin1");
+  s = s.replace(/^\/+/, "").replace(/\/+$/, "");
+  while (s.startsWith("./")) s = s.slice(2).replace(/^\/+/, "");
+  if (s === "." || s === "") return undefined;
+  const out = Buffer.from(s, "latin1");
+  const why = unsafePathReason(out);
+  if (why) throw new CairnError("refused", `tar member ${what} "${encodeName(out).text}" is unsafe: ${why}`);
+  return out;
+}
+
+/** pax mtime ("1700000000.123456789") → nanoseconds since the epoch as a decimal string. */
+export function paxMtimeNs(value: string): string | undefined {
+  const m = /^(-?)(\d+)(?:\.(\d*))?$/.exec(value.trim());
+  if (!m) return undefined;
+  const frac = (m[3] ?? "").slice(0, 9).padEnd(9, "0");
+  const ns = BigInt(m[2]) * 1_000_000_000n + BigInt(frac);
+  return (m[1] === "-" ? -ns : ns).toString();
+}
+
+/** A tar stream (stdin by default) → plain stream: files, directories, symlinks and hard links. */
+export async function* snapshotTar(opts: TarOptions = {}, input: AsyncIterable<Uint8Array> = stdinChunks()): AsyncGenerator<Frame> {
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`cairn-snapshot: ${m}\n`));
+  const extract = tar.extract({ filenameEncoding: "latin1" } as Parameters<typeof tar.extract>[0]);
+  const feeding = pipeline(Readable.from(input, { objectMode: false }), extract).catch((err: Error) => err);
+  let entries = 0;
+  yield startFrame(opts, "tar", "tar");
+  try {
+    for await (const member of extract) {
+      const h = member.header;
+      const pax = (h as { pax?: Record<string, string> }).pax ?? undefined;
+      const kind = h.type ? kinds[h.type] : undefined;
+      const name = cleanName(rawName(h.name, pax?.path !== undefined), "name");
+      if (!kind || !name) {
+        if (!kind) warn(`${h.name}: skipped tar member of type ${h.type} (not a file, directory or link)`);
+        member.resume();
+        continue;
+      }
+      entries++;
+      const shown = encodeName(name);
+      const meta: EntryMeta = {
+        kind,
+        path: shown.text,
+        mode: (h.mode ?? 0o644) & 0o7777,
+        uid: h.uid ?? 0,
+        gid: h.gid ?? 0,
+        mtime: (pax?.mtime !== undefined ? paxMtimeNs(pax.mtime) : undefined) ?? (BigInt((h.mtime ?? new Date(0)).getTime()) * 1_000_000n).toString(),
+      };
+      if (shown.b64) meta.pathB64 = shown.b64;
+      if (h.uname) meta.uname = h.uname;
+      if (h.gname) meta.gname = h.gname;
+      if (kind === "symlink" || kind === "hardlink") {
+        let target = rawName(h.linkname ?? "", pax?.linkpath !== undefined);
+        if (kind === "hardlink") {
+          const clean = cleanName(target, "link target");
+          if (!clean) throw new CairnError("refused", `tar member "${shown.text}" is a hard link to the archive root`);
+          target = clean;
+        }
+        const t = encodeName(target);
+        meta.target = t.text;
+        if (t.b64) meta.targetB64 = t.b64;
+      }
+      if (kind === "file") meta.size = h.size ?? 0;
+      yield { type: FrameType.ENTRY, meta };
+      if (kind === "file") {
+        const end = yield* contentFrames(member as AsyncIterable<Uint8Array>);
+        yield { type: FrameType.ENTRY_END, meta: end };
+      } else {
+        member.resume();
+        yield emptyEnd();
+      }
+    }
+  } catch (err) {
+    throw tarError(err);
+  }
+  const failure = await feeding;
+  if (failure) throw tarError(failure);
+  yield endFrame({ entries, partial: 0, unverified: false });
+}
+
+function tarError(err: unknown): CairnError {
+  if (err instanceof CairnError) return err;
+  const msg = (err as Error).message ?? String(err);
+  return new CairnError("stream", `not a valid tar stream: ${msg.replace(/\.$/, "")}`);
+}
