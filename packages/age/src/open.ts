@@ -9,28 +9,32 @@ import { unwrapHeader } from "./wrap.js";
 
 /**
  * Unwrapped file keys by exact header bytes. A sealed stream has one header per session, so
- * a small cache turns thousands of unwraps (ms each) into one. Bounded: least recently used
- * headers are dropped past `capacity`.
+ * a small cache turns thousands of unwraps (ms each) into one; concurrent opens of the same
+ * new header share one unwrap. Bounded: least recently used headers are dropped past
+ * `capacity`. A cache serves one set of identities: used with another set, it is bypassed,
+ * so a key unwrapped by one identity never opens a file for a caller without it.
  */
 export class FileKeyCache {
-  private readonly keys = new Map<string, Uint8Array>();
+  private readonly keys = new Map<string, Promise<Uint8Array>>();
+  private secrets: string | undefined;
   constructor(private readonly capacity = 256) {}
 
-  get(header: Uint8Array): Uint8Array | undefined {
+  /** The file key for `header`, from the cache or from `unwrap` (whose failure is not cached). */
+  fileKey(header: Uint8Array, secrets: Secrets, unwrap: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    const who = JSON.stringify([secrets.identities ?? [], secrets.passphrases ?? []]);
+    this.secrets ??= who;
+    if (this.secrets !== who) return unwrap();
     const id = cacheId(header);
-    const key = this.keys.get(id);
+    let key = this.keys.get(id);
     if (key) {
-      this.keys.delete(id);
-      this.keys.set(id, key);
+      this.keys.delete(id); // re-insert: most recently used
+    } else {
+      key = unwrap();
+      key.catch(() => this.keys.get(id) === key && this.keys.delete(id));
     }
-    return key;
-  }
-
-  set(header: Uint8Array, fileKey: Uint8Array): void {
-    const id = cacheId(header);
-    this.keys.delete(id);
-    this.keys.set(id, fileKey);
+    this.keys.set(id, key);
     if (this.keys.size > this.capacity) this.keys.delete(this.keys.keys().next().value as string);
+    return key;
   }
 
   get size(): number {
@@ -59,8 +63,8 @@ export async function openFile(bytes: Uint8Array, identities: string[], cache?: 
 /** openFile with passphrases too (scrypt stanzas), e.g. for a passphrase-protected key file. */
 export async function openWith(bytes: Uint8Array, secrets: Secrets, cache?: FileKeyCache): Promise<Uint8Array> {
   const header = parseHeader(bytes);
-  const fileKey = cache?.get(header.bytes) ?? (await unwrapAndCheck(header, secrets));
-  cache?.set(header.bytes, fileKey);
+  const unwrap = () => unwrapAndCheck(header, secrets);
+  const fileKey = await (cache ? cache.fileKey(header.bytes, secrets, unwrap) : unwrap());
   const rest = bytes.subarray(header.bytes.length);
   // The testkit (and Go's age) count the nonce as part of the header.
   if (rest.length < NONCE_BYTES) throw headerError(`truncated: the file ends ${rest.length} bytes into the 16-byte payload nonce`);

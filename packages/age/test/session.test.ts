@@ -40,6 +40,31 @@ describe("sessions", () => {
     expect(cache.size).toBe(1);
   });
 
+  it("a cached file key never opens a file for a caller with other identities", async () => {
+    const id = await generateIdentity();
+    const session = await newSession([await identityToRecipient(id)]);
+    const file = sealWithSession(session, Buffer.from("mine"));
+    const cache = new FileKeyCache();
+    expect(Buffer.from(await openFile(file, [id], cache)).toString()).toBe("mine");
+    const e = await errorOf(openFile(file, [await generateIdentity()], cache));
+    expect(e.kind).toBe("key");
+  });
+
+  it("concurrent opens of files under a new header share one cache entry; a failed unwrap is not cached", async () => {
+    const id = await generateIdentity();
+    const session = await newSession([await identityToRecipient(id)]);
+    const files = Array.from({ length: 8 }, (_, i) => sealWithSession(session, Buffer.from(`file ${i}`)));
+    const cache = new FileKeyCache(2);
+    const opened = await Promise.all(files.map((f) => openFile(f, [id], cache)));
+    expect(opened.map((p) => Buffer.from(p).toString())).toEqual(files.map((_, i) => `file ${i}`));
+    expect(cache.size).toBe(1);
+    const other = await newSession([await identityToRecipient(await generateIdentity())]);
+    await errorOf(openFile(sealWithSession(other, Buffer.from("x")), [id], cache));
+    expect(cache.size).toBe(1);
+    for (let i = 0; i < 3; i++) await openFile(sealWithSession(await newSession([await identityToRecipient(id)]), Buffer.from("y")), [id], cache);
+    expect(cache.size).toBe(2);
+  });
+
   it("sealing the same plaintext twice gives different files", async () => {
     const session = await newSession([await identityToRecipient(await generateIdentity())]);
     const a = sealWithSession(session, Buffer.from("same"));
