@@ -1,1 +1,115 @@
-export {};
+// @cairn/pull: a snapshot in a repository → a sealed stream (docs/repository.md, "Pull").
+// `--raw` needs no key: every object the snapshot's clear references name, in pack order.
+import { CairnError } from "@cairn/errors";
+import { FrameType, type Frame } from "@cairn/protocol";
+import type { Storage } from "@cairn/storage";
+import {
+  ID_SIZE,
+  LocalCache,
+  compareIds,
+  listSnapshots,
+  loadIndex,
+  readConfig,
+  selectSnapshot,
+  type IndexTable,
+  type Snapshot,
+  type SnapshotFilter,
+} from "@cairn/repository";
+import { fetchObjects } from "./fetch.js";
+import { referencedPositions } from "./references.js";
+
+export { fetchObjects, coalesce } from "./fetch.js";
+export { referencedPositions } from "./references.js";
+
+export interface OpenOptions extends SnapshotFilter {
+  cache?: string | false;
+}
+
+export interface OpenedSnapshot {
+  snapshot: Snapshot;
+  table: IndexTable;
+}
+
+/** Reads config, the snapshot list and the index, and picks the snapshot the selector names. */
+export async function openSnapshot(storage: Storage, selector: string, opts: OpenOptions = {}): Promise<OpenedSnapshot> {
+  const config = await readConfig(storage);
+  const cache = LocalCache.forRepository(config.id, opts.cache);
+  const snaps = await listSnapshots(storage, cache);
+  const snapshot = selectSnapshot(snaps, selector, opts);
+  const { table } = await loadIndex(storage, cache);
+  return { snapshot, table };
+}
+
+/** START as the snapshot's clear part describes it; the COMMIT goes right after it. */
+export function startMeta(s: Snapshot): Record<string, unknown> {
+  const c = s.commit;
+  return {
+    stream: "sealed",
+    host: s.host,
+    time: c.time,
+    label: s.label,
+    tags: s.tags,
+    keyset: s.keyset,
+    writer: s.writer,
+    ...(c.partial ? { partial: c.partial } : {}),
+    ...(c.unverified ? { unverified: true } : {}),
+  };
+}
+
+export function endMeta(s: Snapshot, objects: number): Record<string, unknown> {
+  const c = s.commit;
+  return { objects, partial: typeof c.partial === "number" ? c.partial : c.partial ? 1 : 0, unverified: c.unverified === true };
+}
+
+export interface RawOptions {
+  jobs?: number;
+  /** Sorted ids the destination holds (a known file): sent as SEALED_REF instead of SEALED. */
+  have?: Uint8Array;
+}
+
+/** Every object the snapshot references, in pack order, as a sealed stream (no key needed). */
+export async function* pullRaw(storage: Storage, opened: OpenedSnapshot, opts: RawOptions = {}): AsyncGenerator<Frame> {
+  const { snapshot, table } = opened;
+  const positions = await referencedPositions(storage, table, snapshot);
+  yield { type: FrameType.START, meta: startMeta(snapshot) };
+  yield { type: FrameType.COMMIT, meta: snapshot.commit };
+  const have = opts.have;
+  const toFetch: number[] = [];
+  let objects = 0;
+  for (const pos of positions) {
+    if (have && holds(have, table.ids, pos)) {
+      const ref = new Uint8Array(1 + ID_SIZE);
+      ref[0] = table.kinds[pos];
+      ref.set(table.idAt(pos), 1);
+      yield { type: FrameType.SEALED_REF, data: ref };
+      objects++;
+    } else toFetch.push(pos);
+  }
+  for await (const [pos, bytes] of fetchObjects(storage, table, toFetch, { jobs: opts.jobs })) {
+    const payload = new Uint8Array(1 + ID_SIZE + bytes.length);
+    payload[0] = table.kinds[pos];
+    payload.set(table.idAt(pos), 1);
+    payload.set(bytes, 1 + ID_SIZE);
+    yield { type: FrameType.SEALED, data: payload };
+    objects++;
+  }
+  yield { type: FrameType.END, meta: endMeta(snapshot, objects) };
+}
+
+/** Binary search of the id at ids[pos] in a sorted id list. */
+function holds(sorted: Uint8Array, ids: Uint8Array, pos: number): boolean {
+  let lo = 0;
+  let hi = sorted.length / ID_SIZE - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareIds(sorted, mid, ids, pos);
+    if (c === 0) return true;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+export function needKeyError(): CairnError {
+  return new CairnError("usage", "restore order lives in the encrypted manifest: give the owner key with -i FILE, or --raw for replication");
+}

@@ -1,1 +1,128 @@
-export {};
+// @cairn/push: a sealed stream → a committed snapshot in one or more repositories
+// (docs/repository.md, "Push"). Needs no key: it sees only sealed objects, ids and sizes.
+import { CairnError, exitCodes } from "@cairn/errors";
+import { FrameType, frameTypeName, type Frame } from "@cairn/protocol";
+import type { Storage } from "@cairn/storage";
+import { ID_SIZE, intersectIds, writeKnownFile } from "@cairn/repository";
+import { PushTarget, type TargetStats } from "./target.js";
+
+export type { TargetStats } from "./target.js";
+
+export interface PushOptions {
+  /** Pack uploads in flight per repository (default 4). */
+  jobs?: number;
+  /** Local cache base directory, or false for none (default: $CAIRN_CACHE or ~/.cache/cairn). */
+  cache?: string | false;
+  /** Overrides the repository's target pack size (tests use small packs). */
+  packSize?: number;
+  /** Writes the known-chunk file: the ids every target holds afterwards. */
+  knownOut?: string;
+}
+
+export interface PushResult {
+  targets: TargetStats[];
+  /** 0 committed, 3 committed but partial, 4 committed but unverified, else the first failure's code. */
+  exitCode: number;
+  /** Set when some target failed: the first failure. */
+  failure?: CairnError;
+}
+
+/**
+ * Reads a sealed stream and commits it to every repository. The snapshot object is written only
+ * after a valid END, after every pack and index file it depends on is stored, and only when the
+ * stream's key set matches the repository's. A failing target never stops or damages the others.
+ */
+export async function push(frames: AsyncIterable<Frame>, storages: Storage[], opts: PushOptions = {}): Promise<PushResult> {
+  if (storages.length === 0) throw new CairnError("usage", "push needs at least one repository");
+  const targets = storages.map((s) => new PushTarget(s, { jobs: opts.jobs ?? 4, cache: opts.cache, packSize: opts.packSize }));
+  await Promise.all(targets.map((t) => t.open().catch((err) => t.fail(err))));
+  const live = () => targets.filter((t) => t.failure === undefined);
+  const each = async (fn: (t: PushTarget) => unknown) => {
+    for (const t of live()) {
+      try {
+        await fn(t);
+      } catch (err) {
+        t.fail(err);
+      }
+    }
+    if (live().length === 0) throw targets[0].failure;
+  };
+  if (live().length === 0) throw targets[0].failure;
+
+  try {
+    return await pushStream(frames, targets, live, each, opts);
+  } catch (err) {
+    // Packs already on their way are worth finishing: a re-run finds them and uploads less.
+    await Promise.all(targets.map((t) => t.settle()));
+    throw err;
+  }
+}
+
+async function pushStream(
+  frames: AsyncIterable<Frame>,
+  targets: PushTarget[],
+  live: () => PushTarget[],
+  each: (fn: (t: PushTarget) => unknown) => Promise<void>,
+  opts: PushOptions,
+): Promise<PushResult> {
+  let start: Record<string, any> | undefined;
+  let commit: Record<string, any> | undefined;
+  let end: Record<string, any> | undefined;
+  for await (const frame of frames) {
+    switch (frame.type) {
+      case FrameType.START:
+        start = frame.meta!;
+        await each((t) => t.checkStart(start!));
+        break;
+      case FrameType.SEALED: {
+        const d = frame.data!;
+        const kind = d[0];
+        const id = d.subarray(1, 1 + ID_SIZE);
+        const object = d.slice(1 + ID_SIZE); // a copy: a pack must not pin the stream's read buffers
+        await each((t) => t.addObject(kind, id, object));
+        break;
+      }
+      case FrameType.SEALED_REF: {
+        const d = frame.data!;
+        await each((t) => t.addRef(d[0], d.subarray(1, 1 + ID_SIZE)));
+        break;
+      }
+      case FrameType.SEAL_INFO:
+        break;
+      case FrameType.COMMIT:
+        if (commit) throw new CairnError("stream", "the stream carries two COMMIT frames");
+        commit = frame.meta!;
+        break;
+      case FrameType.END:
+        end = frame.meta!;
+        break;
+      default:
+        throw new CairnError("stream", `push needs a sealed stream, but got a ${frameTypeName(frame.type)} frame`);
+    }
+  }
+  if (!end) throw new CairnError("stream", "the stream ended without an end frame; nothing committed");
+  if (!start) throw new CairnError("stream", "the stream has no START frame");
+  if (!commit) throw new CairnError("stream", "the sealed stream carries no COMMIT frame; nothing committed");
+  if (commit.keyset !== start.keyset) throw new CairnError("key", "the COMMIT's key set differs from the stream's START; nothing committed");
+
+  await Promise.all(live().map((t) => t.commit(commit!).catch((err) => t.fail(err))));
+  if (opts.knownOut) await writeKnown(opts.knownOut, targets);
+  if (live().length === 0) throw targets[0].failure;
+
+  const failed = targets.find((t) => t.failure !== undefined);
+  const stats = targets.map((t) => t.finalStats());
+  if (failed) return { targets: stats, exitCode: failed.failure!.exitCode, failure: failed.failure };
+  const partial = Number(end.partial ?? 0) > 0 || Number(commit.partial ?? 0) > 0;
+  const unverified = end.unverified === true || commit.unverified === true;
+  return { targets: stats, exitCode: partial ? exitCodes.partial : unverified ? exitCodes.unverified : exitCodes.ok };
+}
+
+/** What every target holds (so seal never refers to an object one of them lacks). */
+async function writeKnown(path: string, targets: PushTarget[]): Promise<void> {
+  let ids: Uint8Array | undefined;
+  for (const t of targets) {
+    const held = await t.heldIds().catch(() => new Uint8Array(0));
+    ids = ids === undefined ? held : intersectIds(ids, held);
+  }
+  await writeKnownFile(path, ids ?? new Uint8Array(0));
+}

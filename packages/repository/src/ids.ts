@@ -17,9 +17,11 @@ export function isObjectKind(k: number): k is ObjectKindCode {
   return k >= 1 && k <= 5;
 }
 
+const kindNames = ["", "data chunk", "manifest chunk", "manifest root", "refs block", "refs root"];
+
+/** How messages name an object kind. */
 export function kindName(k: number): string {
-  for (const [name, code] of Object.entries(ObjectKind)) if (code === k) return name;
-  return `kind ${k}`;
+  return kindNames[k] || `object of kind ${k}`;
 }
 
 export function toHex(bytes: Uint8Array): string {

@@ -1,0 +1,32 @@
+import { defineCommand } from "citty";
+import { CairnError } from "@cairn/errors";
+import { openStorage } from "@cairn/storage";
+import { formatRows, listSnapshotRows } from "./index.js";
+
+export default defineCommand({
+  meta: { name: "ls", version: "0.1.0", description: "list a repository's snapshots (no key), or the files in one (-i owner key)" },
+  args: {
+    repo: { type: "positional", description: "repository URL: file:///path or s3://bucket/prefix", required: true },
+    snapshot: { type: "positional", description: "a snapshot (id, prefix, latest, date): list its files (needs -i)", required: false },
+    identity: { type: "string", alias: "i", description: "owner key file (to list files)" },
+    host: { type: "string", description: "only snapshots from this host" },
+    label: { type: "string", description: "only snapshots with this source label" },
+    tag: { type: "string", description: "only snapshots with this tag (comma-separated for several)" },
+    json: { type: "boolean", description: "one JSON object per line" },
+    cache: { type: "string", description: "local cache directory (default $CAIRN_CACHE or ~/.cache/cairn)" },
+    "no-cache": { type: "boolean", description: "keep no local cache" },
+  },
+  async run({ args }) {
+    const storage = await openStorage(args.repo);
+    const tags = ([] as string[]).concat(args.tag ?? []).flatMap((t) => t.split(",")).filter(Boolean);
+    const filter = { host: args.host, label: args.label, tags, cache: args["no-cache"] ? (false as const) : (args.cache as string | undefined) };
+    if (args.snapshot !== undefined) {
+      if (!args.identity) throw new CairnError("usage", "file names live in the encrypted manifest: give the owner key with -i FILE");
+      const { listFiles } = await import("./files.js");
+      await listFiles(storage, args.snapshot, { ...filter, identity: args.identity, path: args._[2], json: args.json === true });
+      return;
+    }
+    const rows = await listSnapshotRows(storage, filter);
+    process.stdout.write(args.json ? rows.map((r) => JSON.stringify(r) + "\n").join("") : formatRows(rows));
+  },
+});

@@ -1,0 +1,49 @@
+import { readFile } from "node:fs/promises";
+import { defineCommand } from "citty";
+import { CairnError, toCairnError } from "@cairn/errors";
+import { writeFrames } from "@cairn/protocol";
+import { openStorage } from "@cairn/storage";
+import { decodeKnown } from "@cairn/repository";
+import { needKeyError, openSnapshot, pullRaw } from "./index.js";
+
+export default defineCommand({
+  meta: { name: "pull", version: "0.1.0", description: "a snapshot in a repository → sealed stream on stdout (restore order with -i, any order with --raw)" },
+  args: {
+    repo: { type: "positional", description: "repository URL: file:///path or s3://bucket/prefix", required: true },
+    snapshot: { type: "positional", description: "id, unique id prefix, latest, or a date/time (newest at or before it)", required: true },
+    raw: { type: "boolean", description: "every object of the snapshot in any order, for replication (no key)" },
+    identity: { type: "string", alias: "i", description: "owner key file: restore order, and only what PATHs need" },
+    have: { type: "string", description: "known-chunk file of the destination: send what it holds as references only (with --raw)" },
+    host: { type: "string", description: "only snapshots from this host" },
+    label: { type: "string", description: "only snapshots with this source label" },
+    tag: { type: "string", description: "only snapshots with this tag (comma-separated for several)" },
+    jobs: { type: "string", description: "ranged GETs in flight", default: "4" },
+    cache: { type: "string", description: "local cache directory (default $CAIRN_CACHE or ~/.cache/cairn)" },
+    "no-cache": { type: "boolean", description: "keep no local cache" },
+  },
+  async run({ args }) {
+    const [, , ...paths] = args._;
+    const jobs = Number(args.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new CairnError("usage", `--jobs needs a positive whole number, got ${args.jobs}`);
+    if (!args.raw && !args.identity) throw needKeyError();
+    if (args.raw && paths.length > 0) throw new CairnError("usage", "--raw sends the whole snapshot; PATHs need the owner key (-i)");
+    const tags = ([] as string[]).concat(args.tag ?? []).flatMap((t) => t.split(",")).filter(Boolean);
+    const storage = await openStorage(args.repo);
+    let have: Uint8Array | undefined;
+    if (args.have) {
+      try {
+        have = decodeKnown(new Uint8Array(await readFile(args.have)), args.have);
+      } catch (err) {
+        throw err instanceof CairnError ? err : toCairnError(err);
+      }
+    }
+    const opened = await openSnapshot(storage, args.snapshot, { host: args.host, label: args.label, tags, cache: args["no-cache"] ? (false as const) : (args.cache as string | undefined) });
+    if (args.raw) {
+      await writeFrames("cairn-pull", pullRaw(storage, opened, { jobs, have }));
+      return;
+    }
+    // The keyed part lives apart, loaded only when a key is given: a transport host never loads it.
+    const { pullOrdered } = await import("./ordered.js");
+    await writeFrames("cairn-pull", pullOrdered(storage, opened, { jobs, identity: args.identity!, paths }));
+  },
+});

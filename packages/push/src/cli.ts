@@ -1,0 +1,48 @@
+import { defineCommand } from "citty";
+import { CairnError, reportError } from "@cairn/errors";
+import { decodeFrames, stdinChunks } from "@cairn/protocol";
+import { openStorage } from "@cairn/storage";
+import { push } from "./index.js";
+
+export default defineCommand({
+  meta: { name: "push", version: "0.1.0", description: "sealed stream on stdin → a committed snapshot in one or more repositories" },
+  args: {
+    repo: { type: "positional", description: "repository URL(s): file:///path or s3://bucket/prefix (several: commit to each)", required: true },
+    jobs: { type: "string", description: "pack uploads in flight per repository", default: "4" },
+    json: { type: "boolean", description: "print per-repository stats as JSON" },
+    "known-out": { type: "string", description: "write the known-chunk file (what every repository holds) for seal --known" },
+    cache: { type: "string", description: "local cache directory (default $CAIRN_CACHE or ~/.cache/cairn)" },
+    "no-cache": { type: "boolean", description: "keep no local cache" },
+    "pack-size": { type: "string", description: "target pack size in bytes (default: the repository's, 32 MiB)" },
+  },
+  async run({ args }) {
+    const urls = args._.length > 0 ? args._ : [args.repo];
+    const jobs = positiveInt(args.jobs, "--jobs");
+    const packSize = args["pack-size"] !== undefined ? positiveInt(args["pack-size"], "--pack-size") : undefined;
+    const storages = await Promise.all(urls.map((u) => openStorage(u)));
+    const result = await push(decodeFrames(stdinChunks()), storages, {
+      jobs,
+      packSize,
+      knownOut: args["known-out"],
+      cache: args["no-cache"] ? (false as const) : (args.cache as string | undefined),
+    });
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify({ exitCode: result.exitCode, targets: result.targets })}\n`);
+    } else {
+      for (const t of result.targets) {
+        if (t.snapshot) process.stdout.write(urls.length > 1 ? `${t.snapshot} ${t.url}\n` : `${t.snapshot}\n`);
+      }
+    }
+    if (result.failure) {
+      if (urls.length === 1) throw result.failure;
+      for (const t of result.targets) if (t.error) reportError("cairn-push", new CairnError(t.error.kind as never, `${t.url}: ${t.error.message}`));
+    }
+    return result.exitCode;
+  },
+});
+
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new CairnError("usage", `${flag} needs a positive whole number, got ${text}`);
+  return n;
+}

@@ -1,0 +1,188 @@
+// One repository a push commits to: its index, the pack being filled, its uploads, its stats.
+// Every step that can fail is confined to this target, so one failing store never stops the others.
+import { CairnError } from "@cairn/errors";
+import type { Storage } from "@cairn/storage";
+import {
+  countingStorage,
+  type RequestCounts,
+  IdSet,
+  IndexTable,
+  LocalCache,
+  ObjectKind,
+  PackBuilder,
+  encodeCommit,
+  indexPacksFromTrailers,
+  kindName,
+  listMarks,
+  loadIndex,
+  readConfig,
+  snapshotIdOf,
+  snapshotKey,
+  toHex,
+  unindexedPacks,
+  type RepoConfig,
+} from "@cairn/repository";
+import { PackUploader } from "./uploader.js";
+
+export interface TargetStats {
+  url: string;
+  snapshot?: string;
+  newObjects: number;
+  reusedObjects: number;
+  /** Sealed object bytes that arrived in the stream. */
+  bytesIn: number;
+  /** Bytes written to the store (packs, index files, snapshot). */
+  bytesOut: number;
+  packs: number;
+  requests: number;
+  error?: { kind: string; message: string };
+}
+
+export interface TargetOptions {
+  jobs: number;
+  cache?: string | false;
+  packSize?: number;
+}
+
+export class PushTarget {
+  readonly storage: Storage;
+  private readonly counts: RequestCounts;
+  config!: RepoConfig;
+  table: IndexTable = IndexTable.empty();
+  private cache!: LocalCache;
+  private marks = new Set<string>();
+  private added = new IdSet();
+  /** Which indexed packs this snapshot reuses objects from (checked against deletion marks). */
+  private usedPacks = new Uint8Array(0);
+  private builder = new PackBuilder();
+  private uploader!: PackUploader;
+  private packSize = 0;
+  private refreshed = false;
+  failure?: CairnError;
+  stats: TargetStats;
+
+  constructor(storage: Storage, private readonly opts: TargetOptions) {
+    const counted = countingStorage(storage);
+    this.storage = counted.storage;
+    this.counts = counted.counts;
+    this.stats = { url: storage.url, newObjects: 0, reusedObjects: 0, bytesIn: 0, bytesOut: 0, packs: 0, requests: 0 };
+  }
+
+  /** Reads config and index; indexes packs a killed push finished but never indexed. */
+  async open(): Promise<void> {
+    this.config = await readConfig(this.storage);
+    this.cache = LocalCache.forRepository(this.config.id, this.opts.cache);
+    this.packSize = this.opts.packSize ?? this.config.packSize;
+    this.uploader = new PackUploader(this.storage, this.opts.jobs);
+    await this.reloadIndex();
+    const orphans = await unindexedPacks(this.storage, this.table, this.marks);
+    if (orphans.length > 0) {
+      await indexPacksFromTrailers(this.storage, orphans, { jobs: this.opts.jobs });
+      await this.reloadIndex();
+    }
+  }
+
+  private async reloadIndex(): Promise<void> {
+    const loaded = await loadIndex(this.storage, this.cache);
+    this.table = loaded.table;
+    this.marks = loaded.marks;
+    this.usedPacks = new Uint8Array(this.table.packCount);
+  }
+
+  checkStart(meta: Record<string, any>): void {
+    if (meta.stream !== "sealed") throw new CairnError("stream", `push needs a sealed stream (from cairn seal or cairn pull), got a ${String(meta.stream)} stream`);
+    if (meta.keyset !== this.config.keyset) {
+      throw new CairnError("key", `the stream was sealed for key set ${String(meta.keyset).slice(0, 16)}…, but ${this.storage.url} belongs to key set ${this.config.keyset.slice(0, 16)}…`);
+    }
+  }
+
+  async addObject(kind: number, id: Uint8Array, object: Uint8Array): Promise<void> {
+    this.stats.bytesIn += object.length;
+    if (this.present(id)) {
+      this.stats.reusedObjects++;
+      return;
+    }
+    this.added.add(id);
+    this.builder.add(kind, id, object);
+    this.stats.newObjects++;
+    if (this.builder.objectBytes >= this.packSize) await this.uploader.add(this.builder.finish());
+  }
+
+  /** A SEALED_REF: the repository must already hold the object (or this push carried it). */
+  async addRef(kind: number, id: Uint8Array): Promise<void> {
+    if (this.present(id)) return;
+    // Another host may have committed it since the index was loaded: look once more.
+    if (!this.refreshed) {
+      this.refreshed = true;
+      await this.reloadIndex();
+      if (this.present(id)) return;
+    }
+    throw new CairnError(
+      "staleKnown",
+      `${this.storage.url} does not hold ${kindName(kind)} ${toHex(id)} that the stream refers to (a stale known file?); nothing committed, re-run seal without --known or with a fresh one`,
+    );
+  }
+
+  private present(id: Uint8Array): boolean {
+    const pos = this.table.find(id);
+    if (pos >= 0) {
+      this.usedPacks[this.table.packs[pos]] = 1;
+      return true;
+    }
+    return this.added.has(id);
+  }
+
+  /** After a valid END: finishes uploads, re-checks deletion marks, then writes the snapshot object. */
+  async commit(commit: Record<string, any>): Promise<string> {
+    if (this.builder.count > 0) await this.uploader.add(this.builder.finish());
+    await this.uploader.finish();
+    if (commit.keyset !== this.config.keyset) throw new CairnError("key", `the snapshot's COMMIT names key set ${String(commit.keyset).slice(0, 16)}…, not this repository's`);
+    for (const [what, hex] of [
+      ["manifest root", commit.manifest],
+      ["refs root", commit.refs],
+    ] as const) {
+      const id = Buffer.from(hex, "hex");
+      if (!this.present(id)) throw new CairnError("staleKnown", `${this.storage.url} does not hold the snapshot's ${what} ${hex}; nothing committed`);
+    }
+    // Prune marks a pack before deleting it; a snapshot must not start depending on a marked pack.
+    const marks = await listMarks(this.storage);
+    for (const m of marks) {
+      const p = this.table.findPack(m);
+      if (p >= 0 && this.usedPacks[p]) {
+        throw new CairnError("staleKnown", `pack ${m}, which this snapshot reuses, was marked for deletion by prune while the push ran; nothing committed, run the backup again`);
+      }
+    }
+    const bytes = encodeCommit(commit);
+    const id = snapshotIdOf(bytes);
+    await this.storage.put(snapshotKey(id), bytes, { ifNoneMatch: true });
+    await this.cache.write(snapshotKey(id), bytes);
+    this.stats.snapshot = id;
+    return id;
+  }
+
+  /** The ids this repository holds after the push (sorted), for the known file. */
+  async heldIds(): Promise<Uint8Array> {
+    if (this.failure === undefined) await this.reloadIndex();
+    return this.table.ids;
+  }
+
+  /** Waits for uploads in flight, ignoring their outcome (the push is failing anyway). */
+  async settle(): Promise<void> {
+    await this.uploader?.finish().catch(() => {});
+  }
+
+  fail(err: unknown): void {
+    const e = err instanceof CairnError ? err : new CairnError("failed", String((err as Error)?.message ?? err));
+    this.failure ??= e;
+    this.stats.error = { kind: e.kind, message: e.message };
+  }
+
+  finalStats(): TargetStats {
+    this.stats.bytesOut = this.counts.bytesUp;
+    this.stats.packs = this.uploader?.packs ?? 0;
+    this.stats.requests = this.counts.requests;
+    return this.stats;
+  }
+}
+
+export { ObjectKind };

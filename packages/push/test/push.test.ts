@@ -1,0 +1,241 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CairnError } from "@cairn/errors";
+import { decodeFrames, encodeFrames, type Frame } from "@cairn/protocol";
+import { openStorage, type Storage } from "@cairn/storage";
+import {
+  INDEX_PREFIX,
+  LocalCache,
+  PACKS_PREFIX,
+  SNAPSHOTS_PREFIX,
+  createConfig,
+  decodeKnown,
+  listSnapshots,
+  loadIndex,
+  markKey,
+  newConfig,
+  packKey,
+} from "@cairn/repository";
+import { readFileSync } from "node:fs";
+import { openSnapshot, pullRaw, referencedPositions } from "@cairn/pull";
+import { push } from "../src/index.js";
+import { fixtureFrames, fixtureSnapshot, randomChunks, type FixtureSnapshot } from "../../../test/helpers/sealed-fixture.js";
+
+const KEYSET = "11".repeat(32);
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
+
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), "cairn-push-"));
+  dirs.push(d);
+  return d;
+}
+
+async function newRepo(opts: { packSize?: number } = {}): Promise<Storage> {
+  const storage = await openStorage(`file://${tmp()}/repo`);
+  await createConfig(storage, newConfig({ keyset: KEYSET, packSize: opts.packSize ?? 64 * 1024 }));
+  return storage;
+}
+
+async function* frames(gen: Iterable<Frame>): AsyncGenerator<Frame> {
+  yield* gen;
+}
+
+/** Runs frames through the real encoder and decoder, as a pipe would carry them. */
+async function* overPipe(gen: Iterable<Frame>): AsyncGenerator<Frame> {
+  yield* decodeFrames(encodeFrames(gen));
+}
+
+async function keys(storage: Storage, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const o of storage.list(prefix)) out.push(o.key);
+  return out;
+}
+
+async function pullAll(storage: Storage, selector: string): Promise<Map<string, string>> {
+  const cache = tmp();
+  const opened = await openSnapshot(storage, selector, { cache });
+  const got = new Map<string, string>();
+  for await (const f of pullRaw(storage, opened)) {
+    if (f.type === 0x30) got.set(Buffer.from(f.data!.subarray(1, 33)).toString("hex"), Buffer.from(f.data!.subarray(33)).toString("hex"));
+  }
+  return got;
+}
+
+function objectsOf(s: FixtureSnapshot): Map<string, string> {
+  return new Map(s.objects.map((o) => [Buffer.from(o.id).toString("hex"), Buffer.from(o.bytes).toString("hex")]));
+}
+
+describe("push", () => {
+  it("commits a snapshot whose every object comes back from pull --raw", async () => {
+    const repo = await newRepo();
+    const snap = fixtureSnapshot(randomChunks(40, 5000), { keyset: KEYSET });
+    const r = await push(overPipe(fixtureFrames(snap)), [repo], { cache: tmp() });
+    expect(r.exitCode).toBe(0);
+    const [t] = r.targets;
+    expect(t.snapshot).toMatch(/^[0-9a-f]{64}$/);
+    expect(t.newObjects).toBe(snap.objects.length);
+    expect(t.packs).toBeGreaterThan(1); // 200 KB in 64 KiB packs
+    expect(await keys(repo, SNAPSHOTS_PREFIX)).toEqual([`snapshots/${t.snapshot}`]);
+    expect(await pullAll(repo, "latest")).toEqual(objectsOf(snap));
+  });
+
+  it("uploads only what the repository lacks the second time", async () => {
+    const repo = await newRepo();
+    const chunks = randomChunks(30, 4000);
+    const first = fixtureSnapshot(chunks, { keyset: KEYSET, time: "2026-11-01T00:00:00Z" });
+    await push(frames(fixtureFrames(first)), [repo], { cache: tmp() });
+    const second = fixtureSnapshot([...chunks, ...randomChunks(2, 4000)], { keyset: KEYSET, time: "2026-11-02T00:00:00Z" });
+    const r = await push(frames(fixtureFrames(second)), [repo], { cache: tmp() });
+    // 2 new data chunks + a new manifest chunk, root, refs block and refs root
+    expect(r.targets[0].newObjects).toBe(6);
+    expect(r.targets[0].reusedObjects).toBe(30);
+    expect(await pullAll(repo, "2026-11-01")).toEqual(objectsOf(first));
+    expect(await pullAll(repo, "latest")).toEqual(objectsOf(second));
+  });
+
+  it("refuses a stale known file: a reference the repository does not hold commits nothing", async () => {
+    const repo = await newRepo();
+    const snap = fixtureSnapshot(randomChunks(5, 1000), { keyset: KEYSET });
+    const known = new Set([Buffer.from(snap.objects[1].id).toString("hex")]);
+    const err = await push(frames(fixtureFrames(snap, { known })), [repo], { cache: tmp() }).catch((e) => e);
+    expect(err).toBeInstanceOf(CairnError);
+    expect(err.kind).toBe("staleKnown");
+    expect(err.message).toMatch(/does not hold data chunk [0-9a-f]{64}/);
+    expect(await keys(repo, SNAPSHOTS_PREFIX)).toEqual([]);
+  });
+
+  it("refuses a stream sealed for another key set", async () => {
+    const repo = await newRepo();
+    const snap = fixtureSnapshot(randomChunks(3, 1000), { keyset: "22".repeat(32) });
+    const err = await push(frames(fixtureFrames(snap)), [repo], { cache: tmp() }).catch((e) => e);
+    expect(err.kind).toBe("key");
+    expect(err.message).toMatch(/sealed for key set 2222.*belongs to key set 1111/);
+    expect(await keys(repo, PACKS_PREFIX)).toEqual([]);
+  });
+
+  it("commits nothing when the stream ends without END, and a re-run reuses the packs that finished", async () => {
+    const repo = await newRepo({ packSize: 16 * 1024 });
+    const snap = fixtureSnapshot(randomChunks(40, 4000), { keyset: KEYSET });
+    const all = [...fixtureFrames(snap)];
+    const cut = all.slice(0, 30); // START and 29 objects, then EOF
+    const bytes: Uint8Array[] = [];
+    for await (const b of encodeFrames(cut)) bytes.push(b);
+    const err = await push(decodeFrames((async function* () { yield* bytes; })()), [repo], { cache: tmp() }).catch((e) => e);
+    expect(err.kind).toBe("stream");
+    expect(await keys(repo, SNAPSHOTS_PREFIX)).toEqual([]);
+    const packsBefore = (await keys(repo, PACKS_PREFIX)).length;
+    expect(packsBefore).toBeGreaterThanOrEqual(3);
+    const r = await push(frames(fixtureFrames(snap)), [repo], { cache: tmp() });
+    expect(r.exitCode).toBe(0);
+    expect(r.targets[0].reusedObjects).toBeGreaterThanOrEqual(packsBefore * 4);
+    expect(await pullAll(repo, "latest")).toEqual(objectsOf(snap));
+  });
+
+  it("indexes a finished pack whose index file is missing instead of uploading its objects again", async () => {
+    const repo = await newRepo({ packSize: 16 * 1024 });
+    const chunks = randomChunks(20, 4000);
+    await push(frames(fixtureFrames(fixtureSnapshot(chunks, { keyset: KEYSET }))), [repo], { cache: false });
+    for (const k of await keys(repo, INDEX_PREFIX)) await repo.delete(k);
+    const r = await push(frames(fixtureFrames(fixtureSnapshot(chunks, { keyset: KEYSET, label: "again" }))), [repo], { cache: false });
+    expect(r.targets[0].newObjects).toBe(0);
+    expect(r.targets[0].reusedObjects).toBe(24);
+  });
+
+  it("exits 3 when upstream reported partial files and 4 when completeness is unverified, committing both", async () => {
+    const repo = await newRepo();
+    const partial = await push(frames(fixtureFrames(fixtureSnapshot(randomChunks(2, 100), { keyset: KEYSET, partial: 1 }))), [repo], { cache: false });
+    expect(partial.exitCode).toBe(3);
+    const unverified = await push(frames(fixtureFrames(fixtureSnapshot(randomChunks(2, 100), { keyset: KEYSET, unverified: true }))), [repo], { cache: false });
+    expect(unverified.exitCode).toBe(4);
+    expect((await keys(repo, SNAPSHOTS_PREFIX)).length).toBe(2);
+  });
+
+  it("commits to every repository, and one failing repository leaves the others committed", async () => {
+    const a = await newRepo();
+    const b = await newRepo();
+    const broken = await openStorage(`file://${tmp()}/not-a-repo`);
+    const snap = fixtureSnapshot(randomChunks(10, 2000), { keyset: KEYSET });
+    const knownOut = join(tmp(), "known");
+    const r = await push(frames(fixtureFrames(snap)), [a, broken, b], { cache: false, knownOut });
+    expect(r.exitCode).toBe(15);
+    expect(r.targets.map((t) => Boolean(t.snapshot))).toEqual([true, false, true]);
+    expect(r.targets[1].error?.message).toMatch(/no cairn repository/);
+    expect(r.targets[0].snapshot).toBe(r.targets[2].snapshot);
+    expect(await pullAll(a, "latest")).toEqual(objectsOf(snap));
+    expect(await pullAll(b, "latest")).toEqual(objectsOf(snap));
+    // What all targets hold: the broken one holds nothing.
+    expect(decodeKnown(new Uint8Array(readFileSync(knownOut))).length).toBe(0);
+  });
+
+  it("writes a known file that lets the next push send references only", async () => {
+    const a = await newRepo();
+    const b = await newRepo();
+    const chunks = randomChunks(10, 2000);
+    const knownOut = join(tmp(), "known");
+    await push(frames(fixtureFrames(fixtureSnapshot(chunks, { keyset: KEYSET }))), [a, b], { cache: false, knownOut });
+    const ids = decodeKnown(new Uint8Array(readFileSync(knownOut)));
+    expect(ids.length / 32).toBe(14);
+    const known = new Set<string>();
+    for (let i = 0; i < ids.length; i += 32) known.add(Buffer.from(ids.subarray(i, i + 32)).toString("hex"));
+    const next = fixtureSnapshot([...chunks, ...randomChunks(1, 2000)], { keyset: KEYSET, label: "next" });
+    const r = await push(frames(fixtureFrames(next, { known })), [a, b], { cache: false });
+    expect(r.exitCode).toBe(0);
+    expect(r.targets.map((t) => t.newObjects)).toEqual([5, 5]);
+  });
+
+  it("does not commit a snapshot that reuses a pack prune marked for deletion meanwhile", async () => {
+    const repo = await newRepo();
+    const chunks = randomChunks(5, 1000);
+    await push(frames(fixtureFrames(fixtureSnapshot(chunks, { keyset: KEYSET }))), [repo], { cache: false });
+    const [pack] = (await keys(repo, PACKS_PREFIX)).map((k) => k.split("/").pop()!);
+    async function* markWhileStreaming(): AsyncGenerator<Frame> {
+      let n = 0;
+      for (const f of fixtureFrames(fixtureSnapshot(chunks, { keyset: KEYSET, label: "later" }))) {
+        if (n++ === 3) await repo.put(markKey(pack), new Uint8Array(0));
+        yield f;
+      }
+    }
+    const err = await push(markWhileStreaming(), [repo], { cache: false }).catch((e) => e);
+    expect(err.kind).toBe("staleKnown");
+    expect(err.message).toMatch(/marked for deletion/);
+    expect((await keys(repo, SNAPSHOTS_PREFIX)).length).toBe(1);
+    // With the mark in place from the start, its objects count as absent and are uploaded again.
+    const r = await push(frames(fixtureFrames(fixtureSnapshot(chunks, { keyset: KEYSET, label: "after" }))), [repo], { cache: false });
+    expect(r.exitCode).toBe(0);
+    expect(r.targets[0].newObjects).toBeGreaterThanOrEqual(5);
+  });
+
+  it("lets several pushes run at once into one repository, every snapshot whole afterwards", async () => {
+    const repo = await newRepo({ packSize: 8 * 1024 });
+    const shared = randomChunks(20, 3000);
+    const snaps = Array.from({ length: 5 }, (_, i) => fixtureSnapshot([...shared, ...randomChunks(5, 3000)], { keyset: KEYSET, host: `h${i}` }));
+    const results = await Promise.all(snaps.map((s) => push(overPipe(fixtureFrames(s)), [repo], { cache: false, jobs: 2 })));
+    expect(results.every((r) => r.exitCode === 0)).toBe(true);
+    const cache = new LocalCache(undefined);
+    const { table } = await loadIndex(repo, cache);
+    const all = await listSnapshots(repo, cache);
+    expect(all.length).toBe(5);
+    for (const s of all) {
+      const positions = await referencedPositions(repo, table, s);
+      expect(positions.length).toBe(29); // 25 data chunks, manifest chunk and root, refs block and root
+    }
+  });
+
+  it("names the missing pack when pull meets one", async () => {
+    const repo = await newRepo();
+    await push(frames(fixtureFrames(fixtureSnapshot(randomChunks(3, 1000), { keyset: KEYSET }))), [repo], { cache: false });
+    const [pack] = await keys(repo, PACKS_PREFIX);
+    await repo.delete(pack);
+    const err = await pullAll(repo, "latest").catch((e) => e);
+    expect(err.kind).toBe("notFound");
+    expect(err.message).toMatch(/pack [0-9a-f]{64} is missing from the repository/);
+  });
+});
+
+void writeFileSync;
+void packKey;
