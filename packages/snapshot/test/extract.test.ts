@@ -1,0 +1,153 @@
+import { createHash } from "node:crypto";
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FrameType, type Frame } from "@cairn/protocol";
+import { extractToDir, extractToStdout, extractToTar, snapshotTar } from "../src/index.js";
+import { paxMtimeNs } from "../src/tar-in.js";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "cairn-extract-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const sha = (s: string) => createHash("sha256").update(s).digest("hex");
+const START: Frame = { type: FrameType.START, meta: { stream: "plain", host: "h", time: "t", label: "l", tags: [] } };
+const END: Frame = { type: FrameType.END, meta: { entries: 0, partial: 0, unverified: false } };
+const MTIME = "1700000000123456789";
+const entry = (meta: Record<string, unknown>): Frame => ({ type: FrameType.ENTRY, meta: { mode: 0o644, mtime: MTIME, ...meta } });
+const endOf = (content: string): Frame => ({ type: FrameType.ENTRY_END, meta: { size: Buffer.byteLength(content), sha256: sha(content) } });
+const file = (path: string, content: string): Frame[] => [entry({ kind: "file", path }), { type: FrameType.DATA, data: Buffer.from(content) }, endOf(content)];
+
+async function* from(frames: Frame[]): AsyncGenerator<Frame> {
+  yield* frames;
+}
+
+const restore = (frames: Frame[], opts = {}) => extractToDir(from(frames), join(dir, "out"), { warn: () => {}, ...opts });
+
+describe("extractToDir", () => {
+  it("sets mtimes to the microsecond", async () => {
+    await restore([START, ...file("f", "x"), END]);
+    expect(lstatSync(join(dir, "out/f"), { bigint: true }).mtimeNs / 1000n).toBe(BigInt(MTIME) / 1000n);
+  });
+
+  it("replaces a symlink with --overwrite instead of writing through it", async () => {
+    const outside = join(dir, "outside");
+    writeFileSync(outside, "keep\n");
+    mkdirSync(join(dir, "out"));
+    symlinkSync(outside, join(dir, "out/f"));
+    await restore([START, ...file("f", "new\n"), END], { overwrite: true });
+    expect(readFileSync(outside, "utf8")).toBe("keep\n");
+    expect(lstatSync(join(dir, "out/f")).isFile()).toBe(true);
+    expect(readFileSync(join(dir, "out/f"), "utf8")).toBe("new\n");
+  });
+
+  it("refuses to turn a directory into a symlink, even with --overwrite", async () => {
+    const frames = [START, entry({ kind: "dir", path: "a", mode: 0o755 }), entry({ kind: "symlink", path: "a", target: "/etc" }), ...file("a/passwd", "x"), END];
+    await expect(restore(frames, { overwrite: true })).rejects.toMatchObject({ kind: "refused", message: "refusing to replace the directory a with a symlink" });
+  });
+
+  it("refuses a hard link whose target was not restored", async () => {
+    const frames = [START, entry({ kind: "hardlink", path: "b", target: "a" }), END];
+    await expect(restore(frames)).rejects.toMatchObject({ kind: "notFound", message: "hard link target a was not restored" });
+  });
+
+  it("refuses a hard link to a path outside", async () => {
+    const frames = [START, entry({ kind: "hardlink", path: "b", target: "../x" }), END];
+    await expect(restore(frames)).rejects.toMatchObject({ kind: "refused", message: 'refusing hard link "b" to "../x": it has a ".." component' });
+  });
+
+  it("refuses content longer than its entry end says, leaving no temporary file", async () => {
+    const frames = [START, entry({ kind: "file", path: "f" }), { type: FrameType.DATA, data: Buffer.from("abcd") }, endOf("abc"), END];
+    await expect(restore(frames)).rejects.toMatchObject({ kind: "integrity", message: '"f": 4 bytes arrived, its entry end says 3' });
+    expect(readdirSync(join(dir, "out"))).toEqual([]);
+  });
+
+  it("refuses data inside a directory entry", async () => {
+    const frames = [START, entry({ kind: "dir", path: "d" }), { type: FrameType.DATA, data: Buffer.from("x") }, END];
+    await expect(restore(frames)).rejects.toMatchObject({ kind: "stream", message: 'dir "d" carries data' });
+  });
+
+  it("removes the temporary file when the stream breaks off inside a file", async () => {
+    async function* broken(): AsyncGenerator<Frame> {
+      yield START;
+      yield entry({ kind: "file", path: "f" });
+      yield { type: FrameType.DATA, data: Buffer.from("half") };
+      throw Object.assign(new Error("stream ended"), {});
+    }
+    await expect(extractToDir(broken(), join(dir, "out"))).rejects.toThrow("stream ended");
+    expect(readdirSync(join(dir, "out"))).toEqual([]);
+  });
+
+  it("creates missing parent directories and sets directory modes after their contents", async () => {
+    await restore([START, entry({ kind: "dir", path: "ro", mode: 0o555 }), ...file("ro/sub/f", "x"), END]);
+    expect(lstatSync(join(dir, "out/ro")).mode & 0o7777).toBe(0o555);
+    expect(readFileSync(join(dir, "out/ro/sub/f"), "utf8")).toBe("x");
+  });
+});
+
+describe("extractToStdout", () => {
+  it("writes the named entry only", async () => {
+    const out: Uint8Array[] = [];
+    for await (const c of extractToStdout(from([START, ...file("a", "A"), ...file("b", "B"), END]), "b", () => {})) out.push(c);
+    expect(Buffer.concat(out).toString()).toBe("B");
+  });
+
+  it("says so when the entry is not there", async () => {
+    const run = async () => {
+      for await (const _ of extractToStdout(from([START, ...file("a", "A"), END]), "zz", () => {}));
+    };
+    await expect(run()).rejects.toMatchObject({ kind: "notFound", message: "zz: no such entry in the stream" });
+  });
+});
+
+describe("tar in and out", () => {
+  it("reads pax mtimes exactly", () => {
+    expect(paxMtimeNs("1700000000.123456789")).toBe("1700000000123456789");
+    expect(paxMtimeNs("1700000000.5")).toBe("1700000000500000000");
+    expect(paxMtimeNs("1700000000")).toBe("1700000000000000000");
+    expect(paxMtimeNs("-1.5")).toBe("-1500000000");
+    expect(paxMtimeNs("garbage")).toBeUndefined();
+  });
+
+  it("round-trips long names, link targets and nanosecond mtimes through its own tar", async () => {
+    const long = `${"d".repeat(120)}/${"f".repeat(150)}`;
+    const frames = [
+      START,
+      entry({ kind: "dir", path: "d".repeat(120), mode: 0o700 }),
+      { type: FrameType.ENTRY_END, meta: { size: 0, sha256: sha("") } },
+      entry({ kind: "file", path: long, size: 5, uid: 7, gid: 8, uname: "u", gname: "g" }),
+      { type: FrameType.DATA, data: Buffer.from("hello") },
+      endOf("hello"),
+      entry({ kind: "symlink", path: "l", target: "t".repeat(200) }),
+      entry({ kind: "file", path: "x", pathB64: Buffer.from([0x78, 0xff]).toString("base64"), size: 0 }),
+      endOf(""),
+      END,
+    ];
+    const back: Frame[] = [];
+    for await (const f of snapshotTar({ warn: () => {} }, extractToTar(from(frames), { warn: () => {} }))) back.push(f);
+    const metas = back.filter((f) => f.type === FrameType.ENTRY).map((f) => f.meta!);
+    expect(metas.map((m) => [m.kind, m.path, m.mtime])).toEqual([
+      ["dir", "d".repeat(120), MTIME],
+      ["file", long, MTIME],
+      ["symlink", "l", MTIME],
+      ["file", "x\ufffd", MTIME],
+    ]);
+    expect(metas[1]).toMatchObject({ uid: 7, gid: 8, uname: "u", gname: "g", mode: 0o644, size: 5 });
+    expect(metas[2].target).toBe("t".repeat(200));
+    expect(metas[3].pathB64).toBe(Buffer.from([0x78, 0xff]).toString("base64"));
+  });
+
+  it("refuses a member whose name climbs out with ..", async () => {
+    const tarStream = (await import("tar-stream")).default;
+    const pack = tarStream.pack();
+    pack.entry({ name: "../evil", size: 1 }, "x");
+    pack.finalize();
+    const run = async () => {
+      for await (const _ of snapshotTar({ warn: () => {} }, pack as AsyncIterable<Uint8Array>));
+    };
+    await expect(run()).rejects.toMatchObject({ kind: "refused", message: 'tar member name "../evil" is unsafe: it has a ".." component' });
+  });
+});
