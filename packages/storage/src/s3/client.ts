@@ -70,6 +70,7 @@ export function resolveS3Settings(opts: S3Options = {}, env: NodeJS.ProcessEnv =
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     retryStrategy: new BackoffRetryStrategy(retry),
+    maxAttempts: retry.maxAttempts,
     requestHandler: {
       connectionTimeout: opts.connectTimeoutMs ?? 10_000,
       requestTimeout: opts.idleTimeoutMs ?? 60_000,

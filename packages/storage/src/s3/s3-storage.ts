@@ -165,11 +165,23 @@ export class S3Storage implements Storage {
     });
     try {
       const out = await upload.done();
+      if (opts.lockUntil) await this.ensureRetention(key, out.VersionId, opts);
       return { created: true, versionId: out.VersionId };
     } catch (err) {
       if (conditional && (statusOf(err) === 412 || nameOf(err) === "PreconditionFailed")) return { created: false };
       throw this.error(err, "PUT (multipart)", key);
     }
+  }
+
+  /**
+   * Ceph RGW 16 ignores the Object Lock headers of CreateMultipartUpload (a single PUT keeps
+   * them): after a locked multipart upload, read the retention back and set it if it is missing.
+   */
+  private async ensureRetention(key: string, versionId: string | undefined, opts: PutOptions): Promise<void> {
+    const want: Retention = { mode: opts.lockMode ?? "COMPLIANCE", until: opts.lockUntil! };
+    const have = await this.retention(key, versionId);
+    if (have && have.mode === want.mode && have.until.getTime() >= Math.floor(want.until.getTime() / 1000) * 1000) return;
+    await this.setRetention(key, want, versionId);
   }
 
   // --- reads -------------------------------------------------------------------------------

@@ -1,0 +1,246 @@
+// What only an S3 store does: credentials, a flaky or dead server (through a fault-injecting
+// proxy in front of the real RGW), multipart clean-up, versioning and Object Lock.
+import { createHash, randomBytes } from "node:crypto";
+import { CreateMultipartUploadCommand, UploadPartCommand } from "@aws-sdk/client-s3";
+import { describe, expect, it } from "vitest";
+import { CairnError } from "@cairn/errors";
+import { openStorage, S3Storage, type Storage } from "@cairn/storage";
+import { startDeadServer, startFaultProxy } from "./helpers/fault-proxy.js";
+import { newBucketUrl, s3Available, s3Options, withBucket } from "./helpers/s3.js";
+
+const MiB = 1024 * 1024;
+
+async function caught(p: Promise<unknown>): Promise<CairnError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(CairnError);
+    return err as CairnError;
+  }
+  throw new Error("expected a CairnError, got success");
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+async function parallel<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
+
+const md5 = (b: Uint8Array) => createHash("md5").update(b).digest("base64");
+
+describe.skipIf(!s3Available())("S3 storage on Ceph RGW", () => {
+  it("names wrong credentials in one line, as a storage error", () =>
+    withBucket(async ({ url }) => {
+      const s = await openStorage(url, s3Options({ credentials: { accessKeyId: "testaccesskey", secretAccessKey: "wrong" } }));
+      for (const op of [() => s.get("config"), () => s.put("config", new Uint8Array(1)), () => collect(s.list(""))]) {
+        const e = await caught(op());
+        expect(e.kind).toBe("storage");
+        expect(e.message).not.toContain("\n");
+        expect(e.message).toMatch(/credentials/);
+        expect(e.message).toContain(url);
+      }
+      const unknown = await openStorage(url, s3Options({ credentials: { accessKeyId: "nosuchkey", secretAccessKey: "x" } }));
+      const e = await caught(unknown.get("config"));
+      expect(e.kind).toBe("storage");
+      expect(e.message).toMatch(/rejected the credentials .*InvalidAccessKeyId/);
+    }));
+
+  it("reports a missing bucket as notFound", async () => {
+    const s = await openStorage("s3://cairn-no-such-bucket-here/repo", s3Options());
+    const e = await caught(collect(s.list("")));
+    expect(e.kind).toBe("notFound");
+    expect(e.message).toMatch(/^bucket cairn-no-such-bucket-here not found/);
+  });
+
+  it("gets every byte through a proxy that throttles and resets connections", () =>
+    withBucket(async ({ url }) => {
+      const proxy = await startFaultProxy({
+        target: process.env.CAIRN_S3_ENDPOINT!,
+        seed: 7,
+        slowDown: 0.15,
+        resetRequest: 0.1,
+        resetResponse: 0.15,
+        maxFaultsPerRequest: 2,
+      });
+      try {
+        const s = await openStorage(
+          url,
+          s3Options({ endpoint: proxy.url, maxAttempts: 4, retryBaseDelayMs: 5, retryMaxDelayMs: 50, multipartThreshold: 5 * MiB, partSize: 5 * MiB }),
+        );
+        // small objects, medium ones, and two that go up in parts
+        const objects = Array.from({ length: 40 }, (_, i) => ({
+          key: `packs/${String(i).padStart(3, "0")}`,
+          body: randomBytes(i < 30 ? 1000 + i * 97 : i < 38 ? 300_000 + i : 11 * MiB + i),
+        }));
+        await parallel(objects, 8, (o) => s.put(o.key, o.body));
+        expect((await collect(s.list("packs/"))).map((o) => [o.key, o.size])).toEqual(objects.map((o) => [o.key, o.body.length]));
+        await parallel(objects, 8, async (o) => {
+          expect(Buffer.from(await s.get(o.key)).equals(o.body), o.key).toBe(true);
+          const r = { offset: 17, length: Math.min(500_000, o.body.length - 17) };
+          expect(Buffer.from(await s.get(o.key, r)).equals(o.body.subarray(17, 17 + r.length)), o.key).toBe(true);
+        });
+        // the faults really happened, of every kind
+        expect(proxy.stats.slowDowns).toBeGreaterThan(5);
+        expect(proxy.stats.requestResets).toBeGreaterThan(5);
+        expect(proxy.stats.responseResets).toBeGreaterThan(5);
+        // and the same objects, read directly from RGW, are intact
+        const direct = await openStorage(url, s3Options());
+        for (const o of objects) expect(Buffer.from(await direct.get(o.key)).equals(o.body), o.key).toBe(true);
+      } finally {
+        await proxy.close();
+      }
+    }));
+
+  it("resumes a read that breaks mid-body from the next byte", () =>
+    withBucket(async ({ url }) => {
+      const body = randomBytes(3 * MiB);
+      await (await openStorage(url, s3Options())).put("packs/p", body);
+      // every response is cut halfway (once per request): each resume must pick up where the last stopped
+      const proxy = await startFaultProxy({ target: process.env.CAIRN_S3_ENDPOINT!, resetResponse: 1, maxFaultsPerRequest: 1, record: true });
+      try {
+        const s = await openStorage(url, s3Options({ endpoint: proxy.url, retryBaseDelayMs: 1, retryMaxDelayMs: 5 }));
+        expect(Buffer.from(await s.get("packs/p", { offset: 1000, length: 2 * MiB })).equals(body.subarray(1000, 1000 + 2 * MiB))).toBe(true);
+        const ranges = proxy.requests.filter((r) => r.method === "GET").map((r) => r.headers.range);
+        expect(ranges[0]).toBe(`bytes=1000-${1000 + 2 * MiB - 1}`);
+        expect(ranges[1]).toBe(`bytes=${1000 + MiB}-${1000 + 2 * MiB - 1}`); // the first half arrived
+        expect(proxy.requests.filter((r) => r.method === "GET").every((r, i) => i === 0 || r.headers["if-match"])).toBe(true);
+      } finally {
+        await proxy.close();
+      }
+    }));
+
+  it("reports a create-only put whose reply was lost, but which landed, as created", () =>
+    withBucket(async ({ url }) => {
+      const proxy = await startFaultProxy({ target: process.env.CAIRN_S3_ENDPOINT!, resetResponse: 1, maxFaultsPerRequest: 1 });
+      try {
+        const s = await openStorage(url, s3Options({ endpoint: proxy.url, retryBaseDelayMs: 1 }));
+        expect(await s.put("locks/mine", new TextEncoder().encode("writer 1"), { ifNoneMatch: true })).toMatchObject({ created: true });
+        expect(await s.put("locks/mine", new TextEncoder().encode("writer 2"), { ifNoneMatch: true })).toMatchObject({ created: false });
+        expect(proxy.stats.responseResets).toBeGreaterThan(1);
+      } finally {
+        await proxy.close();
+      }
+    }));
+
+  it("gives up on a server that refuses connections with one clear line", async () => {
+    const dead = await startDeadServer();
+    const port = new URL(dead.url).port;
+    await dead.close(); // now nothing listens there
+    const s = await openStorage("s3://some-bucket/repo", s3Options({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 3, retryBaseDelayMs: 5 }));
+    const e = await caught(s.put("config", new Uint8Array(10)));
+    expect(e.kind).toBe("storage");
+    expect(e.message).toBe(`cannot reach S3 endpoint http://127.0.0.1:${port} (ECONNREFUSED) after 3 attempts: PUT config in s3://some-bucket/repo`);
+  });
+
+  it("gives up on a server that resets every connection after its retries", async () => {
+    const dead = await startDeadServer();
+    try {
+      const s = await openStorage("s3://some-bucket/repo", s3Options({ endpoint: dead.url, maxAttempts: 4, retryBaseDelayMs: 5 }));
+      for (const op of [() => s.get("config"), () => s.head("config"), () => s.put("config", new Uint8Array(10)), () => collect(s.list(""))]) {
+        const before = dead.connections();
+        const e = await caught(op());
+        expect(e.kind).toBe("storage");
+        expect(e.message).toMatch(new RegExp(`^connection to S3 endpoint ${dead.url} failed \\(ECONNRESET\\) after 4 attempts: `));
+        expect(dead.connections() - before).toBe(4);
+      }
+    } finally {
+      await dead.close();
+    }
+  });
+
+  it("aborts multipart uploads abandoned before a given time", () =>
+    withBucket(async ({ url, bucket }) => {
+      const s = (await openStorage(url, s3Options())) as S3Storage;
+      const started = await s.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "repo/packs/abandoned" }));
+      await s.client.send(
+        new UploadPartCommand({ Bucket: bucket, Key: "repo/packs/abandoned", UploadId: started.UploadId, PartNumber: 1, Body: randomBytes(1000) }),
+      );
+      expect(await s.abortStaleMultipartUploads(new Date(Date.now() - 3_600_000))).toBe(0); // too young
+      expect(await s.abortStaleMultipartUploads(new Date(Date.now() + 60_000))).toBe(1);
+      expect(await s.abortStaleMultipartUploads(new Date(Date.now() + 60_000))).toBe(0);
+    }));
+
+  it("reports a bucket without Object Lock or versioning as such", () =>
+    withBucket(async ({ url }) => {
+      const s = await openStorage(url, s3Options());
+      expect(await s.lockInfo!()).toEqual({ objectLock: false, versioning: "Disabled" });
+      await s.put("config", new Uint8Array(1));
+      expect(await s.retention!("config")).toBeUndefined();
+    }));
+
+  it("writes under Object Lock with Content-MD5, reads the retention back, and cannot delete a locked version", () =>
+    withBucket(
+      async ({ url }) => {
+        const proxy = await startFaultProxy({ target: process.env.CAIRN_S3_ENDPOINT!, record: true });
+        try {
+          const s = await openStorage(url, s3Options({ endpoint: proxy.url, multipartThreshold: 5 * MiB, partSize: 5 * MiB }));
+          expect(await s.lockInfo!()).toEqual({ objectLock: true, versioning: "Enabled" });
+
+          const body = randomBytes(10_000);
+          const until = new Date(Math.ceil(Date.now() / 1000) * 1000 + 86_400_000);
+          const put = await s.put("snapshots/one", body, { lockUntil: until, lockMode: "GOVERNANCE" });
+          expect(put.created).toBe(true);
+          expect(put.versionId).toBeTruthy();
+          const sent = proxy.requests.find((r) => r.method === "PUT" && r.url.includes("snapshots/one"))!;
+          expect(sent.headers["content-md5"]).toBe(md5(body));
+          expect(sent.headers["x-amz-object-lock-mode"]).toBe("GOVERNANCE");
+          expect(await s.retention!("snapshots/one")).toEqual({ mode: "GOVERNANCE", until });
+
+          // a locked version cannot be deleted; a plain DELETE only adds a delete marker
+          const e = await caught(s.deleteVersion!("snapshots/one", put.versionId!));
+          expect(e.kind).toBe("refused");
+          expect(e.message).toContain(`snapshots/one version ${put.versionId}`);
+          await s.delete("snapshots/one");
+          expect(await s.head("snapshots/one")).toBeUndefined();
+          const versions = await collect(s.listVersions!("snapshots/"));
+          expect(versions.map((v) => [v.key, v.deleteMarker, v.isLatest])).toEqual([
+            ["snapshots/one", true, true],
+            ["snapshots/one", false, false],
+          ]);
+          expect(versions[1].versionId).toBe(put.versionId);
+          // removing the marker brings the object back, intact
+          await s.deleteVersion!("snapshots/one", versions[0].versionId);
+          expect(Buffer.from(await s.get("snapshots/one")).equals(body)).toBe(true);
+
+          // retention can be extended
+          const later = new Date(until.getTime() + 86_400_000);
+          await s.setRetention!("snapshots/one", { mode: "GOVERNANCE", until: later }, put.versionId);
+          expect(await s.retention!("snapshots/one", put.versionId)).toEqual({ mode: "GOVERNANCE", until: later });
+
+          // a locked multipart upload sends Content-MD5 with every part
+          const big = randomBytes(6 * MiB);
+          await s.put("packs/big", big, { lockUntil: until, lockMode: "GOVERNANCE" });
+          const parts = proxy.requests.filter((r) => r.method === "PUT" && r.url.includes("packs/big") && r.url.includes("partNumber="));
+          expect(parts).toHaveLength(2);
+          expect(parts.every((p) => typeof p.headers["content-md5"] === "string")).toBe(true);
+          expect(await s.retention!("packs/big")).toEqual({ mode: "GOVERNANCE", until });
+          expect(Buffer.from(await s.get("packs/big")).equals(big)).toBe(true);
+        } finally {
+          await proxy.close();
+        }
+      },
+      { objectLock: true, tag: "lock" },
+    ));
+
+  it("keeps a COMPLIANCE-locked version even from the bucket's owner", async () => {
+    const b = await newBucketUrl({ objectLock: true, tag: "compliance" });
+    const s = await openStorage(b.url, s3Options());
+    const put = await s.put("snapshots/kept", new Uint8Array(100), { lockUntil: new Date(Date.now() + 5_000) });
+    expect(await s.retention!("snapshots/kept")).toMatchObject({ mode: "COMPLIANCE" });
+    expect((await caught(s.deleteVersion!("snapshots/kept", put.versionId!))).kind).toBe("refused");
+    // shortening COMPLIANCE retention is refused too
+    const e = await caught(s.setRetention!("snapshots/kept", { mode: "COMPLIANCE", until: new Date(Date.now() + 1_000) }, put.versionId));
+    expect(e.kind).toBe("storage");
+    // the bucket stays until the lock runs out (RGW's memstore forgets it when stopped)
+    await b.cleanup();
+  });
+});
