@@ -1,0 +1,218 @@
+// `cairn seal`: chunked stream → sealed stream (docs/sealing.md, "Sealed stream").
+// Every carried chunk is re-checked against its id, compressed and sealed by the worker pool;
+// the metadata goes into the manifest, which is cut, sealed and emitted ahead of the data it
+// describes; the clear refs set, the signed COMMIT and END close the stream.
+import { createHmac } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { CairnError } from "@cairn/errors";
+import { DEFAULT_REF_WINDOW, FrameType, RefWindow, frameTypeName, type Frame } from "@cairn/protocol";
+import { newSession } from "@cairn/age";
+import { signCommit, COMMIT_VERSION, type UnsignedCommit } from "./commit.js";
+import { ManifestCutter } from "./manifest-cutter.js";
+import { MANIFEST_VERSION, RecordTag, chunkRecord, jsonRecord, type ManifestHeader } from "./manifest.js";
+import { ID_SIZE, ObjectKind, encodeSealed, encodeSealedRef, hex } from "./objects.js";
+import { SealPool } from "./pool.js";
+import { IdList, refsBlocks, sha256 } from "./refs.js";
+import type { KnownIds } from "./known.js";
+
+/** What `seal` needs of a writer key (@cairn/keys readWriterKey). */
+export interface SealingKey {
+  recipients: string[];
+  idKey: Uint8Array;
+  chunkerSecret: Uint8Array;
+  signingKey: KeyObject;
+  /** Hex Ed25519 public key. */
+  publicKey: string;
+  keyset: string;
+}
+
+export interface SealOptions {
+  key: SealingKey;
+  /** zstd level, default 3. */
+  level?: number;
+  /** Ids the repository holds: such objects go out as SEALED_REF, unsealed. */
+  known?: KnownIds;
+  /** Worker threads (default: the machine's cores, at most 4). */
+  workers?: number;
+}
+
+export const DEFAULT_LEVEL = 3;
+/** Jobs in flight per worker: enough to keep them busy, few enough to keep memory flat. */
+const JOBS_PER_WORKER = 3;
+
+/** One output frame in order: ready now, or when its worker finishes. */
+class Slot {
+  frame: Frame | undefined;
+  error: unknown;
+  readonly done: Promise<void>;
+  constructor(source: Frame | Promise<Uint8Array>) {
+    if ("then" in source) {
+      this.done = source.then(
+        (payload) => {
+          this.frame = { type: FrameType.SEALED, data: payload };
+        },
+        (err) => {
+          this.error = err;
+        },
+      );
+    } else {
+      this.frame = source;
+      this.done = Promise.resolve();
+    }
+  }
+  get settled(): boolean {
+    return this.frame !== undefined || this.error !== undefined;
+  }
+  async take(): Promise<Frame> {
+    await this.done;
+    if (this.error !== undefined) throw this.error;
+    return this.frame!;
+  }
+}
+
+export async function* seal(frames: AsyncIterable<Frame>, opts: SealOptions): AsyncGenerator<Frame> {
+  const { key, known } = opts;
+  const level = opts.level ?? DEFAULT_LEVEL;
+  const it = frames[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done || first.value.type !== FrameType.START) throw new CairnError("stream", "the input has no START frame");
+  const start = first.value.meta!;
+  if (start.stream !== "chunked") {
+    throw new CairnError("stream", `seal reads a chunked stream, but this one is "${start.stream}"${start.stream === "plain" ? " (put `cairn chunk` before seal)" : ""}`);
+  }
+  const clear = { time: String(start.time), host: String(start.host), label: String(start.label ?? ""), tags: Array.isArray(start.tags) ? start.tags.map(String) : [] };
+
+  const session = await newSession(key.recipients);
+  const pool = new SealPool({ session, idKey: key.idKey, level, workers: opts.workers });
+  const limit = pool.size * JOBS_PER_WORKER;
+  try {
+    yield { type: FrameType.START, meta: { stream: "sealed", ...clear, keyset: key.keyset, writer: key.publicKey } };
+
+    const window = new RefWindow(typeof start.refWindow === "number" ? start.refWindow : DEFAULT_REF_WINDOW);
+    const cutter = new ManifestCutter(key.chunkerSecret);
+    const ids = new IdList();
+    const manifestIds = new IdList();
+    let held: Slot[] = [];
+    const out: Slot[] = [];
+    let entries = 0;
+    let end: Record<string, any> | undefined;
+    let failure: unknown;
+    let bytes = 0;
+
+    // An object goes out as a reference when the repository holds it, else sealed by the pool.
+    const carry = async (kind: number, id: Uint8Array, data: Uint8Array): Promise<Slot> => {
+      if (known?.has(id)) return new Slot({ type: FrameType.SEALED_REF, data: encodeSealedRef(kind, id) });
+      await pool.below(limit);
+      const slot = new Slot(pool.seal(kind, id, data));
+      // A chunk that fails its id check stops the run now, not when its turn to go out comes.
+      void slot.done.then(() => {
+        if (slot.error !== undefined && failure === undefined) failure = slot.error;
+      });
+      return slot;
+    };
+    const cutManifest = async (plain: Uint8Array) => {
+      const id = createHmac("sha256", key.idKey).update(plain).digest();
+      manifestIds.add(id);
+      ids.add(id);
+      out.push(await carry(ObjectKind.MANIFEST, id, plain), ...held);
+      held = [];
+    };
+    const record = async (bytes: Uint8Array) => {
+      const cut = cutter.append(bytes);
+      if (cut) await cutManifest(cut);
+    };
+
+    const header: ManifestHeader = { v: MANIFEST_VERSION, ...clear, writer: key.publicKey, keyset: key.keyset, start };
+    await record(jsonRecord(RecordTag.HEADER, header));
+
+    for (;;) {
+      const next = await it.next();
+      if (next.done) throw new CairnError("stream", "the chunked stream ended without an END frame");
+      const frame = next.value;
+      switch (frame.type) {
+        case FrameType.ENTRY:
+          entries++;
+          await record(jsonRecord(RecordTag.ENTRY, frame.meta));
+          break;
+        case FrameType.ENTRY_END:
+          await record(jsonRecord(RecordTag.ENTRY_END, frame.meta));
+          break;
+        case FrameType.CHUNK: {
+          const data = frame.data!;
+          const id = data.subarray(0, ID_SIZE);
+          const plain = data.subarray(ID_SIZE);
+          bytes += plain.length;
+          const name = hex(id);
+          if (!window.has(name)) {
+            window.add(name, plain.length, undefined);
+            ids.add(id);
+            held.push(await carry(ObjectKind.DATA, id, plain));
+          }
+          await record(chunkRecord(id, plain.length));
+          break;
+        }
+        case FrameType.CHUNK_REF: {
+          const data = frame.data!;
+          const id = data.subarray(0, ID_SIZE);
+          const size = new DataView(data.buffer, data.byteOffset + ID_SIZE, 4).getUint32(0);
+          if (!window.has(hex(id))) throw new CairnError("stream", `CHUNK_REF to chunk ${hex(id)}, which is not in the reference window`);
+          bytes += size;
+          await record(chunkRecord(id, size));
+          break;
+        }
+        case FrameType.END: {
+          const { frames: _f, bytes: _b, digest: _d, ...rest } = frame.meta!;
+          end = rest;
+          await record(jsonRecord(RecordTag.END, rest));
+          break;
+        }
+        default:
+          throw new CairnError("stream", `unexpected ${frameTypeName(frame.type)} frame in a chunked stream`);
+      }
+      if (failure !== undefined) throw failure;
+      // Pass on what is finished, in order; wait for the oldest when too much is in flight.
+      while (out.length && (out[0].settled || pool.inFlight >= limit)) yield await out.shift()!.take();
+      if (end) break;
+    }
+
+    const last = cutter.finish();
+    if (last) await cutManifest(last);
+    const rootPlain = manifestIds.bytesInOrder().slice();
+    const rootId = createHmac("sha256", key.idKey).update(rootPlain).digest();
+    ids.add(rootId);
+    out.push(await carry(ObjectKind.MANIFEST_ROOT, rootId, rootPlain));
+    while (out.length) yield await out.shift()!.take();
+
+    const sorted = ids.sortedUnique();
+    const refCount = sorted.length / ID_SIZE;
+    const blockIds: Uint8Array[] = [];
+    for (const block of refsBlocks(sorted)) {
+      const id = sha256(block);
+      blockIds.push(id);
+      yield known?.has(id)
+        ? { type: FrameType.SEALED_REF, data: encodeSealedRef(ObjectKind.REFS, id) }
+        : { type: FrameType.SEALED, data: encodeSealed(ObjectKind.REFS, id, block) };
+    }
+    const refsRoot = Buffer.concat(blockIds);
+    const refsRootId = sha256(refsRoot);
+    yield { type: FrameType.SEALED, data: encodeSealed(ObjectKind.REFS_ROOT, refsRootId, refsRoot) };
+
+    const partial = typeof end!.partial === "number" && end!.partial > 0 ? end!.partial : undefined;
+    const unverified = end!.unverified === true ? true : undefined;
+    const unsigned: UnsignedCommit = {
+      v: COMMIT_VERSION,
+      ...clear,
+      writer: key.publicKey,
+      keyset: key.keyset,
+      manifest: hex(rootId),
+      refs: hex(refsRootId),
+      stats: { entries, bytes, refs: refCount },
+      ...(partial !== undefined ? { partial } : {}),
+      ...(unverified ? { unverified } : {}),
+    };
+    yield { type: FrameType.COMMIT, meta: signCommit(unsigned, key.signingKey) };
+    yield { type: FrameType.END, meta: { ...end } };
+  } finally {
+    await pool.close();
+  }
+}

@@ -1,0 +1,70 @@
+// A chunk's compression (docs/sealing.md, "Compression"): one standard zstd frame (RFC 8878).
+// Chunks that do not compress (already compressed or encrypted data) skip the compressor and
+// become a frame of raw blocks, which costs a copy instead of a full compression pass.
+import { constants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
+import { CairnError } from "@cairn/errors";
+
+const SAMPLE = 64 * 1024;
+/** A sample that saves less than 1/32 of its size counts as incompressible. */
+const USEFUL_SAVING = 1 / 32;
+const RAW_BLOCK_MAX = 128 * 1024;
+const MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+
+export function zstd(data: Uint8Array, level: number): Uint8Array {
+  return zstdCompressSync(data, { params: { [constants.ZSTD_c_compressionLevel]: level } });
+}
+
+/** True when samples from the start and the middle of `data` do not compress at zstd's fastest useful level. */
+export function looksIncompressible(data: Uint8Array): boolean {
+  if (data.length < 2 * SAMPLE) return false;
+  const probe = (at: number) => {
+    const sample = data.subarray(at, at + SAMPLE);
+    return zstd(sample, 1).length > sample.length * (1 - USEFUL_SAVING);
+  };
+  return probe(0) && probe(Math.floor(data.length / 2));
+}
+
+/**
+ * A zstd frame that stores `data` in raw blocks: magic, a frame header with Single_Segment set
+ * and a 4-byte Frame_Content_Size, then blocks of at most 128 KiB whose 3-byte headers say
+ * "raw" (RFC 8878 §3.1.1). Any zstd decoder reads it.
+ */
+export function rawZstdFrame(data: Uint8Array): Uint8Array {
+  if (data.length > 0xffffffff) throw new RangeError("chunk too large for a raw zstd frame");
+  const blocks = Math.max(1, Math.ceil(data.length / RAW_BLOCK_MAX));
+  const out = new Uint8Array(4 + 1 + 4 + blocks * 3 + data.length);
+  out.set(MAGIC, 0);
+  out[4] = 0xa0; // FCS_Flag 2 (4-byte content size), Single_Segment 1, no checksum, no dictionary
+  new DataView(out.buffer).setUint32(5, data.length, true);
+  let o = 9;
+  for (let b = 0, at = 0; b < blocks; b++, at += RAW_BLOCK_MAX) {
+    const size = Math.min(RAW_BLOCK_MAX, data.length - at);
+    const last = b === blocks - 1 ? 1 : 0;
+    const header = (size << 3) | (0 << 1) | last; // Block_Type 0 = Raw_Block
+    out[o] = header & 0xff;
+    out[o + 1] = (header >>> 8) & 0xff;
+    out[o + 2] = (header >>> 16) & 0xff;
+    out.set(data.subarray(at, at + size), o + 3);
+    o += 3 + size;
+  }
+  return out;
+}
+
+/** The zstd frame a chunk is sealed as. */
+export function compressChunk(data: Uint8Array, level: number): Uint8Array {
+  return looksIncompressible(data) ? rawZstdFrame(data) : zstd(data, level);
+}
+
+/**
+ * Decompresses one sealed object's zstd frame, refusing output beyond `limit` bytes (a frame
+ * that claims more is damaged or hostile). `what` names the object in errors.
+ */
+export function decompressChunk(frame: Uint8Array, limit: number, what: string): Buffer {
+  try {
+    return zstdDecompressSync(frame, { maxOutputLength: Math.max(1, limit) });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ERR_BUFFER_TOO_LARGE" ? `decompresses to more than ${limit} bytes` : `is not a valid zstd frame (${(err as Error).message})`;
+    throw new CairnError("integrity", `${what}: its plaintext ${why}`);
+  }
+}
