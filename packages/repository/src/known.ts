@@ -1,27 +1,34 @@
-// The known-chunk file (docs/repository.md, "Known file"): the ids a repository holds, written by
-// `push --known-out` and read by `seal --known`, so seal sends SEALED_REF instead of re-sealing.
-//   magic "cairnkn" 0x01 | u32 count | count × 32-byte ids, sorted ascending, distinct
+// The known-ids file (docs/sealing.md, "Known ids file"; the seal engineer's format): the ids a
+// repository holds, written by `push --known-out`, read by `seal --known`, so seal sends
+// SEALED_REF instead of re-sealing. A 16-byte header (magic "\x89known\r\n", version 1, three
+// zero bytes, count u32 BE), then count 32-byte ids in strictly ascending order. Push may not
+// import @cairn/seal (it holds key code), so this is a second reading of the same spec, checked
+// against the same vector.
 import { open, rename } from "node:fs/promises";
 import { CairnError } from "@cairn/errors";
 import { ID_SIZE, compareIds } from "./ids.js";
 
-export const KNOWN_MAGIC = Uint8Array.of(0x63, 0x61, 0x69, 0x72, 0x6e, 0x6b, 0x6e, 0x01); // "cairnkn" 0x01
+export const KNOWN_MAGIC = Uint8Array.of(0x89, 0x6b, 0x6e, 0x6f, 0x77, 0x6e, 0x0d, 0x0a); // "\x89known\r\n"
+export const KNOWN_VERSION = 1;
+const KNOWN_HEADER = 16;
 
 export function encodeKnown(sortedIds: Uint8Array): Uint8Array {
-  const n = sortedIds.length / ID_SIZE;
-  const out = new Uint8Array(KNOWN_MAGIC.length + 4 + sortedIds.length);
+  const out = new Uint8Array(KNOWN_HEADER + sortedIds.length);
   out.set(KNOWN_MAGIC);
-  new DataView(out.buffer).setUint32(KNOWN_MAGIC.length, n);
-  out.set(sortedIds, KNOWN_MAGIC.length + 4);
+  out[8] = KNOWN_VERSION;
+  new DataView(out.buffer).setUint32(12, sortedIds.length / ID_SIZE);
+  out.set(sortedIds, KNOWN_HEADER);
   return out;
 }
 
-export function decodeKnown(bytes: Uint8Array, where = "known file"): Uint8Array {
-  if (bytes.length < KNOWN_MAGIC.length + 4 || !KNOWN_MAGIC.every((b, i) => bytes[i] === b)) throw new CairnError("stream", `${where} is not a cairn known-chunk file`);
-  const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(KNOWN_MAGIC.length);
-  const ids = bytes.subarray(KNOWN_MAGIC.length + 4);
-  if (ids.length !== n * ID_SIZE) throw new CairnError("stream", `${where} is truncated: it declares ${n} ids`);
-  for (let i = 1; i < n; i++) if (compareIds(ids, i - 1, ids, i) >= 0) throw new CairnError("stream", `${where} is damaged: ids are not sorted`);
+export function decodeKnown(bytes: Uint8Array, where = "known ids file"): Uint8Array {
+  const bad = (why: string) => new CairnError("usage", `${where} is not a known-ids file: ${why}`);
+  if (bytes.length < KNOWN_HEADER || !KNOWN_MAGIC.every((b, i) => bytes[i] === b)) throw bad("bad magic");
+  if (bytes[8] !== KNOWN_VERSION) throw new CairnError("version", `${where} has known-ids format version ${bytes[8]}; this build reads ${KNOWN_VERSION}`);
+  const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(12);
+  const ids = bytes.subarray(KNOWN_HEADER);
+  if (ids.length !== n * ID_SIZE) throw bad(`its header counts ${n} ids but it holds ${ids.length} bytes of them`);
+  for (let i = 1; i < n; i++) if (compareIds(ids, i - 1, ids, i) >= 0) throw bad("its ids are not in strictly ascending order");
   return ids;
 }
 
