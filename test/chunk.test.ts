@@ -1,0 +1,209 @@
+// `cairn chunk` and `cairn chunk -d` end to end: the real binaries, real key files, real pipes.
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createOwnerKey, createWriterKey, parseOwnerKey } from "@cairn/keys";
+import { FrameType, decodeFrames, encodeFrames, type Frame } from "@cairn/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cairn, sh, tempDir } from "./helpers/cli.js";
+
+const dir = tempDir("cairn-chunk-");
+afterAll(() => dir.cleanup());
+const at = (name: string) => join(dir.path, name);
+const env = { CAIRN_PASSPHRASE: "", CAIRN_WRITER_KEY: "", CAIRN_OWNER_KEY: "" };
+const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+/** Deterministic pseudo-random bytes (SHA-256 in counter mode, 32 bytes a step). */
+function bytes(seed: string, length: number): Buffer {
+  const out = Buffer.alloc(length);
+  for (let i = 0, at = 0; at < length; i++, at += 32) createHash("sha256").update(`${seed}/${i}`).digest().copy(out, at);
+  return out;
+}
+
+async function encode(frames: Frame[]): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const p of encodeFrames(frames)) parts.push(p);
+  return Buffer.concat(parts);
+}
+
+async function decode(data: Uint8Array): Promise<Frame[]> {
+  const out: Frame[] = [];
+  for await (const f of decodeFrames((async function* () { yield data; })())) out.push(f);
+  return out;
+}
+
+/** The frames of a stream that ends in an ERROR frame (decodeFrames would throw at it). */
+function lastFrameType(data: Buffer): number {
+  // Walk the framing: type u8 | length u32 | payload | crc u32, after the 9-byte header.
+  let at = 9;
+  let type = -1;
+  while (at < data.length) {
+    type = data[at];
+    at += 9 + data.readUInt32BE(at + 1);
+  }
+  return type;
+}
+
+function plainStream(files: { path: string; data: Uint8Array }[]): Frame[] {
+  const frames: Frame[] = [{ type: FrameType.START, meta: { stream: "plain", host: "h", time: "2026-11-27T00:00:00.000Z", label: "l", tags: [] } }];
+  for (const f of files) {
+    frames.push({ type: FrameType.ENTRY, meta: { kind: "file", path: f.path, mode: 0o644, mtime: "0" } });
+    for (let i = 0; i < f.data.length; i += 1 << 20) frames.push({ type: FrameType.DATA, data: f.data.subarray(i, i + (1 << 20)) });
+    frames.push({ type: FrameType.ENTRY_END, meta: { size: f.data.length, sha256: sha(f.data) } });
+  }
+  frames.push({ type: FrameType.END, meta: { entries: files.length, partial: 0 } });
+  return frames;
+}
+
+function contentOf(frames: Frame[], path: string): Buffer {
+  let inside = false;
+  const parts: Uint8Array[] = [];
+  for (const f of frames) {
+    if (f.type === FrameType.ENTRY) inside = f.meta!.path === path;
+    else if (f.type === FrameType.DATA && inside) parts.push(f.data!);
+  }
+  return Buffer.concat(parts);
+}
+
+beforeAll(async () => {
+  const owner = await createOwnerKey();
+  writeFileSync(at("owner.key"), owner.text, { mode: 0o600 });
+  writeFileSync(at("writer.key"), createWriterKey(await parseOwnerKey(owner.text, "owner.key")).text, { mode: 0o600 });
+  const other = await createOwnerKey();
+  writeFileSync(at("other.key"), other.text, { mode: 0o600 });
+  const locked = await createOwnerKey({ passphrase: "correct horse", workFactor: 10 });
+  writeFileSync(at("locked.key"), locked.text, { mode: 0o600 });
+  // A writer key for the passphrase-protected owner, made by the real CLI.
+  const w = cairn(["key", "writer", "-i", at("locked.key"), "-o", at("locked-writer.key"), "--writers", at("writers")], { env: { ...env, CAIRN_PASSPHRASE: "correct horse" } });
+  expect(w.stderr).toBe("");
+});
+
+describe("cairn chunk", () => {
+  it("chunks raw stdin into one unverified entry and chunk -d gives the bytes back", async () => {
+    const data = bytes("raw", 5 << 20);
+    writeFileSync(at("raw.bin"), data);
+    const r = sh(`cairn chunk -k ${at("writer.key")} --name dump.sql < ${at("raw.bin")} > ${at("raw.chunked")} && cairn chunk -d -i ${at("owner.key")} < ${at("raw.chunked")}`, { env });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const chunked = await decode(readFileSync(at("raw.chunked")));
+    expect(chunked[0].meta).toMatchObject({ stream: "chunked", chunker: { algorithm: "fastcdc-gear32-v1", min: 524288, avg: 1048576, max: 8388608 }, refWindow: 64 << 20 });
+    expect(chunked.filter((f) => f.type === FrameType.CHUNK).length).toBeGreaterThanOrEqual(3);
+    const plain = await decode(r.stdout);
+    expect(plain[0].meta!.stream).toBe("plain");
+    expect(plain[1].meta).toMatchObject({ kind: "file", path: "dump.sql", unverified: true });
+    expect(plain.find((f) => f.type === FrameType.ENTRY_END)!.meta).toEqual({ size: data.length, sha256: sha(data) });
+    expect(plain.at(-1)!.meta).toMatchObject({ entries: 1, unverified: true });
+    expect(contentOf(plain, "dump.sql").equals(data)).toBe(true);
+  });
+
+  it("sends a repeated file as references and reassembles it identically", async () => {
+    const a = bytes("repeat", 3 << 20);
+    writeFileSync(at("repeat.plain"), await encode(plainStream([{ path: "a", data: a }, { path: "b", data: bytes("other", 100_000) }, { path: "c", data: a }])));
+    const r = sh(`cairn chunk --key ${at("writer.key")} < ${at("repeat.plain")} | tee ${at("repeat.chunked")} | cairn chunk -d -k ${at("writer.key")}`, { env });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const chunked = await decode(readFileSync(at("repeat.chunked")));
+    const refs = chunked.filter((f) => f.type === FrameType.CHUNK_REF).length;
+    expect(refs).toBeGreaterThanOrEqual(2);
+    expect(chunked.at(-1)!.meta).toMatchObject({ refs, plainBytes: 2 * a.length + 100_000 });
+    const plain = await decode(r.stdout);
+    expect(contentOf(plain, "c").equals(a)).toBe(true);
+    expect(contentOf(plain, "a").equals(a)).toBe(true);
+  });
+
+  it("takes the keys from CAIRN_WRITER_KEY and CAIRN_OWNER_KEY, and a passphrase-protected owner key", () => {
+    const r = sh(`cairn chunk < ${at("raw.bin")} | cairn chunk -d | cairn inspect | tail -1`, { env: { ...env, CAIRN_WRITER_KEY: at("writer.key"), CAIRN_OWNER_KEY: at("owner.key") } });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.toString()).toMatch(/"type":"END"/);
+    const locked = sh(`cairn chunk -k ${at("locked-writer.key")} < ${at("raw.bin")} | cairn chunk -d -i ${at("locked.key")} > /dev/null`, { env: { ...env, CAIRN_PASSPHRASE: "correct horse" } });
+    expect(locked.stderr).toBe("");
+    expect(locked.status).toBe(0);
+  });
+
+  it("honours --min/--avg/--max and refuses sizes it cannot use (exit 2)", async () => {
+    const r = cairn(["chunk", "-k", at("writer.key"), "--min", "8K", "--avg", "16K", "--max", "64K"], { input: bytes("sizes", 1 << 20), env });
+    expect(r.status).toBe(0);
+    const frames = await decode(r.stdout);
+    expect(frames[0].meta!.chunker).toEqual({ algorithm: "fastcdc-gear32-v1", min: 8192, avg: 16384, max: 65536 });
+    expect(frames.filter((f) => f.type === FrameType.CHUNK).length).toBeGreaterThan(30);
+    const bad = cairn(["chunk", "-k", at("writer.key"), "--avg", "3000"], { input: "x", env });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe("cairn-chunk: bad chunker parameters (min 524288, avg 3000, max 8388608): need min < avg < max\n");
+  });
+
+  it("fails on a truncated input stream (exit 10) and writes an ERROR frame, not END", async () => {
+    const full = await encode(plainStream([{ path: "t", data: bytes("trunc", 2 << 20) }]));
+    writeFileSync(at("trunc.plain"), full.subarray(0, full.length - 1000));
+    const r = sh(`cairn chunk -k ${at("writer.key")} < ${at("trunc.plain")} > ${at("trunc.out")}`, { env });
+    expect(r.status).toBe(10);
+    expect(r.stderr).toMatch(/^cairn-chunk: truncated frame #\d+ \(DATA\)[^\n]*\n$/);
+    expect(lastFrameType(readFileSync(at("trunc.out")))).toBe(FrameType.ERROR);
+    const d = sh(`head -c 3000000 ${at("raw.chunked")} | cairn chunk -d -k ${at("writer.key")} > /dev/null`, { env });
+    expect(d.status).toBe(10);
+    expect(d.stderr).toMatch(/^cairn-chunk: truncated frame #\d+ \(CHUNK\)/);
+  });
+
+  it("passes an upstream failure on (exit 12)", async () => {
+    const frames = plainStream([{ path: "u", data: bytes("up", 1000) }]).slice(0, 3);
+    const bytesOut = await encode([...frames, { type: FrameType.ERROR, meta: { tool: "cairn-snapshot", kind: "io", message: "read error on /srv/x" } }]);
+    const r = cairn(["chunk", "-k", at("writer.key")], { input: bytesOut, env });
+    expect(r.status).toBe(12);
+    expect(r.stderr).toBe("cairn-chunk: cairn-snapshot failed: read error on /srv/x\n");
+    expect(lastFrameType(r.stdout)).toBe(FrameType.ERROR);
+  });
+
+  it("needs a writer key (exit 14) and refuses an owner key in its place", () => {
+    const r = cairn(["chunk"], { input: "x", env });
+    expect(r.status).toBe(14);
+    expect(r.stderr).toBe("cairn-chunk: no writer key: give -k WRITER_KEY or set CAIRN_WRITER_KEY\n");
+    const o = cairn(["chunk", "-k", at("owner.key")], { input: "x", env });
+    expect(o.status).toBe(14);
+    expect(o.stderr).toMatch(/is an owner key, not a writer key/);
+  });
+});
+
+describe("cairn chunk -d", () => {
+  it("names the entry and chunk of a corrupted chunk (exit 13) and writes nothing further for that entry", async () => {
+    const frames = await decode(readFileSync(at("raw.chunked")));
+    const second = frames.filter((f) => f.type === FrameType.CHUNK)[1];
+    const damaged = Buffer.from(second.data!);
+    damaged[1000] ^= 0x40;
+    const tampered = frames.map((f) => (f === second ? { type: FrameType.CHUNK, data: damaged } : f));
+    writeFileSync(at("tampered.chunked"), await encode(tampered));
+    const r = sh(`cairn chunk -d -i ${at("owner.key")} < ${at("tampered.chunked")} > ${at("tampered.out")}`, { env });
+    expect(r.status).toBe(13);
+    expect(r.stderr).toBe(
+      `cairn-chunk: chunk 1 (id ${damaged.subarray(0, 8).toString("hex")}…) of entry "dump.sql" does not match its id: the data is corrupt, or the id key is not the one it was written with\n`,
+    );
+    const out = readFileSync(at("tampered.out"));
+    expect(lastFrameType(out)).toBe(FrameType.ERROR);
+    // Only chunk 0 became DATA: START, ENTRY, DATA, ERROR.
+    expect(first(out, 4)).toEqual([FrameType.START, FrameType.ENTRY, FrameType.DATA, FrameType.ERROR]);
+  });
+
+  it("refuses chunks under another owner's key (exit 13) and an owner key without an id key (exit 14)", () => {
+    const r = sh(`cairn chunk -d -i ${at("other.key")} < ${at("raw.chunked")} > /dev/null`, { env });
+    expect(r.status).toBe(13);
+    expect(r.stderr).toMatch(/^cairn-chunk: chunk 0 \(id [0-9a-f]{16}…\) of entry "dump.sql" does not match its id: .*id key/);
+    const identity = readFileSync(at("other.key"), "utf8").split("\n").filter((l) => l.startsWith("AGE-SECRET-KEY-")).join("\n");
+    writeFileSync(at("plain-age.key"), identity + "\n", { mode: 0o600 });
+    const p = sh(`cairn chunk -d -i ${at("plain-age.key")} < ${at("raw.chunked")}`, { env });
+    expect(p.status).toBe(14);
+    expect(p.stderr).toMatch(/carries no id key/);
+  });
+
+  it("refuses a plain stream (exit 10) and -i together with -k (exit 2)", () => {
+    const r = sh(`cairn chunk -d -k ${at("writer.key")} < ${at("repeat.plain")}`, { env });
+    expect(r.status).toBe(10);
+    expect(r.stderr).toBe('cairn-chunk: chunk -d reads a chunked stream, but this one is "plain"\n');
+    const u = cairn(["chunk", "-d", "-k", at("writer.key"), "-i", at("owner.key")], { input: "", env });
+    expect(u.status).toBe(2);
+  });
+});
+
+/** The types of the first n frames of an encoded stream. */
+function first(data: Buffer, n: number): number[] {
+  const types: number[] = [];
+  for (let at = 9; at < data.length && types.length < n; at += 9 + data.readUInt32BE(at + 1)) types.push(data[at]);
+  return types;
+}
