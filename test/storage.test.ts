@@ -163,7 +163,7 @@ describe.each(stores)("storage contract: $name", (store) => {
   it.skipIf(store.skip)("lists more than 1000 objects across pages, in order, and deletes them in batches", () =>
     withStore(store, async (s) => {
       const keys = Array.from({ length: 1105 }, (_, i) => `packs/${i.toString(16).padStart(4, "0")}`);
-      await parallel(keys, 32, (k) => s.put(k, bytes(k)));
+      await parallel(keys, 8, (k) => s.put(k, bytes(k)));
       await s.put("zz-after", bytes("x"));
       const listed = await collect(s.list("packs/"));
       expect(listed.map((o) => o.key)).toEqual(keys);
