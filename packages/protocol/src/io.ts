@@ -1,4 +1,4 @@
-import { createReadStream } from "node:fs";
+import { createReadStream, fstatSync } from "node:fs";
 import type { Writable } from "node:stream";
 import { CairnError, toCairnError } from "@cairn/errors";
 import { FrameEncoder } from "./encode.js";
@@ -6,13 +6,26 @@ import { FrameType, MAGIC, frameTypeName, type Frame } from "./frames.js";
 import { ByteReader } from "./reader.js";
 import { UpstreamError, type ErrorMeta } from "./upstream.js";
 
-/** stdin as an async iterable of chunks, read in large blocks. */
+/**
+ * stdin as an async iterable of chunks. A regular file is read in 1 MiB blocks; a pipe, socket
+ * or terminal through process.stdin, whose non-blocking reads beat blocking reads on the thread
+ * pool several times over (docs/benchmarks/protocol.md).
+ */
 export function stdinChunks(): AsyncIterable<Uint8Array> {
-  return createReadStream("", { fd: 0, highWaterMark: 1 << 20, autoClose: false });
+  let file = false;
+  try {
+    file = fstatSync(0).isFile();
+  } catch {
+    // No usable stdin descriptor: process.stdin reports that as it reads.
+  }
+  return file ? createReadStream("", { fd: 0, highWaterMark: 1 << 20, autoClose: false }) : process.stdin;
 }
 
-/** Writes chunks to a stream, waiting for 'drain' so a slow reader slows the writer. */
-export async function writeAll(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, out: Writable = process.stdout): Promise<void> {
+/**
+ * Writes chunks to a stream, waiting for 'drain' so a slow reader slows the writer. An array is
+ * one batch: written corked, so a socket or pipe gets it in one writev.
+ */
+export async function writeAll(chunks: AsyncIterable<Uint8Array | Uint8Array[]> | Iterable<Uint8Array | Uint8Array[]>, out: Writable = process.stdout): Promise<void> {
   let failure: Error | undefined;
   const onError = (err: Error) => {
     failure = err;
@@ -21,7 +34,16 @@ export async function writeAll(chunks: AsyncIterable<Uint8Array> | Iterable<Uint
   try {
     for await (const chunk of chunks) {
       if (failure) break;
-      if (!out.write(chunk)) {
+      let room: boolean;
+      if (Array.isArray(chunk)) {
+        out.cork();
+        room = true;
+        for (const piece of chunk) room = out.write(piece) && room;
+        out.uncork();
+      } else {
+        room = out.write(chunk);
+      }
+      if (!room) {
         await new Promise<void>((resolve) => {
           const done = () => {
             out.off("drain", done);
@@ -44,8 +66,44 @@ export async function writeAll(chunks: AsyncIterable<Uint8Array> | Iterable<Uint
   }
 }
 
-/** Pieces smaller than this are gathered into one write; larger ones go out as they are. */
+/** A write batch goes out once it holds this many bytes. */
 const WRITE_BATCH = 256 * 1024;
+/** Pieces smaller than this are copied together; larger ones are written as they are. */
+const SMALL_PIECE = 16 * 1024;
+
+/** Gathers encoded pieces into batches of about WRITE_BATCH bytes, copying only small pieces. */
+class Batch {
+  private parts: Uint8Array[] = [];
+  private small: Uint8Array[] = [];
+  private smallBytes = 0;
+  bytes = 0;
+
+  add(piece: Uint8Array): void {
+    if (piece.length < SMALL_PIECE) {
+      this.small.push(piece);
+      this.smallBytes += piece.length;
+    } else {
+      this.joinSmall();
+      this.parts.push(piece);
+    }
+    this.bytes += piece.length;
+  }
+
+  take(): Uint8Array[] {
+    this.joinSmall();
+    const parts = this.parts;
+    this.parts = [];
+    this.bytes = 0;
+    return parts;
+  }
+
+  private joinSmall(): void {
+    if (this.small.length === 0) return;
+    this.parts.push(this.small.length === 1 ? this.small[0] : Buffer.concat(this.small, this.smallBytes));
+    this.small = [];
+    this.smallBytes = 0;
+  }
+}
 
 /**
  * Encodes a stage's frames to a byte stream, with back-pressure: the stage is only asked for
@@ -61,48 +119,33 @@ const WRITE_BATCH = 256 * 1024;
  */
 export async function writeFrames(tool: string, frames: AsyncIterable<Frame>, out: Writable = process.stdout): Promise<void> {
   const encoder = new FrameEncoder();
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  function flush(): Uint8Array {
-    const one = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    return one;
-  }
-  function* add(pieces: Uint8Array[]): Generator<Uint8Array> {
-    for (const piece of pieces) {
-      if (piece.length >= WRITE_BATCH) {
-        if (pending.length) yield flush();
-        yield piece;
-      } else {
-        pending.push(piece);
-        pendingBytes += piece.length;
-        if (pendingBytes >= WRITE_BATCH) yield flush();
-      }
-    }
-  }
-  async function* bytes(): AsyncGenerator<Uint8Array> {
+  const batch = new Batch();
+  async function* batches(): AsyncGenerator<Uint8Array[]> {
     let end: Frame | undefined;
     try {
       for await (const frame of frames) {
         if (end) throw new CairnError("failed", `internal error: ${tool} produced a ${frameTypeName(frame.type)} frame after END`);
-        if (frame.type === FrameType.END) end = frame;
-        else yield* add(encoder.encode(frame));
+        if (frame.type === FrameType.END) {
+          end = frame;
+          continue;
+        }
+        for (const piece of encoder.encode(frame)) batch.add(piece);
+        if (batch.bytes >= WRITE_BATCH) yield batch.take();
       }
       if (!end) throw new CairnError("failed", `internal error: ${tool} ended its stream without an END frame`);
-      yield* add(encoder.encode(end));
-      if (pending.length) yield flush();
+      for (const piece of encoder.encode(end)) batch.add(piece);
+      yield batch.take();
     } catch (err) {
       const e = toCairnError(err);
       if (!encoder.finished) {
         const meta: ErrorMeta = e instanceof UpstreamError ? e.origin : { tool, kind: e.kind, message: e.message };
-        yield* add(encoder.encode({ type: FrameType.ERROR, meta }));
-        if (pending.length) yield flush();
+        for (const piece of encoder.encode({ type: FrameType.ERROR, meta })) batch.add(piece);
+        yield batch.take();
       }
       throw e;
     }
   }
-  await writeAll(bytes(), out);
+  await writeAll(batches(), out);
 }
 
 /**

@@ -37,7 +37,9 @@ export class ByteReader {
     }
     this.offset += filled;
     if (pieces.length === 1) return pieces[0];
-    const out = new Uint8Array(filled);
+    // Uninitialised memory: every byte is overwritten below, and zero-filling a fresh
+    // megabyte per frame costs as much as the copy.
+    const out = Buffer.allocUnsafeSlow(filled);
     let at = 0;
     for (const piece of pieces) {
       out.set(piece, at);
