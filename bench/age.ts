@@ -4,6 +4,7 @@
 // age-encryption's own Encrypter/Decrypter (pure JS, one file key per file), and measures
 // what a session costs to start (wrap) and to open the first time (unwrap).
 import { randomBytes } from "node:crypto";
+import { loadavg } from "node:os";
 import { Decrypter, Encrypter } from "age-encryption";
 import {
   FileKeyCache, generateHybridIdentity, generateIdentity, identityToRecipient, newSession, openFile, sealWithSession,
@@ -77,7 +78,8 @@ for (const [name, identity, recipient] of [["X25519", x25519, xRecipient], ["ML-
 
 process.stdout.write(`# age layer
 
-Command: \`node bench/age.ts ${mib}\` (via \`bash bench/run.sh age\`), Node ${process.version}, one core.
+Command: \`node bench/age.ts ${mib}\` (via \`bash bench/run.sh age\`), Node ${process.version}, one core;
+load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at the end (other work on the machine slows these numbers).
 ${mib} MiB in 1 MiB chunks (16 distinct random buffers, cycled), one X25519 recipient.
 
 | operation | MB/s |

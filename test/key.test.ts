@@ -1,6 +1,6 @@
 // `cairn key` end to end: the real binary, its files, and the real `age` CLI reading them.
 import { spawnSync } from "node:child_process";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cairn, sh, tempDir } from "./helpers/cli.js";
@@ -102,6 +102,16 @@ describe("cairn key", () => {
       });
       expect(r.status).toBe(14);
       expect(r.stderr.toString()).toBe("cairn-key: a passphrase is needed and there is no terminal to ask: set CAIRN_PASSPHRASE or use --passphrase-file\n");
+    });
+
+    it("new --passphrase asks twice on the terminal; different answers exit 14 and write nothing", () => {
+      const ok = sh(`printf 'pw one\\npw one\\n' | script -qec "cairn key new --passphrase --work-factor 10 -o ${at("tty.key")}" /dev/null`, { env });
+      expect(ok.status, ok.stdout.toString()).toBe(0);
+      expect(ok.stdout.toString()).toMatch(/Passphrase for the new owner key: \r?\nConfirm passphrase: \r?\nage1[0-9a-z]{58}/);
+      expect(cairn(["key", "show", at("tty.key")], { env: { ...env, CAIRN_PASSPHRASE: "pw one" } }).status).toBe(0);
+      const bad = sh(`printf 'pw one\\npw two\\n' | script -qec "cairn key new --passphrase -o ${at("tty2.key")}; echo exit=\\$?" /dev/null`, { env });
+      expect(bad.stdout.toString()).toContain("cairn-key: the passphrases do not match\r\nexit=14");
+      expect(existsSync(at("tty2.key"))).toBe(false);
     });
 
     it("prompts on the terminal, and `age -d -i` still uses the encrypted file", () => {

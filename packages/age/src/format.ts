@@ -39,7 +39,8 @@ export function parseHeader(file: Uint8Array): Header {
   let pos = 0;
   const nextLine = (what: string): string => {
     const end = file.indexOf(LF, pos);
-    if (end === -1 || end > MAX_HEADER_BYTES) throw headerError(`truncated in ${what}`);
+    if (end === -1) throw headerError(`truncated in ${what}`);
+    if (end > MAX_HEADER_BYTES) throw headerError("longer than 1 MiB");
     const line = latin1(file.subarray(pos, end));
     pos = end + 1;
     return line;

@@ -11,13 +11,10 @@ export const PASSPHRASE_ENV = "CAIRN_PASSPHRASE";
 export async function obtainPassphrase(prompt: string, opts: { confirm?: boolean } = {}): Promise<string> {
   const fromEnv = process.env[PASSPHRASE_ENV];
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  const first = await readFromTerminal(prompt);
-  if (opts.confirm) {
-    const second = await readFromTerminal("Confirm passphrase: ");
-    if (first !== second) throw new CairnError("key", "the passphrases do not match");
-  }
-  if (first === "") throw new CairnError("key", "empty passphrase");
-  return first;
+  const answers = await askTerminal(opts.confirm ? [prompt, "Confirm passphrase: "] : [prompt]);
+  if (answers.some((a) => a !== answers[0])) throw new CairnError("key", "the passphrases do not match");
+  if (answers[0] === "") throw new CairnError("key", "empty passphrase");
+  return answers[0];
 }
 
 /** The first line of a passphrase file (trailing CR/LF removed). */
@@ -27,33 +24,46 @@ export function passphraseFromFile(text: string): string {
   return line;
 }
 
-function readFromTerminal(prompt: string): Promise<string> {
+/** Asks each prompt in turn on /dev/tty with echo off; one read session, so typed-ahead lines are kept. */
+function askTerminal(prompts: string[]): Promise<string[]> {
   let fd: number;
   try {
     fd = openSync("/dev/tty", "r+");
   } catch {
     throw new CairnError("key", `a passphrase is needed and there is no terminal to ask: set ${PASSPHRASE_ENV} or use --passphrase-file`);
   }
-  writeSync(fd, prompt);
   const input = new ReadStream(fd);
   input.setRawMode(true);
+  const answers: string[] = [];
+  writeSync(fd, prompts[0]);
   return new Promise((resolve, reject) => {
     let text = "";
     const finish = (err?: CairnError) => {
       input.setRawMode(false);
       input.removeAllListeners("data");
-      writeSync(fd, "\n");
       input.destroy(); // closes fd
       if (err) reject(err);
-      else resolve(text);
+      else resolve(answers);
     };
     input.on("data", (data: Buffer) => {
       for (const ch of data.toString("utf8")) {
-        if (ch === "\r" || ch === "\n") return finish();
-        if (ch === "\u0003") return finish(new CairnError("interrupted", "passphrase entry interrupted"));
-        if (ch === "\u0004" && text === "") return finish(new CairnError("key", "no passphrase given"));
-        if (ch === "\u007f" || ch === "\b") text = [...text].slice(0, -1).join("");
-        else text += ch;
+        if (ch === "\r" || ch === "\n") {
+          writeSync(fd, "\n");
+          answers.push(text);
+          text = "";
+          if (answers.length === prompts.length) return finish();
+          writeSync(fd, prompts[answers.length]);
+        } else if (ch === "\u0003") {
+          writeSync(fd, "\n");
+          return finish(new CairnError("interrupted", "passphrase entry interrupted"));
+        } else if (ch === "\u0004" && text === "") {
+          writeSync(fd, "\n");
+          return finish(new CairnError("key", "no passphrase given"));
+        } else if (ch === "\u007f" || ch === "\b") {
+          text = [...text].slice(0, -1).join("");
+        } else {
+          text += ch;
+        }
       }
     });
   });
