@@ -243,4 +243,37 @@ describe.skipIf(!s3Available())("S3 storage on Ceph RGW", () => {
     // the bucket stays until the lock runs out (RGW's memstore forgets it when stopped)
     await b.cleanup();
   });
+
+  it("falls back to HEAD-then-PUT on a server without conditional writes, and remembers it", () =>
+    withBucket(async ({ url }) => {
+      const proxy = await startFaultProxy({ target: process.env.CAIRN_S3_ENDPOINT!, noConditionalWrites: true, record: true });
+      try {
+        const s = await openStorage(url, s3Options({ endpoint: proxy.url }));
+        expect(s.atomicCreate).toBeUndefined();
+        expect((await s.put("config", new TextEncoder().encode("first"), { ifNoneMatch: true })).created).toBe(true);
+        expect(s.atomicCreate).toBe(false);
+        expect((await s.put("config", new TextEncoder().encode("second"), { ifNoneMatch: true })).created).toBe(false);
+        expect(Buffer.from(await s.get("config")).toString()).toBe("first");
+        // only the first conditional PUT was tried as one
+        expect(proxy.requests.filter((r) => r.headers["if-none-match"]).length).toBe(1);
+      } finally {
+        await proxy.close();
+      }
+    }));
+
+  it("sends Content-MD5 with batch deletes (Swift's s3api requires it)", () =>
+    withBucket(async ({ url }) => {
+      const proxy = await startFaultProxy({ target: process.env.CAIRN_S3_ENDPOINT!, record: true });
+      try {
+        const s = await openStorage(url, s3Options({ endpoint: proxy.url }));
+        await s.put("a", new Uint8Array(1));
+        await s.put("b", new Uint8Array(1));
+        await s.deleteMany!(["a", "b", "never-was"]);
+        expect(await collect(s.list(""))).toEqual([]);
+        const batch = proxy.requests.find((r) => r.method === "POST" && r.url.includes("?delete"))!;
+        expect(batch.headers["content-md5"]).toMatch(/^[A-Za-z0-9+/]{22}==$/);
+      } finally {
+        await proxy.close();
+      }
+    }));
 });

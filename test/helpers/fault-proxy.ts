@@ -24,6 +24,8 @@ export interface FaultProxyOptions {
   maxFaults?: number;
   /** Keep each request's method, url and headers in `requests`. */
   record?: boolean;
+  /** Answer every conditional write (If-None-Match) with 501 NotImplemented, as Swift's s3api does. */
+  noConditionalWrites?: boolean;
 }
 
 export interface FaultStats {
@@ -52,6 +54,9 @@ function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+const notImplementedBody =
+  '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented.</Message></Error>';
 
 const slowDownBody =
   '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>';
@@ -88,6 +93,14 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   function handle(req: IncomingMessage, res: ServerResponse): void {
     stats.requests++;
     if (opts.record) requests.push({ method: req.method ?? "", url: req.url ?? "", headers: { ...req.headers } });
+    if (opts.noConditionalWrites && req.headers["if-none-match"] !== undefined && req.method !== "GET" && req.method !== "HEAD") {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(501, { "content-type": "application/xml", "content-length": Buffer.byteLength(notImplementedBody) });
+        res.end(notImplementedBody);
+      });
+      return;
+    }
     const fault = decide(req);
     if (fault === "slowDown") {
       stats.slowDowns++;

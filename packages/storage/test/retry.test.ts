@@ -45,6 +45,11 @@ describe("retry with back-off", () => {
     expect(await retries({ errorType: "CLIENT_ERROR", error: Object.assign(new Error(), { name: "ConditionalRequestConflict" }) })).toHaveLength(3);
   });
 
+  it("does not retry what the server does not implement (a 5xx that will not go away)", async () => {
+    const error = Object.assign(new Error(), { name: "NotImplemented", $metadata: { httpStatusCode: 501 } });
+    expect(await retries({ errorType: "SERVER_ERROR", error })).toHaveLength(0);
+  });
+
   it("waits at least as long as the server's Retry-After asks, within the cap", async () => {
     const delays = await retries({ errorType: "THROTTLING", retryAfterHint: new Date(Date.now() + 5000) });
     expect(delays.every((d) => d > 900 && d <= 1000)).toBe(true);

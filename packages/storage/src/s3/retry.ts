@@ -48,7 +48,9 @@ export class BackoffRetryStrategy implements RetryStrategyV2 {
 
   async refreshRetryTokenForRetry(token: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
     const retry = token.getRetryCount() + 1;
-    const retryable = info.errorType !== "CLIENT_ERROR" || retryableClientErrors.has(info.error?.name ?? "");
+    const error = info.error as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+    const notImplemented = error?.name === "NotImplemented" || error?.$metadata?.httpStatusCode === 501;
+    const retryable = !notImplemented && (info.errorType !== "CLIENT_ERROR" || retryableClientErrors.has(error?.name ?? ""));
     if (!retryable || retry >= this.policy.maxAttempts) throw info.error ?? new Error("not retried");
     let delay = backoffDelay(retry, this.policy, info.errorType === "THROTTLING");
     if (info.retryAfterHint) {
