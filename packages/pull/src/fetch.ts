@@ -1,6 +1,8 @@
-// Fetching many objects from packs: ranges coalesced per pack (neighbours closer than `gap`
-// merge into one GET, up to `maxRange` bytes), `jobs` GETs in flight, results in request order,
-// so memory stays at about jobs × maxRange whatever the snapshot's size.
+// Fetching objects from packs in a given order: consecutive objects of one pack that lie close
+// together (gaps up to `gap`) are read with one ranged GET of at most `maxRange` bytes; `jobs`
+// GETs are in flight while earlier results are handed out in order. The order may be produced
+// lazily (restore order is discovered while reading the manifest), and memory stays at about
+// jobs × maxRange whatever the snapshot's size.
 import type { Storage } from "@cairn/storage";
 import { CairnError } from "@cairn/errors";
 import { packKey, toHex, kindName, type IndexTable } from "@cairn/repository";
@@ -11,55 +13,75 @@ export interface FetchOptions {
   maxRange?: number;
 }
 
+/** A table position to fetch, or one whose bytes the producer already has. */
+export type FetchItem = number | { pos: number; bytes: Uint8Array };
+
 interface Range {
   pack: number;
   offset: number;
   length: number;
-  /** Table positions served by this range, in offset order. */
   positions: number[];
 }
 
-/** Groups table positions (in the order given) into coalesced ranges; positions of one pack should be adjacent and offset-sorted. */
-export function coalesce(table: IndexTable, positions: Iterable<number>, gap: number, maxRange: number): Range[] {
-  const out: Range[] = [];
-  let cur: Range | undefined;
-  for (const pos of positions) {
-    const pack = table.packs[pos];
-    const offset = table.offsets[pos];
-    const length = table.lengths[pos];
-    if (cur && cur.pack === pack && offset >= cur.offset + cur.length && offset - (cur.offset + cur.length) <= gap && offset + length - cur.offset <= maxRange) {
-      cur.length = offset + length - cur.offset;
-      cur.positions.push(pos);
-      continue;
-    }
-    cur = { pack, offset, length, positions: [pos] };
-    out.push(cur);
-  }
-  return out;
-}
+type Slot = { ready: [number, Uint8Array] } | { range: Range; bytes: Promise<Uint8Array> };
 
-/** Yields [position, object bytes] for every position, in the given order. */
-export async function* fetchObjects(storage: Storage, table: IndexTable, positions: Iterable<number>, opts: FetchOptions = {}): AsyncGenerator<[number, Uint8Array]> {
+/** Yields [position, object bytes] for every item, in the items' order. */
+export async function* fetchObjects(
+  storage: Storage,
+  table: IndexTable,
+  items: Iterable<FetchItem> | AsyncIterable<FetchItem>,
+  opts: FetchOptions = {},
+): AsyncGenerator<[number, Uint8Array]> {
   const jobs = opts.jobs ?? 4;
-  const ranges = coalesce(table, positions, opts.gap ?? 256 * 1024, opts.maxRange ?? 8 * 1024 * 1024);
-  const pending: Promise<Uint8Array>[] = [];
-  let next = 0;
-  const startOne = () => {
-    const r = ranges[next++];
-    const p = fetchRange(storage, table, r);
-    p.catch(() => {}); // awaited in order below; avoid an unhandled rejection meanwhile
-    pending.push(p);
+  const gap = opts.gap ?? 256 * 1024;
+  const maxRange = opts.maxRange ?? 8 * 1024 * 1024;
+  const slots: Slot[] = [];
+  let open: Range | undefined;
+  let inFlight = 0;
+
+  const launch = () => {
+    if (!open) return;
+    const range = open;
+    open = undefined;
+    const bytes = fetchRange(storage, table, range);
+    bytes.catch(() => {}); // awaited in order below
+    slots.push({ range, bytes });
+    inFlight++;
   };
-  while (next < ranges.length && pending.length < jobs) startOne();
-  for (let i = 0; i < ranges.length; i++) {
-    const bytes = await pending.shift()!;
-    if (next < ranges.length) startOne();
-    const r = ranges[i];
-    for (const pos of r.positions) {
-      const at = table.offsets[pos] - r.offset;
+  async function* takeFront(): AsyncGenerator<[number, Uint8Array]> {
+    const slot = slots.shift()!;
+    if ("ready" in slot) {
+      yield slot.ready;
+      return;
+    }
+    const bytes = await slot.bytes;
+    inFlight--;
+    for (const pos of slot.range.positions) {
+      const at = table.offsets[pos] - slot.range.offset;
       yield [pos, bytes.subarray(at, at + table.lengths[pos])];
     }
   }
+
+  for await (const item of items) {
+    if (typeof item !== "number") {
+      launch();
+      slots.push({ ready: [item.pos, item.bytes] });
+    } else {
+      const pack = table.packs[item];
+      const offset = table.offsets[item];
+      const end = offset + table.lengths[item];
+      if (open && open.pack === pack && offset >= open.offset + open.length && offset - (open.offset + open.length) <= gap && end - open.offset <= maxRange) {
+        open.length = end - open.offset;
+        open.positions.push(item);
+      } else {
+        launch();
+        open = { pack, offset, length: end - offset, positions: [item] };
+      }
+    }
+    while (inFlight >= jobs || slots.length > 4 * jobs) yield* takeFront();
+  }
+  launch();
+  while (slots.length > 0) yield* takeFront();
 }
 
 async function fetchRange(storage: Storage, table: IndexTable, r: Range): Promise<Uint8Array> {
@@ -70,7 +92,8 @@ async function fetchRange(storage: Storage, table: IndexTable, r: Range): Promis
   } catch (err) {
     if (err instanceof CairnError && err.kind === "notFound") {
       const first = r.positions[0];
-      throw new CairnError("notFound", `pack ${pack} is missing from the repository (it holds ${kindName(table.kinds[first])} ${toHex(table.idAt(first))}${r.positions.length > 1 ? ` and ${r.positions.length - 1} more objects` : ""})`);
+      const more = r.positions.length > 1 ? ` and ${r.positions.length - 1} more objects` : "";
+      throw new CairnError("notFound", `pack ${pack} is missing from the repository (it holds ${kindName(table.kinds[first])} ${toHex(table.idAt(first))}${more})`);
     }
     throw err;
   }

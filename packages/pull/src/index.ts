@@ -18,7 +18,7 @@ import {
 import { fetchObjects } from "./fetch.js";
 import { referencedPositions } from "./references.js";
 
-export { fetchObjects, coalesce } from "./fetch.js";
+export { fetchObjects, type FetchItem } from "./fetch.js";
 export { referencedPositions } from "./references.js";
 
 export interface OpenOptions extends SnapshotFilter {
