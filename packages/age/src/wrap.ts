@@ -65,7 +65,7 @@ export async function unwrapHeader(header: Uint8Array, identities: string[], pas
     if (/no identity matched/.test(message)) {
       throw new CairnError("key", passphrases.length > 0 && identities.length === 0
         ? "wrong passphrase (or the file is not passphrase-encrypted)"
-        : "no identity matches any of the file's recipients (wrong key)");
+        : "no identity matches any of the file's recipients (wrong key, or a damaged stanza)");
     }
     if (/invalid header HMAC/.test(message)) throw new CairnError("integrity", "age header MAC: does not match (tampered header)");
     throw headerError(message.replace(/\.$/, ""));
