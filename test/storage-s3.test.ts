@@ -276,4 +276,18 @@ describe.skipIf(!s3Available())("S3 storage on Ceph RGW", () => {
         await proxy.close();
       }
     }));
+
+  it("creates an Object Lock bucket with a default retention that RGW applies to plain PUTs", () =>
+    withBucket(
+      async ({ url }) => {
+        const s = await openStorage(url, s3Options());
+        expect(await s.lockInfo!()).toEqual({ objectLock: true, versioning: "Enabled", defaultRetention: { mode: "GOVERNANCE", days: 1 } });
+        const put = await s.put("packs/p", new Uint8Array(10));
+        const r = await s.retention!("packs/p");
+        expect(r?.mode).toBe("GOVERNANCE");
+        expect(r!.until.getTime()).toBeGreaterThan(Date.now() + 23 * 3_600_000);
+        expect((await caught(s.deleteVersion!("packs/p", put.versionId!))).kind).toBe("refused");
+      },
+      { objectLock: true, defaultRetention: { mode: "GOVERNANCE", days: 1 }, tag: "default-lock" },
+    ));
 });
