@@ -25,9 +25,12 @@ function input(method = "lib"): AsyncIterable<Uint8Array> {
   }
 }
 
-function report(bytes: number, started: bigint): void {
+/** One line on stderr: "ROLE bytes wall-seconds MB/s cpu-seconds-per-GiB". */
+function report(role: string, bytes: number, started: bigint): void {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  process.stderr.write(`${bytes} ${seconds.toFixed(3)} ${(bytes / seconds / 1e6).toFixed(0)}\n`);
+  const cpu = process.cpuUsage();
+  const cpuPerGiB = (cpu.user + cpu.system) / 1e6 / (bytes / 2 ** 30);
+  process.stderr.write(`${role} ${bytes} ${seconds.toFixed(3)} ${(bytes / seconds / 1e6).toFixed(0)} ${cpuPerGiB.toFixed(2)}\n`);
 }
 
 async function* content(total: number, frameSize: number): AsyncGenerator<Frame> {
@@ -48,16 +51,18 @@ async function* raw(total: number, frameSize: number): AsyncGenerator<Uint8Array
 const started = process.hrtime.bigint();
 if (mode === "encode") {
   await writeFrames("bench", content(Number(arg1), Number(arg2 ?? 1 << 20)));
+  report("writer", Number(arg1), started);
 } else if (mode === "raw") {
   await writeAll(raw(Number(arg1), Number(arg2 ?? 1 << 20)));
+  report("writer", Number(arg1), started);
 } else if (mode === "decode") {
   let bytes = 0;
   for await (const frame of decodeFrames(input(arg1))) if (frame.data) bytes += frame.data.length;
-  report(bytes, started);
+  report("reader", bytes, started);
 } else if (mode === "drain") {
   let bytes = 0;
   for await (const chunk of input(arg1)) bytes += chunk.length;
-  report(bytes, started);
+  report("reader", bytes, started);
 } else {
   process.stderr.write("usage: node bench/protocol.ts encode|raw BYTES [FRAME] | decode|drain [METHOD]\n");
   process.exit(2);
