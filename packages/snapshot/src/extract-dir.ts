@@ -46,6 +46,10 @@ function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === "ENOENT";
 }
 
+async function writeFully(fh: FileHandle, chunk: Uint8Array): Promise<void> {
+  for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+}
+
 async function lstatOrUndefined(p: Buffer): Promise<Stats | undefined> {
   try {
     return await lstat(p);
@@ -170,14 +174,15 @@ class DirWriter {
 
   private async writeFile(tmp: Buffer, meta: EntryMeta, reader: EntryReader): Promise<void> {
     const fh: FileHandle = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    // One write in flight: the thread pool writes a block while the next is decoded and hashed.
+    let writing: Promise<void> | undefined;
     try {
       for await (const chunk of reader.content()) {
-        let off = 0;
-        while (off < chunk.length) {
-          const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
-          off += bytesWritten;
-        }
+        await writing;
+        writing = writeFully(fh, chunk);
       }
+      await writing;
+      writing = undefined;
       const end = await reader.finish();
       if (end?.partial) this.warn(`${meta.path}: restored as read; the snapshot marks it partial (${end.partial})`);
       if (asRoot) {
@@ -188,6 +193,7 @@ class DirWriter {
       await fh.chmod(meta.mode & 0o7777);
       await fh.utimes(Date.now() / 1000, seconds(meta.mtime));
     } finally {
+      await writing?.catch(() => undefined);
       await fh.close();
     }
   }

@@ -172,14 +172,20 @@ class Walker {
     const size = Number(st.size);
     let done = 0;
     let failure: string | undefined;
+    // One read ahead: the thread pool fills the next block while this one is hashed and sent.
+    const readAt = (at: number) => {
+      const buf = Buffer.allocUnsafeSlow(Math.min(DATA_SIZE, size - at));
+      return fh.read(buf, 0, buf.length, at).then(({ bytesRead }) => buf.subarray(0, bytesRead));
+    };
+    let next: Promise<Buffer> | undefined = size > 0 ? readAt(0) : undefined;
     try {
-      while (done < size) {
-        const buf = Buffer.allocUnsafe(Math.min(DATA_SIZE, size - done));
-        const { bytesRead } = await fh.read(buf, 0, buf.length, done);
-        if (bytesRead === 0) break;
-        const data = bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+      while (next) {
+        const data = await next;
+        next = undefined;
+        if (data.length === 0) break;
+        done += data.length;
+        if (done < size) next = readAt(done);
         hash.update(data);
-        done += bytesRead;
         yield { type: FrameType.DATA, data };
       }
       const after = await fh.stat({ bigint: true });
@@ -188,6 +194,9 @@ class Walker {
       }
     } catch (err) {
       failure = errorText(err);
+    } finally {
+      // Never close the file under a read still in flight (the consumer may have stopped early).
+      await next?.catch(() => undefined);
     }
     const end: Record<string, unknown> = { size: done, sha256: hash.digest("hex") };
     if (failure) end.partial = this.problem(stored, failure);
