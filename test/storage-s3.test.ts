@@ -88,6 +88,10 @@ describe.skipIf(!s3Available())("S3 storage on Ceph RGW", () => {
           const r = { offset: 17, length: Math.min(500_000, o.body.length - 17) };
           expect(Buffer.from(await s.get(o.key, r)).equals(o.body.subarray(17, 17 + r.length)), o.key).toBe(true);
         });
+        // every attempt is counted (an attempt on a connection the proxy had just reset may not reach it)
+        const { requests, requestResets, responseResets } = proxy.stats;
+        expect(s.requestCount!()).toBeGreaterThanOrEqual(requests);
+        expect(s.requestCount!()).toBeLessThanOrEqual(requests + requestResets + responseResets);
         // the faults really happened, of every kind
         expect(proxy.stats.slowDowns).toBeGreaterThan(5);
         expect(proxy.stats.requestResets).toBeGreaterThan(5);

@@ -94,4 +94,6 @@ export interface Storage {
   retention?(key: string, versionId?: string): Promise<Retention | undefined>;
   /** Sets or extends an object version's retention (COMPLIANCE retention can only be extended). */
   setRetention?(key: string, retention: Retention, versionId?: string): Promise<void>;
+  /** HTTP requests sent so far (S3: every attempt, retries and multipart parts included), for stats and benchmarks. */
+  requestCount?(): number;
 }

@@ -34,6 +34,8 @@ export interface S3Options {
 
 export interface S3Settings {
   client: S3Client;
+  /** Counts HTTP requests sent, every attempt included. */
+  counter: { requests: number };
   /** The endpoint as errors name it. */
   endpoint: string;
   retry: RetryPolicy;
@@ -77,8 +79,18 @@ export function resolveS3Settings(opts: S3Options = {}, env: NodeJS.ProcessEnv =
     },
   });
   addContentMd5(client);
+  const counter = { requests: 0 };
+  // the deserialize step runs once per attempt (the retry loop is outside it)
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      counter.requests++;
+      return next(args);
+    },
+    { step: "deserialize", name: "cairnRequestCounter", override: true },
+  );
   return {
     client,
+    counter,
     endpoint: endpoint ?? `https://s3.${region}.amazonaws.com`,
     retry,
     multipartThreshold: opts.multipartThreshold ?? envNumber(env, "CAIRN_S3_MULTIPART_THRESHOLD") ?? 64 * MiB,

@@ -50,6 +50,10 @@ export class S3Storage implements Storage {
     return this.conditionalPut;
   }
 
+  requestCount(): number {
+    return this.settings.counter.requests;
+  }
+
   private fullKey(key: string): string {
     checkKey(key);
     return this.prefix ? `${this.prefix}/${key}` : key;
