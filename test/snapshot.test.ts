@@ -4,9 +4,25 @@ import { chmodSync, chownSync, existsSync, linkSync, lstatSync, lutimesSync, mkd
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FrameType, decodeFrames, encodeFrames, type Frame } from "@cairn/protocol";
+import { spawnSync } from "node:child_process";
 import { cairn, sh, tempDir } from "./helpers/cli.js";
 
 const asRoot = process.getuid?.() === 0;
+
+/** Mounts a small tmpfs (needs root and a kernel that lets us); returns its unmount, or undefined. */
+function mountTmpfs(at: string, size: string): (() => void) | undefined {
+  if (!asRoot) return undefined;
+  mkdirSync(at, { recursive: true });
+  if (spawnSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "none", at]).status !== 0) return undefined;
+  return () => void spawnSync("umount", [at]);
+}
+const canMount = (() => {
+  const t = tempDir("cairn-mount-probe-");
+  const un = mountTmpfs(join(t.path, "m"), "1m");
+  un?.();
+  t.cleanup();
+  return un !== undefined;
+})();
 const NON_UTF8 = Buffer.from([0x6e, 0xff, 0xfe, 0x2e, 0x74, 0x78, 0x74]); // "n\xff\xfe.txt"
 
 /** One line per entry of a tree, everything a restore must reproduce (mtime to the microsecond). */
@@ -321,6 +337,38 @@ describe("snapshot -x --stdout and --tar", () => {
     const r = sh(`head -c 2048 /dev/urandom | cairn snapshot --tar | cat > /dev/null`);
     expect(r.stderr.trim()).toMatch(/^cairn-snapshot: not a valid tar stream: /);
     expect(r.status).toBe(10);
+  });
+});
+
+describe("file systems", () => {
+  it.skipIf(!canMount)("--one-file-system records a mount point but does not descend into it", async () => {
+    const tree = fresh("fs-tree");
+    writeFileSync(join(tree, "here"), "x");
+    const unmount = mountTmpfs(join(tree, "mnt"), "1m")!;
+    try {
+      writeFileSync(join(tree, "mnt/elsewhere"), "y");
+      const r = sh(`cd ${work.path} && cairn snapshot --one-file-system fs-tree`);
+      expect(r.status).toBe(0);
+      const paths = (await framesOf(r.stdout)).filter((f) => f.type === FrameType.ENTRY).map((f) => f.meta!.path);
+      expect(paths).toEqual(["fs-tree", "fs-tree/here", "fs-tree/mnt"]);
+      const all = sh(`cd ${work.path} && cairn snapshot fs-tree`);
+      expect((await framesOf(all.stdout)).filter((f) => f.type === FrameType.ENTRY).map((f) => f.meta!.path)).toContain("fs-tree/mnt/elsewhere");
+    } finally {
+      unmount();
+    }
+  });
+
+  it.skipIf(!canMount)("stops on a full disk with a one-line error, leaving no temporary file", () => {
+    const out = join(work.path, "full");
+    const unmount = mountTmpfs(out, "1m")!;
+    try {
+      const r = sh(`cd ${work.path} && cairn snapshot src/big.bin | cairn snapshot -x ${out}`);
+      expect(r.stderr).toMatch(/^cairn-snapshot: src\/big\.bin: disk full: .*\n$/);
+      expect(r.status).toBe(19);
+      expect(readdirSync(join(out, "src"))).toEqual([]);
+    } finally {
+      unmount();
+    }
   });
 });
 
