@@ -201,6 +201,29 @@ describe.each(stores)("storage contract: $name", (store) => {
       ),
   );
 
+  it.skipIf(store.skip)(
+    "leaves nothing behind when a body fails midway, small or multipart",
+    () =>
+      withStore(
+        store,
+        async (s) => {
+          for (const size of [100_000, 7 * MiB]) {
+            async function* failing() {
+              for (let sent = 0; sent < size; sent += 1 * MiB) yield randomBytes(Math.min(1 * MiB, size - sent));
+              throw new CairnError("upstream", "seal: upstream died");
+            }
+            const e = await caught(s.put(`packs/broken-${size}`, failing()));
+            expect(e.kind).toBe("upstream");
+            expect(e.message).toBe("seal: upstream died");
+          }
+          expect(await collect(s.list(""))).toEqual([]);
+          // no multipart upload (S3) or temporary file (folder) is left to clean up
+          expect(await s.abortStaleMultipartUploads!(new Date(Date.now() + 3_600_000))).toBe(0);
+        },
+        { multipartThreshold: 5 * MiB, partSize: 5 * MiB },
+      ),
+  );
+
   it.skipIf(store.skip)("reports a missing object as notFound, naming the object and the store", () =>
     withStore(store, async (s) => {
       const e = await caught(s.get("data/ab/cd0123"));

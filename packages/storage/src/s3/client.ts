@@ -28,7 +28,7 @@ export interface S3Options {
   multipartThreshold?: number;
   /** Multipart part size (default 8 MiB, at least 5 MiB). */
   partSize?: number;
-  /** Parts in flight per multipart upload (default 4); memory ≈ partSize × (queueSize + 1). */
+  /** Parts in flight per multipart upload (1–4, default 4); memory ≈ partSize × (queueSize + 1). */
   queueSize?: number;
 }
 
@@ -95,6 +95,6 @@ export function resolveS3Settings(opts: S3Options = {}, env: NodeJS.ProcessEnv =
     retry,
     multipartThreshold: opts.multipartThreshold ?? envNumber(env, "CAIRN_S3_MULTIPART_THRESHOLD") ?? 64 * MiB,
     partSize: Math.max(5 * MiB, opts.partSize ?? 8 * MiB),
-    queueSize: Math.min(16, Math.max(1, opts.queueSize ?? 4)),
+    queueSize: Math.min(4, Math.max(1, opts.queueSize ?? 4)),
   };
 }
