@@ -1,6 +1,8 @@
 import { CairnError } from "@cairn/errors";
 import { DEFAULT_REF_WINDOW, FrameType, RefWindow, frameTypeName, type Frame } from "@cairn/protocol";
 import { ChunkAssembler } from "./assembler.js";
+import { ID_SIZE } from "./chunk-id.js";
+import { IdWorker } from "./id-worker.js";
 import { FastCdc } from "./fastcdc.js";
 import { ALGORITHM, type ChunkerInfo, type ChunkerParams } from "./params.js";
 import type { ChunkSecrets } from "./secrets.js";
@@ -13,6 +15,10 @@ export interface ChunkOptions extends ChunkSecrets {
   refWindow?: number;
 }
 
+/** How much chunk data may wait for its id: memory stays within this plus one chunk. */
+const MAX_INFLIGHT_BYTES = 16 * 1024 * 1024;
+const MAX_INFLIGHT = 16;
+
 /**
  * The `chunk` stage: plain stream → chunked stream. Each entry's content is cut by FastCDC into
  * chunks (never across entries) that go out as CHUNK (id + plaintext) or, while an identical
@@ -22,37 +28,53 @@ export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOpti
   const cdc = new FastCdc(opts.chunkerSecret, opts.params);
   const limit = opts.refWindow ?? DEFAULT_REF_WINDOW;
   const window = new RefWindow(limit);
-  const chunk = new ChunkAssembler(opts.idKey);
+  const chunk = new ChunkAssembler();
+  const ids = new IdWorker(opts.idKey);
+  // Chunks whose ids are being computed, oldest first: frames go out in input order.
+  const inflight: { size: number; payload: Promise<Uint8Array> }[] = [];
+  let inflightBytes = 0;
   let started = false;
   let entry: Record<string, any> | undefined; // the entry whose content is arriving
   let chunks = 0;
   let refs = 0;
   let plainBytes = 0;
 
-  function* emit(): Generator<Frame> {
-    const id = chunk.id();
+  function submit(): void {
     const size = chunk.size;
-    const key = id.toString("hex");
-    plainBytes += size;
-    if (window.has(key)) {
-      refs++;
-      chunk.drop();
-      const ref = Buffer.allocUnsafe(id.length + 4);
-      id.copy(ref, 0);
-      ref.writeUInt32BE(size, id.length);
-      yield { type: FrameType.CHUNK_REF, data: ref };
-    } else {
-      chunks++;
-      window.add(key, size, undefined);
-      yield { type: FrameType.CHUNK, data: chunk.payload(id) };
+    const payload = ids.submit(chunk.take());
+    payload.catch(() => {}); // awaited in settle(); if the stage fails first, nobody will
+    inflight.push({ size, payload });
+    inflightBytes += size;
+  }
+
+  /** Sends the oldest chunks until at most `keep` bytes are in flight. */
+  async function* settle(keep: number): AsyncGenerator<Frame> {
+    while (inflight.length > 0 && (inflightBytes > keep || inflight.length > MAX_INFLIGHT)) {
+      const { size, payload: pending } = inflight.shift()!;
+      inflightBytes -= size;
+      const payload = await pending;
+      const id = payload.subarray(0, ID_SIZE);
+      const key = Buffer.from(id.buffer, id.byteOffset, ID_SIZE).toString("hex");
+      plainBytes += size;
+      if (window.has(key)) {
+        refs++;
+        const ref = Buffer.allocUnsafe(ID_SIZE + 4);
+        ref.set(id, 0);
+        ref.writeUInt32BE(size, ID_SIZE);
+        yield { type: FrameType.CHUNK_REF, data: ref };
+      } else {
+        chunks++;
+        window.add(key, size, undefined);
+        yield { type: FrameType.CHUNK, data: payload };
+      }
     }
   }
 
-  function* content(data: Uint8Array): Generator<Frame> {
+  function content(data: Uint8Array): void {
     let from = 0;
     for (const cut of cdc.push(data)) {
       chunk.add(data.subarray(from, cut));
-      yield* emit();
+      submit();
       from = cut;
     }
     chunk.add(data.subarray(from));
@@ -62,45 +84,53 @@ export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOpti
     if (entry && cdc.pending > 0) throw new CairnError("stream", `${entryLabel(entry)} has content but no ENTRY_END before ${next}`);
   }
 
-  for await (const frame of frames) {
-    const type = frame.type;
-    if (!started && type !== FrameType.START) throw new CairnError("stream", `the stream begins with ${frameTypeName(type)}, not START`);
-    switch (type) {
-      case FrameType.START: {
-        if (started) throw new CairnError("stream", "a second START frame in the stream");
-        started = true;
-        const kind = frame.meta!.stream;
-        if (kind !== "plain") throw new CairnError("stream", `chunk reads a plain stream, but this one is ${JSON.stringify(kind)}`);
-        const chunker: ChunkerInfo = { algorithm: ALGORITHM, ...cdc.params };
-        yield { type, meta: { ...frame.meta, stream: "chunked", chunker, refWindow: limit } };
-        break;
+  try {
+    for await (const frame of frames) {
+      const type = frame.type;
+      if (!started && type !== FrameType.START) throw new CairnError("stream", `the stream begins with ${frameTypeName(type)}, not START`);
+      switch (type) {
+        case FrameType.START: {
+          if (started) throw new CairnError("stream", "a second START frame in the stream");
+          started = true;
+          const kind = frame.meta!.stream;
+          if (kind !== "plain") throw new CairnError("stream", `chunk reads a plain stream, but this one is ${JSON.stringify(kind)}`);
+          const chunker: ChunkerInfo = { algorithm: ALGORITHM, ...cdc.params };
+          yield { type, meta: { ...frame.meta, stream: "chunked", chunker, refWindow: limit } };
+          break;
+        }
+        case FrameType.ENTRY:
+          checkClosed("the next ENTRY");
+          yield* settle(0);
+          entry = frame.meta!;
+          yield frame;
+          break;
+        case FrameType.DATA:
+          if (!entry) throw new CairnError("stream", "a DATA frame outside any entry");
+          content(frame.data!);
+          yield* settle(MAX_INFLIGHT_BYTES);
+          break;
+        case FrameType.ENTRY_END:
+          if (!entry) throw new CairnError("stream", "an ENTRY_END frame outside any entry");
+          if (cdc.finish() > 0) submit();
+          yield* settle(0);
+          entry = undefined;
+          yield frame;
+          break;
+        case FrameType.END: {
+          checkClosed("END");
+          yield* settle(0);
+          const { frames: _f, bytes: _b, digest: _d, ...rest } = frame.meta!;
+          yield { type, meta: { ...rest, chunks, refs, plainBytes } };
+          return;
+        }
+        case FrameType.ERROR:
+          throw upstreamError(frame.meta!);
+        default:
+          throw new CairnError("stream", `unexpected ${frameTypeName(type)} frame in a plain stream`);
       }
-      case FrameType.ENTRY:
-        checkClosed("the next ENTRY");
-        entry = frame.meta!;
-        yield frame;
-        break;
-      case FrameType.DATA:
-        if (!entry) throw new CairnError("stream", "a DATA frame outside any entry");
-        yield* content(frame.data!);
-        break;
-      case FrameType.ENTRY_END:
-        if (!entry) throw new CairnError("stream", "an ENTRY_END frame outside any entry");
-        if (cdc.finish() > 0) yield* emit();
-        entry = undefined;
-        yield frame;
-        break;
-      case FrameType.END: {
-        checkClosed("END");
-        const { frames: _f, bytes: _b, digest: _d, ...rest } = frame.meta!;
-        yield { type, meta: { ...rest, chunks, refs, plainBytes } };
-        return;
-      }
-      case FrameType.ERROR:
-        throw upstreamError(frame.meta!);
-      default:
-        throw new CairnError("stream", `unexpected ${frameTypeName(type)} frame in a plain stream`);
     }
+    throw new CairnError("stream", started ? "the stream ended without an END frame" : "empty stream: no START frame");
+  } finally {
+    await ids.close();
   }
-  throw new CairnError("stream", started ? "the stream ended without an END frame" : "empty stream: no START frame");
 }

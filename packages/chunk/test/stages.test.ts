@@ -56,6 +56,28 @@ describe("chunk stage", () => {
     for (const c of chunks) expect(Buffer.from(c.data!.subarray(0, ID_SIZE))).toEqual(chunkId(idKey, c.data!.subarray(ID_SIZE)));
   });
 
+  it("gives default-size chunks (MACed on the worker thread) their right ids, in order", async () => {
+    const data = random("worker", 6 << 20);
+    const out = await collect(chunkStream(fromArray(plainFrames([{ path: "big", data, piece: 1 << 20 }])), { idKey, chunkerSecret }));
+    const chunks = out.filter((f) => f.type === FrameType.CHUNK);
+    expect(chunks.length).toBeGreaterThanOrEqual(4);
+    let at = 0;
+    for (const c of chunks) {
+      const plain = c.data!.subarray(ID_SIZE);
+      expect(Buffer.from(plain).equals(Buffer.from(data.subarray(at, at + plain.length)))).toBe(true);
+      expect(Buffer.from(c.data!.subarray(0, ID_SIZE))).toEqual(chunkId(idKey, plain));
+      at += plain.length;
+    }
+    expect(at).toBe(data.length);
+  });
+
+  it("fails cleanly when upstream fails while chunks are in flight", async () => {
+    const plain = plainFrames([{ path: "big", data: random("inflight", 5 << 20), piece: 1 << 20 }]);
+    const failed = [...plain.slice(0, -3), { type: FrameType.ERROR, meta: { tool: "cairn-snapshot", kind: "io", message: "gone" } }];
+    const e = await caught(collect(chunkStream(fromArray(failed), { idKey, chunkerSecret })));
+    expect(e.kind).toBe("upstream");
+  });
+
   it("never lets a chunk cross from one entry into the next", async () => {
     const a = random("x", 5000);
     const out = await chunked(plainFrames([{ path: "1", data: a }, { path: "2", data: a }]));
