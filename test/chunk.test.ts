@@ -1,6 +1,6 @@
 // `cairn chunk` and `cairn chunk -d` end to end: the real binaries, real key files, real pipes.
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createOwnerKey, createWriterKey, parseOwnerKey } from "@cairn/keys";
 import { FrameType, decodeFrames, encodeFrames, type Frame } from "@cairn/protocol";
@@ -207,3 +207,59 @@ function first(data: Buffer, n: number): number[] {
   for (let at = 9; at < data.length && types.length < n; at += 9 + data.readUInt32BE(at + 1)) types.push(data[at]);
   return types;
 }
+
+/** One line per entry of a tree: kind, path, mode, size and SHA-256, or link target; mtime in µs. */
+function describeTree(root: string): string[] {
+  const lines: string[] = [];
+  const visit = (abs: string, rel: string) => {
+    const st = lstatSync(abs, { bigint: true });
+    const head = `${rel} mode=${(st.mode & 0o7777n).toString(8)} mtime=${st.mtimeNs / 1000n}`;
+    if (st.isDirectory()) {
+      lines.push(`dir ${head}`);
+      for (const n of readdirSync(abs).sort()) visit(join(abs, n), `${rel}/${n}`);
+    } else if (st.isSymbolicLink()) lines.push(`symlink ${rel} -> ${readlinkSync(abs)}`);
+    else lines.push(`file ${head} size=${st.size} sha=${sha(readFileSync(abs))}`);
+  };
+  visit(root, ".");
+  return lines;
+}
+
+describe("snapshot | chunk | chunk -d | snapshot -x", () => {
+  beforeAll(() => {
+    const src = at("tree/src");
+    mkdirSync(join(src, "docs/empty"), { recursive: true });
+    const big = bytes("tree big", 4 * 1024 * 1024 + 321);
+    writeFileSync(join(src, "big.bin"), big);
+    writeFileSync(join(src, "docs/copy-of-big.bin"), big);
+    writeFileSync(join(src, "docs/hello.txt"), "hello, cairn\n");
+    writeFileSync(join(src, "zero"), "");
+    symlinkSync("docs/hello.txt", join(src, "link"));
+  });
+
+  it("reproduces the tree exactly, and the repeated file travels as references", async () => {
+    const out = at("tree/out");
+    const r = sh(
+      `cd ${at("tree")} && cairn snapshot src | cairn chunk -k ${at("writer.key")} | tee ${at("tree.chunked")} | cairn chunk -d -k ${at("writer.key")} | cairn snapshot -x ${out}`,
+      { env },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(describeTree(join(out, "src"))).toEqual(describeTree(at("tree/src")));
+    const chunked = await decode(readFileSync(at("tree.chunked")));
+    expect(chunked.filter((f) => f.type === FrameType.CHUNK_REF).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("restores nothing of an entry whose chunk is corrupt: chunk -d exits 13, snapshot -x sees the error", async () => {
+    const frames = await decode(readFileSync(at("tree.chunked")));
+    const victim = frames.find((f) => f.type === FrameType.CHUNK && f.data!.length > 65536)!;
+    const damaged = Buffer.from(victim.data!);
+    damaged[damaged.length - 1] ^= 1;
+    writeFileSync(at("tree-tampered.chunked"), await encode(frames.map((f) => (f === victim ? { type: FrameType.CHUNK, data: damaged } : f))));
+    const out = at("tree/out-tampered");
+    const r = sh(`cairn chunk -d -k ${at("writer.key")} < ${at("tree-tampered.chunked")} | cairn snapshot -x ${out}; echo "\${PIPESTATUS[@]}"`, { env });
+    expect(r.stdout.toString().trim()).toBe("13 12");
+    expect(r.stderr).toMatch(/^cairn-chunk: chunk \d+ \(id [0-9a-f]{16}…\) of entry "src\/[^"]+" does not match its id/);
+    const path = (frames.filter((f) => f.type === FrameType.ENTRY && frames.indexOf(f) < frames.indexOf(victim)).at(-1)!.meta!.path) as string;
+    expect(existsSync(join(out, path))).toBe(false);
+  });
+});
