@@ -88,11 +88,16 @@ export class S3Storage implements Storage {
       if (size > threshold) break;
     }
     async function* rest(): AsyncGenerator<Uint8Array> {
-      yield* head.splice(0);
-      for (;;) {
-        const next = await it.next();
-        if (next.done) return;
-        yield next.value;
+      let done = false;
+      try {
+        yield* head.splice(0);
+        for (;;) {
+          const next = await it.next();
+          if (next.done) return void (done = true);
+          yield next.value;
+        }
+      } finally {
+        if (!done) await it.return?.(); // abandoned (error, or the object exists): let the source clean up
       }
     }
     return this.putMultipart(key, Key, Readable.from(rest(), { objectMode: false }), opts);
@@ -105,7 +110,8 @@ export class S3Storage implements Storage {
 
   private async putObject(key: string, Key: string, body: Uint8Array, opts: PutOptions): Promise<PutResult> {
     const conditional = opts.ifNoneMatch === true;
-    if (conditional && this.conditionalPut === false) return this.racyCreate(key, () => this.putObject(key, Key, body, {}).then((r) => r.versionId));
+    const unconditional = { ...opts, ifNoneMatch: false };
+    if (conditional && this.conditionalPut === false) return this.racyCreate(key, () => this.putObject(key, Key, body, unconditional).then((r) => r.versionId));
     try {
       const out = await this.client.send(
         new PutObjectCommand({
@@ -128,7 +134,7 @@ export class S3Storage implements Storage {
       }
       if (conditional && (statusOf(err) === 501 || nameOf(err) === "NotImplemented")) {
         this.conditionalPut = false;
-        return this.racyCreate(key, () => this.putObject(key, Key, body, {}).then((r) => r.versionId));
+        return this.racyCreate(key, () => this.putObject(key, Key, body, unconditional).then((r) => r.versionId));
       }
       throw this.error(err, "PUT", key);
     }
