@@ -24,7 +24,8 @@ export async function newSession(recipients: string[]): Promise<Session> {
 /** Seals one file: the session header, a fresh random nonce, and the STREAM payload. */
 export function sealWithSession(session: Session, plaintext: Uint8Array): Uint8Array {
   const { header, fileKey } = session;
-  const out = new Uint8Array(header.length + NONCE_BYTES + sealedSize(plaintext.length));
+  // Every byte is written below, so the buffer need not be zeroed first (measurably faster).
+  const out: Uint8Array = Buffer.allocUnsafeSlow(header.length + NONCE_BYTES + sealedSize(plaintext.length));
   out.set(header, 0);
   const nonce = randomBytes(NONCE_BYTES);
   out.set(nonce, header.length);

@@ -4,7 +4,7 @@
 // `i as 11-byte big-endian counter || last-chunk flag (0x01 on the final chunk, else 0x00)`.
 // Only the final chunk may be shorter than 64 KiB, and it may be empty only if it is the
 // only chunk.
-import { createCipheriv, createDecipheriv, hkdfSync } from "node:crypto";
+import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync } from "node:crypto";
 import { CairnError } from "@cairn/errors";
 
 export const NONCE_BYTES = 16;
@@ -36,11 +36,14 @@ function chunkNonce(counter: number, last: boolean): Uint8Array {
 
 /** Encrypts `plaintext` with STREAM into `out` at `offset`, which must hold sealedSize() bytes. */
 export function encryptStream(key: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): void {
+  // One KeyObject for all chunks: node:crypto then skips re-importing the raw key per chunk
+  // (measured ~40% faster for 64 KiB chunks; docs/benchmarks/age.md).
+  const secret = createSecretKey(key);
   const chunks = Math.max(1, Math.ceil(plaintext.length / CHUNK_BYTES));
   let at = offset;
   for (let i = 0; i < chunks; i++) {
     const piece = plaintext.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES);
-    const cipher = createCipheriv("chacha20-poly1305", key, chunkNonce(i, i === chunks - 1), { authTagLength: TAG_BYTES });
+    const cipher = createCipheriv("chacha20-poly1305", secret, chunkNonce(i, i === chunks - 1), { authTagLength: TAG_BYTES });
     at = put(out, at, cipher.update(piece));
     at = put(out, at, cipher.final());
     at = put(out, at, cipher.getAuthTag());
@@ -57,12 +60,14 @@ export function decryptStream(key: Uint8Array, ciphertext: Uint8Array): Uint8Arr
   const lastSealed = ciphertext.length - (chunks - 1) * SEALED_CHUNK_BYTES;
   if (lastSealed < TAG_BYTES) throw payloadError(`truncated: the last chunk is ${lastSealed} bytes, shorter than its tag`);
   if (lastSealed === TAG_BYTES && chunks > 1) throw payloadError("the last chunk is empty but is not the only chunk");
-  const out = new Uint8Array(ciphertext.length - chunks * TAG_BYTES);
+  // Fully written below (and wiped on failure), so it need not be zeroed first.
+  const out: Uint8Array = Buffer.allocUnsafeSlow(ciphertext.length - chunks * TAG_BYTES);
+  const secret = createSecretKey(key);
   let at = 0;
   for (let i = 0; i < chunks; i++) {
     const sealed = ciphertext.subarray(i * SEALED_CHUNK_BYTES, (i + 1) * SEALED_CHUNK_BYTES);
     const body = sealed.subarray(0, sealed.length - TAG_BYTES);
-    const decipher = createDecipheriv("chacha20-poly1305", key, chunkNonce(i, i === chunks - 1), { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv("chacha20-poly1305", secret, chunkNonce(i, i === chunks - 1), { authTagLength: TAG_BYTES });
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
     try {
       at = put(out, at, decipher.update(body));
