@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FrameType, decodeFrames, encodeFrames, type Frame } from "@cairn/protocol";
 import { spawnSync } from "node:child_process";
-import { cairn, sh, tempDir } from "./helpers/cli.js";
+import { cairn, cairnAsync, sh, tempDir } from "./helpers/cli.js";
 
 const asRoot = process.getuid?.() === 0;
 
@@ -266,6 +266,22 @@ describe("snapshot -x refuses what is unsafe", () => {
     const c = cairn(["snapshot", "-x", out], { input: chunked });
     expect(c.stderr.trim()).toBe('cairn-snapshot: snapshot -x reads a plain stream, this one is "chunked" (run it through `cairn chunk -d` first)');
     expect(c.status).toBe(10);
+  });
+  it("removes its temporary file when interrupted mid-file, and exits 21", async () => {
+    const out = fresh("out-interrupted");
+    const bytes = await streamBytes([START, { type: FrameType.ENTRY, meta: { kind: "file", path: "slow", mode: 0o644, mtime: "0" } }, { type: FrameType.DATA, data: Buffer.alloc(1000) }]);
+    const child = cairnAsync(["snapshot", "-x", out]);
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.stdin.write(bytes); // the stream stays open: the restore waits inside the file
+    const deadline = Date.now() + 20_000;
+    while (readdirSync(out).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(readdirSync(out)[0]).toMatch(/^\.cairn-\d+-1\.tmp$/);
+    child.kill("SIGTERM");
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr.trim()).toBe("cairn-snapshot: stopped by SIGTERM; nothing half-written was left behind");
+    expect(code).toBe(21);
+    expect(readdirSync(out)).toEqual([]);
   });
 });
 

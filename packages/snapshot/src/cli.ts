@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { CairnError, exitCodes } from "@cairn/errors";
+import { CairnError, exitCodes, reportError } from "@cairn/errors";
 import { FrameType, decodeFrames, stdinChunks, writeAll, writeFrames, type Frame } from "@cairn/protocol";
 import { checkFlags, repeated, splitDashDash } from "./args.js";
 import { extractToDir } from "./extract-dir.js";
@@ -7,6 +7,7 @@ import { extractToStdout } from "./extract-stdout.js";
 import { extractToTar } from "./extract-tar.js";
 import { snapshotCommand, snapshotStdin } from "./raw.js";
 import { snapshotTar } from "./tar-in.js";
+import { removeTempFiles } from "./temp-files.js";
 import { snapshotPaths } from "./walk.js";
 
 const TOOL = "cairn-snapshot";
@@ -45,6 +46,20 @@ function refuseTerminal(): void {
   if (process.stdout.isTTY) throw new CairnError("usage", "refusing to write a binary stream to a terminal: pipe it into another cairn tool");
 }
 
+function needStdin(what: string): void {
+  if (process.stdin.isTTY) throw new CairnError("usage", `${what} reads stdin, which is a terminal: pipe something in (see --help)`);
+}
+
+/** SIGINT/SIGTERM: remove temporary files, say so in one line, exit "interrupted". */
+function onSignals(): void {
+  const stop = (signal: NodeJS.Signals) => {
+    removeTempFiles();
+    process.exit(reportError(TOOL, new CairnError("interrupted", `stopped by ${signal}; nothing half-written was left behind`)));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
 export default defineCommand({
   meta: {
     name: "snapshot",
@@ -65,6 +80,8 @@ export default defineCommand({
       if (a.stdin || a["from-command"] || exclude.length || a["one-file-system"] || tags.length || a.label || a.name) {
         throw usage("-x restores a stream: --stdin, --from-command, --name, --label, --tag, --exclude and --one-file-system do not apply");
       }
+      needStdin("-x");
+      onSignals();
       const frames = decodeFrames(stdinChunks());
       if (a.tar) {
         if (positionals.length) throw usage("-x --tar writes to stdout and takes no directory");
@@ -91,6 +108,8 @@ export default defineCommand({
     if (!a["from-command"] && command.length) throw usage('arguments after "--" need --from-command');
     if ((a.tar || a.stdin || a["from-command"]) && (exclude.length || a["one-file-system"])) throw usage("--exclude and --one-file-system apply to paths");
     refuseTerminal();
+    if (a.tar) needStdin("--tar");
+    if (a.stdin) needStdin("--stdin");
 
     let frames: AsyncIterable<Frame>;
     if (a.tar) frames = snapshotTar(start);

@@ -6,6 +6,7 @@ import { components } from "./entry-path.js";
 import { PathFilter } from "./glob.js";
 import { localGid, localUid } from "./owners.js";
 import { EntryReader, type Entry } from "./read-entries.js";
+import { trackTemp, untrackTemp } from "./temp-files.js";
 
 export interface ExtractOptions {
   /** gitignore-style patterns: restore only entries that match (or lie under a match). */
@@ -140,6 +141,7 @@ class DirWriter {
       if (!this.opts.overwrite) throw this.refuseOverwrite(entry.path);
     }
     const tmp = join(parent, Buffer.from(`.cairn-${process.pid}-${++this.tmpCounter}.tmp`));
+    trackTemp(tmp);
     try {
       if (meta.kind === "file") {
         await this.writeFile(tmp, meta, reader);
@@ -165,6 +167,8 @@ class DirWriter {
     } catch (err) {
       await unlink(tmp).catch(() => {});
       throw err;
+    } finally {
+      untrackTemp(tmp);
     }
   }
 

@@ -9,6 +9,7 @@ import { CairnError } from "@cairn/errors";
 import { encodeName, type Frame } from "@cairn/protocol";
 import { PathFilter } from "./glob.js";
 import { EntryReader, type Entry } from "./read-entries.js";
+import { trackTemp, untrackTemp } from "./temp-files.js";
 import { gnuLongName, paxMember, paxMtime } from "./tar-members.js";
 import type { ExtractOptions } from "./extract-dir.js";
 
@@ -144,6 +145,7 @@ async function writeEntry(
 /** Content of unknown size → a temporary file, checked against its digest before use. */
 async function spooled(entry: Entry, reader: EntryReader, use: (path: string, size: number) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "cairn-spool-"));
+  trackTemp(dir);
   try {
     const path = join(dir, "data");
     const fh = await open(path, "w", 0o600);
@@ -159,6 +161,7 @@ async function spooled(entry: Entry, reader: EntryReader, use: (path: string, si
     await reader.finish();
     await use(path, size);
   } finally {
+    untrackTemp(dir);
     await rm(dir, { recursive: true, force: true });
   }
 }
