@@ -16,13 +16,14 @@ export interface ChunkOptions extends ChunkSecrets {
 }
 
 /** How much chunk data may wait for its id: memory stays within this plus one chunk. */
-const MAX_INFLIGHT_BYTES = 16 * 1024 * 1024;
-const MAX_INFLIGHT = 16;
+const MAX_INFLIGHT_BYTES = 8 * 1024 * 1024;
+const MAX_INFLIGHT = 8;
 
 /**
  * The `chunk` stage: plain stream → chunked stream. Each entry's content is cut by FastCDC into
  * chunks (never across entries) that go out as CHUNK (id + plaintext) or, while an identical
  * chunk is still in the reference window, as CHUNK_REF (id + length). Everything else is copied.
+ * DATA payloads are held (not copied) until their chunk is cut: upstream must not reuse them.
  */
 export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOptions): AsyncGenerator<Frame> {
   const cdc = new FastCdc(opts.chunkerSecret, opts.params);
