@@ -68,6 +68,22 @@ describe("cairn key", () => {
     expect(m.stderr).toBe(`cairn-key: owner key ${at("missing.key")} does not exist\n`);
   });
 
+  it("show on a plain age-keygen identity says it pins no id key", () => {
+    expect(sh(`age-keygen -o ${at("plain.key")}`).status).toBe(0);
+    const r = cairn(["key", "show", at("plain.key")], { env });
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString()).toMatch(/^type: owner\nrecipient: age1[0-9a-z]{58}\nid-key fingerprint: none \(a plain age identity: readers need --trust-repo-key\)\n$/);
+  });
+
+  it("writer without -o prints the key on stdout and the public key on stderr", () => {
+    const r = cairn(["key", "writer", "-i", at("owner.key")], { env });
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString()).toMatch(/^cairn-writer-key: v1$/m);
+    const pub = /^Writer public key: ([0-9a-f]{64}) \(pinned in (.*)\)\n$/.exec(r.stderr);
+    expect(pub?.[2]).toBe(writers);
+    expect(r.stdout.toString()).toContain(`public-key: ${pub?.[1]}\n`);
+  });
+
   it("pin adds a key to the trust file once; a malformed key is a usage error", () => {
     const key = "c0".repeat(32);
     expect(cairn(["key", "pin", key], { env }).status).toBe(0);

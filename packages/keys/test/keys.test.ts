@@ -198,6 +198,18 @@ describe("writer keys", () => {
     expect((await errorOf(openFile(sealed, [stranger]))).kind).toBe("key");
   });
 
+  it("works for a post-quantum owner: hybrid recipients in the writer key", async () => {
+    const made = await createOwnerKey({ pq: true });
+    const owner = await parseOwnerKey(made.text, "pq.key");
+    const w = createWriterKey(owner);
+    const file = path("pq-writer.key");
+    writeKeyFile(file, w.text, "writer key");
+    const writer = await readWriterKey(file);
+    expect(writer.recipients).toEqual([made.recipient]);
+    const sealed = sealWithSession(await newSession(writer.recipients), Buffer.from("pq data"));
+    expect(Buffer.from(await openFile(sealed, owner.identities)).toString()).toBe("pq data");
+  });
+
   it("each writer gets its own signing key", async () => {
     const { owner } = await ownerAndWriter();
     expect(createWriterKey(owner).publicKey).not.toBe(createWriterKey(owner).publicKey);
