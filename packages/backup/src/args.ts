@@ -1,0 +1,66 @@
+// Flag helpers for the fused commands, which take several stages' flags at once. citty keeps
+// only the last value of a repeated flag and lets unknown flags through, so these read rawArgs.
+// (@cairn/snapshot has the same helpers in its cli-side args.ts, which its index does not export.)
+import { CairnError } from "@cairn/errors";
+
+/** The arguments before a "--", and the ones after it (a command to run). */
+export function splitDashDash(rawArgs: string[]): { own: string[]; command: string[] } {
+  const i = rawArgs.indexOf("--");
+  return i === -1 ? { own: rawArgs, command: [] } : { own: rawArgs.slice(0, i), command: rawArgs.slice(i + 1) };
+}
+
+/** Every value of a repeatable flag (`--tag a --tag b`, `--tag=a`, `-i a -i b`), in order. */
+export function repeated(own: string[], names: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < own.length; i++) {
+    const a = own[i];
+    const name = names.find((n) => a === n);
+    if (name) {
+      if (i + 1 >= own.length) throw new CairnError("usage", `${name} needs a value (see --help)`);
+      out.push(own[++i]);
+      continue;
+    }
+    const long = names.find((n) => n.startsWith("--") && a.startsWith(`${n}=`));
+    if (long) out.push(a.slice(long.length + 1));
+  }
+  return out;
+}
+
+export interface KnownFlags {
+  long: string[];
+  short: string[];
+  /** Flags that take a value (long names, and single-letter short ones). */
+  withValue: string[];
+}
+
+/** Rejects flags the command does not declare; returns the positional arguments. */
+export function positionals(own: string[], known: KnownFlags): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < own.length; i++) {
+    const a = own[i];
+    if (a.startsWith("--")) {
+      const name = a.slice(2).split("=")[0];
+      if (!known.long.includes(name)) throw new CairnError("usage", `unknown flag --${name} (see --help)`);
+      if (known.withValue.includes(name) && !a.includes("=")) i++;
+    } else if (a.startsWith("-") && a.length > 1) {
+      const letters = a.slice(1);
+      for (const c of letters) if (!known.short.includes(c)) throw new CairnError("usage", `unknown flag -${c} (see --help)`);
+      if (known.withValue.includes(letters[letters.length - 1])) i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+/** A repository URL, as opposed to a path to back up. */
+export function isRepositoryUrl(arg: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(arg);
+}
+
+export function wholeNumber(text: string | undefined, flag: string, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new CairnError("usage", `${flag} must be a whole number from ${min} to ${max}`);
+  return n;
+}

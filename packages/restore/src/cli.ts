@@ -1,0 +1,91 @@
+import { readFileSync } from "node:fs";
+import { defineCommand } from "citty";
+import { CairnError, exitCodes, toCairnError } from "@cairn/errors";
+import { writeAll } from "@cairn/protocol";
+import { passphraseFromFile, readTrustedWriters } from "@cairn/keys";
+import { readOwnerSecrets } from "@cairn/seal";
+import { extractToDir, extractToStdout, extractToTar } from "@cairn/snapshot";
+import { openStorage } from "@cairn/storage";
+import { positionals, repeated, splitDashDash, wholeNumber } from "./args.js";
+import { includePatterns, plainStream } from "./index.js";
+
+const args = {
+  repo: { type: "positional", required: true, description: "repository URL: file:///path or s3://bucket/prefix" },
+  snapshot: { type: "positional", required: true, description: "id, unique id prefix, latest, or a date/time (newest at or before it); then PATHs to restore only those" },
+  identity: { type: "string", alias: "i", description: "the owner key (repeatable)", valueHint: "OWNER_KEY" },
+  extract: { type: "string", alias: "x", description: "restore into DIR", valueHint: "DIR" },
+  tar: { type: "boolean", description: "write a tar stream to stdout" },
+  stdout: { type: "boolean", description: "write the bytes of one file entry (the PATH given, or the only entry) to stdout" },
+  overwrite: { type: "boolean", description: "-x: replace existing files" },
+  "passphrase-file": { type: "string", description: "the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE, else the terminal)", valueHint: "FILE" },
+  writers: { type: "string", description: "the trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers)", valueHint: "FILE" },
+  "repo-key": { type: "string", description: "the repository's key file, for an owner key that carries no id key", valueHint: "FILE" },
+  "trust-repo-key": { type: "boolean", description: "accept the id key of --repo-key although no owner key pins its fingerprint" },
+  host: { type: "string", description: "only snapshots from this host" },
+  label: { type: "string", description: "only snapshots with this source label" },
+  tag: { type: "string", description: "only snapshots with this tag (comma-separated for several)" },
+  jobs: { type: "string", description: "ranged GETs in flight (default 4)", valueHint: "N" },
+  cache: { type: "string", description: "local cache directory (default $CAIRN_CACHE or ~/.cache/cairn)" },
+  "no-cache": { type: "boolean", description: "keep no local cache" },
+} as const;
+
+const flags = {
+  long: Object.keys(args).filter((k) => k !== "repo" && k !== "snapshot").concat(["help", "version"]),
+  short: ["i", "x", "h"],
+  withValue: ["identity", "i", "extract", "x", "passphrase-file", "writers", "repo-key", "host", "label", "tag", "jobs", "cache"],
+};
+
+function readPassphraseFile(file: string): string {
+  try {
+    return passphraseFromFile(readFileSync(file, "utf8"));
+  } catch (err) {
+    if (err instanceof CairnError) throw err;
+    const e = toCairnError(err);
+    throw new CairnError(e.kind, `cannot read the passphrase file ${file}: ${e.message}`);
+  }
+}
+
+export default defineCommand({
+  meta: {
+    name: "restore",
+    version: "0.1.0",
+    description: "pull | seal -d | chunk -d | snapshot -x in one process: the same stages, frames passed in memory",
+  },
+  args,
+  async run({ args: a, rawArgs }) {
+    const { own } = splitDashDash(rawArgs);
+    const [repo, selector, ...paths] = positionals(own, flags);
+    const usage = (m: string) => new CairnError("usage", `${m} (see --help)`);
+    if (!repo || !selector) throw usage("give a repository and a snapshot");
+    const outputs = [a.extract !== undefined, a.tar, a.stdout].filter(Boolean).length;
+    if (outputs !== 1) throw usage("give exactly one of -x DIR, --tar or --stdout");
+    if (a.stdout && paths.length > 1) throw usage("--stdout writes one entry: give at most one PATH");
+    if (a.overwrite && a.extract === undefined) throw usage("--overwrite applies to -x");
+    if (!a.stdout && a.tar && process.stdout.isTTY) throw usage("refusing to write a tar stream to a terminal");
+    const identityFiles = repeated(own, ["-i", "--identity"]);
+    if (identityFiles.length === 0) throw new CairnError("usage", "restore order lives in the encrypted manifest: give the owner key with -i FILE");
+    const jobs = wholeNumber(a.jobs, "--jobs", 1, 1024);
+    const tags = repeated(own, ["--tag"]).flatMap((t) => t.split(",")).filter(Boolean);
+
+    const passphrase = a["passphrase-file"] ? readPassphraseFile(a["passphrase-file"]) : undefined;
+    const secrets = await readOwnerSecrets(identityFiles, { passphrase, repoKey: a["repo-key"], trustRepoKey: a["trust-repo-key"] });
+    const trusted = readTrustedWriters(a.writers);
+    const storage = await openStorage(repo);
+    const frames = await plainStream(storage, selector, {
+      ...secrets,
+      trusted,
+      identity: identityFiles[0],
+      passphrase,
+      jobs,
+      host: a.host,
+      label: a.label,
+      tags,
+      cache: a["no-cache"] ? false : a.cache,
+    });
+
+    if (a.stdout) await writeAll(extractToStdout(frames, paths[0]));
+    else if (a.tar) await writeAll(extractToTar(frames, { include: includePatterns(paths) }));
+    else await extractToDir(frames, a.extract!, { include: includePatterns(paths), overwrite: a.overwrite });
+    return exitCodes.ok;
+  },
+});
