@@ -184,6 +184,8 @@ class DirWriter {
       for await (const chunk of reader.content()) {
         await writing;
         writing = writeFully(fh, chunk);
+        // Awaited before the next write; until then a failure must not count as unhandled.
+        writing.catch(() => undefined);
       }
       await writing;
       writing = undefined;

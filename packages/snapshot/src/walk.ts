@@ -184,7 +184,11 @@ class Walker {
         next = undefined;
         if (data.length === 0) break;
         done += data.length;
-        if (done < size) next = readAt(done);
+        if (done < size) {
+          next = readAt(done);
+          // Awaited on the next turn; while this block is out, a failure must not count as unhandled.
+          next.catch(() => undefined);
+        }
         hash.update(data);
         yield { type: FrameType.DATA, data };
       }
