@@ -41,6 +41,15 @@ export function checkHeader(header: Uint8Array): void {
   }
 }
 
+/**
+ * A frame's data as the consumer may keep it: a view of the input when it fills a good part of
+ * the memory it lies in, else a copy, so that keeping small frames (a window of small chunks)
+ * cannot pin far larger input buffers.
+ */
+function ownMemory(payload: Uint8Array): Uint8Array {
+  return payload.length * 4 >= payload.buffer.byteLength ? payload : Buffer.from(payload);
+}
+
 /** A short, single-line reason from a JSON.parse failure (its message may quote the input). */
 function jsonReason(err: unknown): string {
   if (err instanceof TypeError) return "not valid UTF-8";
@@ -122,7 +131,7 @@ export class FrameDecoder {
     } else {
       const problem = checkBinaryLayout(type, payload);
       if (problem) throw streamError(`${label} (${name}) at byte ${at} is malformed: ${problem}`);
-      frame = { type, data: payload };
+      frame = { type, data: ownMemory(payload) };
     }
 
     if (type === FrameType.ERROR) throw UpstreamError.fromMeta(frame.meta!);

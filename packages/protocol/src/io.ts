@@ -1,25 +1,9 @@
-import { createReadStream, fstatSync } from "node:fs";
 import type { Writable } from "node:stream";
 import { CairnError, toCairnError } from "@cairn/errors";
 import { FrameEncoder } from "./encode.js";
 import { FrameType, MAGIC, frameTypeName, type Frame } from "./frames.js";
 import { ByteReader } from "./reader.js";
 import { UpstreamError, type ErrorMeta } from "./upstream.js";
-
-/**
- * stdin as an async iterable of chunks. A regular file is read in 1 MiB blocks; a pipe, socket
- * or terminal through process.stdin, whose non-blocking reads beat blocking reads on the thread
- * pool several times over (docs/benchmarks/protocol.md).
- */
-export function stdinChunks(): AsyncIterable<Uint8Array> {
-  let file = false;
-  try {
-    file = fstatSync(0).isFile();
-  } catch {
-    // No usable stdin descriptor: process.stdin reports that as it reads.
-  }
-  return file ? createReadStream("", { fd: 0, highWaterMark: 1 << 20, autoClose: false }) : process.stdin;
-}
 
 /**
  * Writes chunks to a stream, waiting for 'drain' so a slow reader slows the writer. An array is

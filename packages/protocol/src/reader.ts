@@ -36,7 +36,9 @@ export class ByteReader {
       this.pos += take;
     }
     this.offset += filled;
+    if (pieces.length === 0) return new Uint8Array(0);
     if (pieces.length === 1) return pieces[0];
+    if (adjacent(pieces)) return Buffer.from(pieces[0].buffer, pieces[0].byteOffset, filled);
     // Uninitialised memory: every byte is overwritten below, and zero-filling a fresh
     // megabyte per frame costs as much as the copy.
     const out = Buffer.allocUnsafeSlow(filled);
@@ -74,4 +76,14 @@ export class ByteReader {
   async close(): Promise<void> {
     await this.it.return?.();
   }
+}
+
+/** True when each piece starts where the one before ends, in the same memory (pipeChunks' slabs). */
+function adjacent(pieces: Uint8Array[]): boolean {
+  for (let i = 1; i < pieces.length; i++) {
+    const a = pieces[i - 1];
+    const b = pieces[i];
+    if (b.buffer !== a.buffer || b.byteOffset !== a.byteOffset + a.length) return false;
+  }
+  return true;
 }
