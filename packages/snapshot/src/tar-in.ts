@@ -69,6 +69,9 @@ export async function* snapshotTar(opts: TarOptions = {}, input: AsyncIterable<U
       }
       entries++;
       const shown = encodeName(name);
+      if (pax?.path?.includes("\ufffd") || pax?.linkpath?.includes("\ufffd")) {
+        warn(`${shown.text}: its pax name is not valid UTF-8; stored with U+FFFD in place of the bad bytes`);
+      }
       const meta: EntryMeta = {
         kind,
         path: shown.text,
