@@ -294,4 +294,24 @@ describe.skipIf(!s3Available())("S3 storage on Ceph RGW", () => {
       },
       { objectLock: true, defaultRetention: { mode: "GOVERNANCE", days: 1 }, tag: "default-lock" },
     ));
+
+  it("completes multipart uploads when every first reply is lost (create, parts, complete)", () =>
+    withBucket(async ({ url }) => {
+      const proxy = await startFaultProxy({ target: process.env.CAIRN_S3_ENDPOINT!, resetResponse: 1, maxFaultsPerRequest: 1, record: true });
+      try {
+        const s = await openStorage(url, s3Options({ endpoint: proxy.url, multipartThreshold: 5 * MiB, partSize: 5 * MiB, retryBaseDelayMs: 1 }));
+        const body = randomBytes(11 * MiB);
+        expect((await s.put("packs/big", body)).created).toBe(true);
+        expect((await s.put("packs/big-new", body, { ifNoneMatch: true })).created).toBe(true);
+        const completes = proxy.requests.filter((r) => r.method === "POST" && r.url.includes("packs/big?uploadId="));
+        expect(completes).toHaveLength(2); // the first one's reply was cut, then retried
+        const direct = await openStorage(url, s3Options());
+        expect(Buffer.from(await direct.get("packs/big")).equals(body)).toBe(true);
+        expect(Buffer.from(await direct.get("packs/big-new")).equals(body)).toBe(true);
+        // the retried CreateMultipartUpload left an upload behind: exactly what the clean-up is for
+        expect(await direct.abortStaleMultipartUploads!(new Date(Date.now() + 60_000))).toBe(2);
+      } finally {
+        await proxy.close();
+      }
+    }));
 });

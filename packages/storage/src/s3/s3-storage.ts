@@ -73,7 +73,7 @@ export class S3Storage implements Storage {
     const Key = this.fullKey(key);
     const threshold = this.settings.multipartThreshold;
     if (body instanceof Uint8Array) {
-      return body.length <= threshold ? this.putObject(key, Key, body, opts) : this.putMultipart(key, Key, body, opts);
+      return body.length <= threshold ? this.putObject(key, Key, body, opts) : this.putMultipart(key, Key, body, opts, () => body.length);
     }
     // Read up to the threshold: a small object goes up in one retryable PUT; a larger one
     // continues as a multipart upload whose parts are buffers (each part retryable on its own).
@@ -94,13 +94,14 @@ export class S3Storage implements Storage {
         for (;;) {
           const next = await it.next();
           if (next.done) return void (done = true);
+          size += next.value.length;
           yield next.value;
         }
       } finally {
         if (!done) await it.return?.(); // abandoned (error, or the object exists): let the source clean up
       }
     }
-    return this.putMultipart(key, Key, Readable.from(rest(), { objectMode: false }), opts);
+    return this.putMultipart(key, Key, Readable.from(rest(), { objectMode: false }), opts, () => size);
   }
 
   private lockParams(opts: PutOptions): Partial<PutObjectCommandInput> {
@@ -153,7 +154,7 @@ export class S3Storage implements Storage {
     return { created: true, versionId: await write() };
   }
 
-  private async putMultipart(key: string, Key: string, body: Uint8Array | Readable, opts: PutOptions): Promise<PutResult> {
+  private async putMultipart(key: string, Key: string, body: Uint8Array | Readable, opts: PutOptions, bytesSent: () => number): Promise<PutResult> {
     const conditional = opts.ifNoneMatch === true;
     // CompleteMultipartUpload takes If-None-Match on AWS; older servers ignore it, so check first too.
     if (conditional && (await this.head(key))) {
@@ -178,7 +179,18 @@ export class S3Storage implements Storage {
       if (opts.lockUntil) await this.ensureRetention(key, out.VersionId, opts);
       return { created: true, versionId: out.VersionId };
     } catch (err) {
-      if (conditional && (statusOf(err) === 412 || nameOf(err) === "PreconditionFailed")) return { created: false };
+      // A retried CompleteMultipartUpload whose first attempt landed (the reply was lost) finds
+      // the upload gone (NoSuchUpload) or, if conditional, its own object (412): judged by size.
+      const retried = ((err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1) > 1;
+      const precondition = conditional && (statusOf(err) === 412 || nameOf(err) === "PreconditionFailed");
+      if (retried && (precondition || nameOf(err) === "NoSuchUpload")) {
+        const info = await this.head(key);
+        if (info && info.size === bytesSent()) {
+          if (opts.lockUntil) await this.ensureRetention(key, info.versionId, opts);
+          return { created: true, versionId: info.versionId };
+        }
+      }
+      if (precondition) return { created: false };
       throw this.error(err, "PUT (multipart)", key);
     }
   }
