@@ -10,3 +10,4 @@ export { extractToStdout } from "./extract-stdout.js";
 export { EntryReader, type Entry } from "./read-entries.js";
 export { PathFilter, compilePattern } from "./glob.js";
 export { unsafePathReason } from "./entry-path.js";
+export { removeTempFiles } from "./temp-files.js";
