@@ -122,9 +122,9 @@ describe("push", () => {
     const repo = await newRepo({ packSize: 16 * 1024 });
     const snap = fixtureSnapshot(randomChunks(40, 4000), { keyset: KEYSET });
     const all = [...fixtureFrames(snap)];
-    const cut = all.slice(0, 30); // START and 29 objects, then EOF
-    const bytes: Uint8Array[] = [];
-    for await (const b of encodeFrames(cut)) bytes.push(b);
+    const cut = all.slice(0, 31); // START and 30 objects, the last one cut short, then EOF
+    const whole = Buffer.concat(await Array.fromAsync(encodeFrames(cut)));
+    const bytes = [whole.subarray(0, whole.length - 100)];
     const err = await push(decodeFrames((async function* () { yield* bytes; })()), [repo], { cache: tmp() }).catch((e) => e);
     expect(err.kind).toBe("stream");
     expect(await keys(repo, SNAPSHOTS_PREFIX)).toEqual([]);

@@ -1,0 +1,33 @@
+import { defineCommand } from "citty";
+import { CairnError } from "@cairn/errors";
+import { openStorage } from "@cairn/storage";
+import { init } from "./index.js";
+
+export default defineCommand({
+  meta: { name: "init", version: "0.1.0", description: "create a repository, its key object, and (if not given) an owner key and a writer key" },
+  args: {
+    repo: { type: "positional", description: "repository URL: file:///path or s3://bucket/prefix", required: true },
+    "owner-key": { type: "string", description: "owner key file: used if it exists, else created there (not given: printed on stdout)" },
+    "writer-key": { type: "string", description: "writer key file: used if it exists, else derived and created there (not given: printed)" },
+    writers: { type: "string", description: "trusted writers file to pin the writer in (default $CAIRN_WRITERS or ~/.config/cairn/writers)" },
+    "pack-size": { type: "string", description: "target pack size in bytes (default 32 MiB)" },
+    pq: { type: "boolean", description: "a post-quantum hybrid owner identity (ML-KEM-768 + X25519)" },
+    json: { type: "boolean", description: "print the result as JSON" },
+  },
+  async run({ args }) {
+    let packSize: number | undefined;
+    if (args["pack-size"] !== undefined) {
+      packSize = Number(args["pack-size"]);
+      if (!Number.isInteger(packSize) || packSize < 1024) throw new CairnError("usage", `--pack-size needs a whole number of bytes ≥ 1024, got ${args["pack-size"]}`);
+    }
+    const storage = await openStorage(args.repo);
+    const r = await init(storage, { ownerKey: args["owner-key"], writerKey: args["writer-key"], writers: args.writers, packSize, pq: args.pq });
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify({ url: storage.url, id: r.config.id, keyset: r.config.keyset, writer: r.writerPublicKey, ownerKey: r.ownerKeyText, writerKey: r.writerKeyText })}\n`);
+    } else {
+      if (r.ownerKeyText) process.stdout.write(r.ownerKeyText);
+      if (r.writerKeyText) process.stdout.write(r.writerKeyText);
+      process.stderr.write(`cairn-init: created repository ${r.config.id.slice(0, 16)} at ${storage.url}; pinned writer ${r.writerPublicKey.slice(0, 16)}\n`);
+    }
+  },
+});
