@@ -1,11 +1,12 @@
 // What only an S3 store does: credentials, a flaky or dead server (through a fault-injecting
 // proxy in front of the real RGW), multipart clean-up, versioning and Object Lock.
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { CreateMultipartUploadCommand, UploadPartCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { CairnError } from "@cairn/errors";
 import { openStorage, S3Storage, type Storage } from "@cairn/storage";
-import { startDeadServer, startFaultProxy } from "./helpers/fault-proxy.js";
+import { spawnFaultProxy, startDeadServer, startFaultProxy } from "./helpers/fault-proxy.js";
 import { newBucketUrl, s3Available, s3Options, withBucket } from "./helpers/s3.js";
 
 const MiB = 1024 * 1024;
@@ -314,4 +315,16 @@ describe.skipIf(!s3Available())("S3 storage on Ceph RGW", () => {
         await proxy.close();
       }
     }));
+
+  it("runs the fault proxy in a child process, serving while the test blocks in spawnSync", async () => {
+    const proxy = await spawnFaultProxy({ target: process.env.CAIRN_S3_ENDPOINT!, slowDown: 1, maxFaultsPerRequest: 1 });
+    try {
+      const status = () => spawnSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", `${proxy.url}/`]).stdout.toString();
+      expect(status()).toBe("503"); // SlowDown, once
+      expect(status()).toBe("200"); // then RGW's answer (an anonymous ListBuckets)
+      expect(await proxy.stats()).toEqual({ requests: 2, slowDowns: 1, requestResets: 0, responseResets: 0 });
+    } finally {
+      await proxy.close();
+    }
+  });
 });

@@ -4,8 +4,14 @@
 // the response mid-body (or before it). Faults are bounded per request (a retried request fails
 // at most maxFaultsPerRequest times) so a client with enough retries must get everything through.
 // The SigV4 signature covers the Host header, which is forwarded unchanged (path-style URLs).
+//
+// The proxy runs in the test's own process (startFaultProxy) or, for tests that run CLIs with
+// spawnSync (which blocks this process's event loop), in a child process (spawnFaultProxy).
+import { spawn } from "node:child_process";
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 
 export interface FaultProxyOptions {
   /** The real server, e.g. process.env.CAIRN_S3_ENDPOINT. */
@@ -55,6 +61,8 @@ function prng(seed: number): () => number {
   };
 }
 
+const STATS_PATH = "/__fault-proxy/stats";
+
 const notImplementedBody =
   '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented.</Message></Error>';
 
@@ -91,6 +99,11 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
+    if (req.url === STATS_PATH) {
+      // the control endpoint of a spawned proxy (no bucket name starts with "_")
+      res.writeHead(200, { "content-type": "application/json" });
+      return void res.end(JSON.stringify(stats));
+    }
     stats.requests++;
     if (opts.record) requests.push({ method: req.method ?? "", url: req.url ?? "", headers: { ...req.headers } });
     if (opts.noConditionalWrites && req.headers["if-none-match"] !== undefined && req.method !== "GET" && req.method !== "HEAD") {
@@ -189,4 +202,41 @@ export async function startDeadServer(): Promise<{ url: string; connections: () 
     connections: () => connections,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+export interface SpawnedFaultProxy {
+  url: string;
+  /** The child's counts so far. */
+  stats(): Promise<FaultStats>;
+  close(): Promise<void>;
+}
+
+/** The same proxy in a child process, so it keeps serving while the test blocks in spawnSync. */
+export async function spawnFaultProxy(opts: Omit<FaultProxyOptions, "record">): Promise<SpawnedFaultProxy> {
+  const child = spawn(process.execPath, ["--experimental-strip-types", "--no-warnings", fileURLToPath(import.meta.url), JSON.stringify(opts)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once("line", (line) => resolve(line.trim()));
+    child.once("exit", (code) => reject(new Error(`fault proxy exited with ${code} before listening`)));
+  });
+  return {
+    url,
+    stats: async () => (await (await fetch(`${url}${STATS_PATH}`)).json()) as FaultStats,
+    close: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+// `node --experimental-strip-types test/helpers/fault-proxy.ts '{"target":"http://127.0.0.1:7480","slowDown":0.1}'`
+// prints the proxy's URL on stdout and serves until SIGTERM.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const proxy = await startFaultProxy(JSON.parse(process.argv[2] ?? "{}") as FaultProxyOptions);
+  process.stdout.write(`${proxy.url}\n`);
+  process.on("SIGTERM", () => void proxy.close().then(() => process.exit(0)));
 }
