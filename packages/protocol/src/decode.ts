@@ -99,7 +99,7 @@ export class FrameDecoder {
     const label = `frame #${this.frames + 1}`;
     const prefix = await reader.read(5);
     if (prefix.length === 0) {
-      throw streamError(`stream ended without an END frame after ${this.frames} frames (did an upstream stage stop early?)`);
+      throw streamError(`stream ended without an END frame after ${this.frames} frame${this.frames === 1 ? "" : "s"} (did an upstream stage stop early?)`);
     }
     const type = prefix[0];
     if (!isKnownType(type)) throw streamError(`unknown frame type 0x${type.toString(16).padStart(2, "0")} in ${label} at byte ${at}`);

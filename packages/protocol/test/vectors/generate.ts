@@ -150,7 +150,7 @@ const flipped = Uint8Array.from(plainPieces[3]);
 flipped[5] ^= 0x20;
 bad("crc-mismatch.hex", "one payload bit of the DATA frame flipped", [plainPieces[0], plainPieces[1], plainPieces[2], flipped, ...plainPieces.slice(4)], "stream",
   "frame #3 (DATA) at byte ", plain.slice(0, 2));
-bad("no-end.hex", "START, then EOF: the stage before stopped early", [header, startBytes], "stream", "stream ended without an END frame after 1 frames", [start]);
+bad("no-end.hex", "START, then EOF: the stage before stopped early", [header, startBytes], "stream", "stream ended without an END frame after 1 frame (did", [start]);
 bad("data-after-end.hex", "a valid stream followed by one more byte", [header, startBytes, endBytes, Uint8Array.of(0)], "stream", "unexpected data after the END frame", [start]);
 bad("not-start-first.hex", "an ENTRY frame where START must be", [header, encode([start, plain[1]])[2]], "stream", "frame #1 at byte 9 is ENTRY; a stream must begin with START");
 bad("second-start.hex", "START twice", [header, startBytes, startBytes, endBytes], "stream", "frame #2 at byte ", [start]);
