@@ -4,7 +4,7 @@ import { ChunkAssembler } from "./assembler.js";
 import { ID_SIZE } from "./chunk-id.js";
 import { IdWorker } from "./id-worker.js";
 import { FastCdc } from "./fastcdc.js";
-import { ALGORITHM, type ChunkerInfo, type ChunkerParams } from "./params.js";
+import { ALGORITHM, checkRefWindow, type ChunkerInfo, type ChunkerParams } from "./params.js";
 import type { ChunkSecrets } from "./secrets.js";
 import { entryLabel, upstreamError } from "./stream-errors.js";
 
@@ -27,7 +27,7 @@ const MAX_INFLIGHT = 8;
  */
 export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOptions): AsyncGenerator<Frame> {
   const cdc = new FastCdc(opts.chunkerSecret, opts.params);
-  const limit = opts.refWindow ?? DEFAULT_REF_WINDOW;
+  const limit = checkRefWindow(opts.refWindow ?? DEFAULT_REF_WINDOW);
   const window = new RefWindow(limit);
   const chunk = new ChunkAssembler();
   const ids = new IdWorker(opts.idKey);

@@ -2,9 +2,9 @@ import { defineCommand } from "citty";
 import { CairnError } from "@cairn/errors";
 import { DEFAULT_REF_WINDOW, decodeFrames, stdinChunks, writeFrames } from "@cairn/protocol";
 import { chunkInput } from "./chunk-input.js";
-import { MAX_REF_WINDOW, dechunkStream } from "./dechunk-stream.js";
+import { dechunkStream } from "./dechunk-stream.js";
 import { readerIdKey, writerSecrets } from "./keys.js";
-import { DEFAULT_PARAMS, checkParams, parseSize } from "./params.js";
+import { DEFAULT_PARAMS, checkParams, checkRefWindow, parseSize } from "./params.js";
 
 const TOOL = "cairn-chunk";
 
@@ -43,7 +43,7 @@ export default defineCommand({
     };
     checkParams({ ...DEFAULT_PARAMS, ...params });
     const refWindow = args["ref-window"] !== undefined ? parseSize(args["ref-window"], "--ref-window") : undefined;
-    if (refWindow !== undefined && refWindow > MAX_REF_WINDOW) throw new CairnError("usage", `--ref-window must be at most ${MAX_REF_WINDOW / 1048576}M: readers refuse larger windows`);
+    if (refWindow !== undefined) checkRefWindow(refWindow);
     const secrets = await writerSecrets(args.key);
     await writeFrames(TOOL, chunkInput(stdinChunks(), { ...secrets, params, refWindow, name: args.name }));
   },

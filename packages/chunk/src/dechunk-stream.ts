@@ -2,10 +2,8 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { CairnError } from "@cairn/errors";
 import { FrameType, RefWindow, frameTypeName, type Frame } from "@cairn/protocol";
 import { ID_SIZE } from "./chunk-id.js";
+import { MAX_REF_WINDOW } from "./params.js";
 import { entryLabel, upstreamError } from "./stream-errors.js";
-
-/** The largest reference window a reader accepts: it is the memory the reader may need. */
-export const MAX_REF_WINDOW = 1024 * 1024 * 1024;
 
 export interface DechunkOptions {
   /** The pinned id key: every chunk is checked against its id with it. */

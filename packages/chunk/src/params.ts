@@ -20,6 +20,8 @@ export const DEFAULT_PARAMS: Readonly<ChunkerParams> = Object.freeze({ min: 512 
 /** The largest chunk a stage may produce: seal's frames must hold a sealed chunk (protocol MAX_PAYLOAD). */
 export const MAX_CHUNK = 16 * MIB;
 const MIN_MIN = 64;
+/** The largest reference window a reader accepts: it is the memory the reader may need. */
+export const MAX_REF_WINDOW = 1024 * MIB;
 
 /** What START's `chunker` field holds. */
 export interface ChunkerInfo extends ChunkerParams {
@@ -71,4 +73,12 @@ export function parseSize(text: string, flag: string): number {
   if (!m) throw new CairnError("usage", `${flag} ${JSON.stringify(text)} is not a size (examples: 4096, 512K, 1M)`);
   const unit = { "": 1, k: KIB, m: MIB, g: 1024 * MIB }[m[2].toLowerCase() as "" | "k" | "m" | "g"];
   return Number(m[1]) * unit;
+}
+
+/** Throws a "usage" error unless the reference window is a whole number of bytes up to MAX_REF_WINDOW. */
+export function checkRefWindow(bytes: number): number {
+  if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > MAX_REF_WINDOW) {
+    throw new CairnError("usage", `bad reference window ${bytes}: it must be a whole number of bytes up to ${MAX_REF_WINDOW / MIB}M (readers refuse larger ones)`);
+  }
+  return bytes;
 }
