@@ -11,7 +11,7 @@ import { RecordTag } from "./manifest.js";
 
 export const MANIFEST_CDC = { min: 16 * 1024, avg: 64 * 1024, max: 256 * 1024 } as const;
 export const ID_CUT_BELOW = 8;
-export const HELD_CAP = 32 * 1024 * 1024;
+export const HELD_CAP = 16 * 1024 * 1024;
 
 export class ManifestCutter {
   private readonly cdc: FastCdc;

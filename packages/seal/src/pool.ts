@@ -42,7 +42,7 @@ export class SealPool {
     for (let w = 0; w < this.size; w++) {
       // execArgv: [] so a test runner's resolve conditions (TypeScript sources) do not reach the
       // worker, which runs the compiled code.
-      const worker = new Worker(WORKER_URL, { workerData: init, execArgv: [] });
+      const worker = new Worker(WORKER_URL, { workerData: init, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 1 } });
       worker.on("message", (r: JobResult) => this.settle(r));
       worker.on("error", (err) => this.fail(new CairnError("failed", `a sealing worker died: ${err.message}`)));
       this.workers.push(worker);

@@ -11,7 +11,9 @@ const RAW_BLOCK_MAX = 128 * 1024;
 const MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 
 export function zstd(data: Uint8Array, level: number): Uint8Array {
-  return zstdCompressSync(data, { params: { [constants.ZSTD_c_compressionLevel]: level } });
+  // The pledged size lets zstd size its window and tables to the chunk, not to an unknown
+  // stream: less memory per call, and the frame records the content size.
+  return zstdCompressSync(data, { pledgedSrcSize: data.length, params: { [constants.ZSTD_c_compressionLevel]: level } });
 }
 
 /** True when samples from the start and the middle of `data` do not compress at zstd's fastest useful level. */
