@@ -64,14 +64,14 @@ export function s3Error(err: unknown, ctx: ErrorContext): CairnError {
   if (credentialErrors.has(name)) {
     return make("storage", `S3 rejected the credentials for ${ctx.url} at ${ctx.endpoint} (${name}): check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE`);
   }
+  if (name === "RequestTimeTooSkewed") {
+    return make("storage", `S3 refused ${ctx.op} ${object}: this machine's clock is too far from the server's (RequestTimeTooSkewed)`);
+  }
   if (name === "AccessDenied" || status === 403) {
     return make("storage", `access denied: ${ctx.op} ${object} at ${ctx.endpoint} (${name === "AccessDenied" ? name : `HTTP ${status}`}): check the credentials and their permissions`);
   }
   if (name === "CredentialsProviderError" || /Could not load credentials/i.test(e.message ?? "")) {
     return make("storage", `no S3 credentials for ${ctx.url}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE`);
-  }
-  if (name === "RequestTimeTooSkewed") {
-    return make("storage", `S3 refused ${ctx.op} ${object}: this machine's clock is too far from the server's (RequestTimeTooSkewed)`);
   }
   const net = networkCode(err);
   if (net && status === undefined) {
