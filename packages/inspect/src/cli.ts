@@ -19,7 +19,13 @@ export default defineCommand({
   async run({ args }) {
     const file = args.file as string | undefined;
     const source = file && file !== "-" ? await openFile(file) : stdinChunks();
-    await writeAll(batched(inspectLines(source, { data: args.data, encoding: args.base64 ? "base64" : "hex" })), process.stdout);
+    try {
+      await writeAll(batched(inspectLines(source, { data: args.data, encoding: args.base64 ? "base64" : "hex" })), process.stdout);
+    } catch (err) {
+      // `cairn inspect | head` stops reading on purpose: that is not a failure of inspect.
+      if (err instanceof CairnError && err.kind === "io" && /broken pipe/.test(err.message)) return 0;
+      throw err;
+    }
   },
 });
 

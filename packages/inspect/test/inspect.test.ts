@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { FrameType, encodeFrames, type Frame } from "@cairn/protocol";
 import { cairn, sh, tempDir, ROOT } from "../../../test/helpers/cli.js";
 
 const vectors = join(ROOT, "packages/protocol/test/vectors");
@@ -85,6 +86,20 @@ describe("cairn inspect", () => {
     expect(raw.status).toBe(10);
     expect(raw.stderr).toContain("not a cairn stream");
     expect(raw.stdout.length).toBe(0);
+  });
+
+  it("stops quietly with exit 0 when its reader goes away (inspect | head)", async () => {
+    const frames: Frame[] = [{ type: FrameType.START, meta: { stream: "plain" } }];
+    for (let i = 0; i < 20000; i++) frames.push({ type: FrameType.DATA, data: new Uint8Array(8) });
+    frames.push({ type: FrameType.END, meta: {} });
+    const chunks: Uint8Array[] = [];
+    for await (const c of encodeFrames(frames)) chunks.push(c);
+    const file = join(dir.path, "many.bin");
+    writeFileSync(file, Buffer.concat(chunks));
+    const r = sh(`cairn inspect '${file}' | head -1`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout.toString())).toMatchObject({ n: 1, type: "START" });
   });
 
   it("exits 15 for a file that does not exist", () => {

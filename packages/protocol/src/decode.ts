@@ -178,6 +178,10 @@ export class FrameDecoder {
 /**
  * Bytes → validated frames, START through END (END included, so a stage can read its summary).
  * Throws a CairnError on the first problem (see FrameDecoder); never yields END for a damaged stream.
+ *
+ * A binary frame's data may be a view into a larger input buffer that other frames share (at
+ * most four times its own size): read it and keep it, but never write into it or transfer its
+ * ArrayBuffer to a worker; copy it first.
  */
 export async function* decodeFrames(source: AsyncIterable<Uint8Array> | ByteReader): AsyncGenerator<Frame> {
   const decoder = new FrameDecoder(source);
