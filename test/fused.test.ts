@@ -1,0 +1,261 @@
+// `cairn backup` and `cairn restore` are the pipeline's own stages run in one process: they must
+// commit what `snapshot | chunk | seal | push` commits, restore what `pull | seal -d | chunk -d |
+// snapshot -x` restores, and fail the way the stage that fails in the pipeline fails.
+import { spawn } from "node:child_process";
+import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { createCipheriv } from "node:crypto";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { shellEnv, tempDir, type Result } from "./helpers/cli.js";
+
+const dir = tempDir("cairn-fused-");
+afterAll(() => dir.cleanup());
+const at = (name: string) => join(dir.path, name);
+const url = (name: string) => `file://${at(name)}`;
+const env = { CAIRN_WRITERS: at("writers"), CAIRN_CACHE: at("cache"), CAIRN_WRITER_KEY: "", CAIRN_OWNER_KEY: "" };
+
+/** Runs a bash script (pipefail on) without blocking the test runner's event loop. */
+function run(script: string): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", ["-c", `set -o pipefail\n${script}`], { cwd: dir.path, env: shellEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.once("error", reject);
+    child.once("close", (status, signal) => resolve({ status, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }));
+  });
+}
+
+function noise(n: number, seed: number): Buffer {
+  return createCipheriv("chacha20", Buffer.alloc(32, seed), Buffer.alloc(16)).update(Buffer.alloc(n));
+}
+
+async function ok(pending: Promise<Result>): Promise<Result> {
+  const r = await pending;
+  expect(r.stderr).toBe("");
+  expect(r.status).toBe(0);
+  return r;
+}
+
+const PIPE_BACKUP = (repo: string, key = "w.key", source = "src") => `cairn snapshot ${source} | cairn chunk -k ${key} | cairn seal -k ${key} | cairn push --json ${repo}`;
+const PIPE_RESTORE = (repo: string, snap: string, key = "o.key") => `cairn pull -i ${key} ${repo} ${snap} | cairn seal -d -i ${key} | cairn chunk -d -i ${key}`;
+
+interface Listed {
+  commit: Record<string, unknown>;
+  objects: { kind: string; id: string }[];
+}
+
+/** A snapshot's COMMIT and objects, as `pull --raw | inspect` shows them (no key needed). */
+async function listSnapshot(repo: string, snap = "latest"): Promise<Listed> {
+  const r = await ok(run(`cairn pull --raw ${repo} ${snap} | cairn inspect`));
+  const lines = r.stdout.toString().trim().split("\n").map((l) => JSON.parse(l));
+  const commit = lines.find((l) => l.type === "COMMIT");
+  const objects = lines.filter((l) => l.type === "SEALED").map((l) => ({ kind: l.kind as string, id: l.id as string }));
+  return { commit, objects };
+}
+
+const idsOf = (l: Listed, kind: string) => new Set(l.objects.filter((o) => o.kind === kind).map((o) => o.id));
+const minus = (a: Set<string>, b: Set<string>) => [...a].filter((x) => !b.has(x));
+
+/** A decrypted chunked stream as JSON lines, without what depends on the moment of the backup. */
+async function openedStream(repo: string): Promise<string[]> {
+  const r = await ok(run(`${PIPE_RESTORE(repo, "latest")} | cairn inspect`));
+  return r.stdout
+    .toString()
+    .trim()
+    .split("\n")
+    .map((l) => {
+      const { time: _t, digest: _d, ...rest } = JSON.parse(l);
+      return JSON.stringify(rest);
+    });
+}
+
+beforeAll(async () => {
+  // A tree with text, incompressible data, a repeated file (in-stream references), an empty
+  // file, a symlink and a name that is not valid UTF-8.
+  const src = at("src");
+  mkdirSync(join(src, "docs/deep"), { recursive: true });
+  mkdirSync(join(src, "bin"));
+  let text = "";
+  for (let i = 0; text.length < 3_000_000; i++) text += `${i}: all work and no play makes a dull backup\n`;
+  writeFileSync(join(src, "docs/log.txt"), text);
+  writeFileSync(join(src, "bin/blob"), noise(3_000_000, 1));
+  writeFileSync(join(src, "bin/blob-copy"), noise(3_000_000, 1));
+  writeFileSync(join(src, "docs/deep/empty"), "");
+  writeFileSync(Buffer.concat([Buffer.from(join(src, "docs/")), Buffer.from([0x66, 0xff, 0x6f])]), "latin-1 name\n");
+  symlinkSync("../docs/log.txt", join(src, "bin/link"));
+  await ok(run("cairn key new -o o.key >/dev/null && cairn key writer -i o.key -o w.key >/dev/null && cairn key new -o other.key >/dev/null && cairn key writer -i other.key -o other-w.key >/dev/null"));
+  for (const repo of ["piped", "fused", "history"]) {
+    const r = await run(`cairn init ${url(repo)} --owner-key o.key --writer-key w.key`);
+    expect(r.status).toBe(0);
+  }
+});
+
+describe("cairn backup", () => {
+  it("commits the same objects, COMMIT and manifest as snapshot | chunk | seal | push", async () => {
+    const piped = JSON.parse((await ok(run(PIPE_BACKUP(url("piped"))))).stdout.toString());
+    const fused = JSON.parse((await ok(run(`cairn backup -k w.key --json ${url("fused")} src`))).stdout.toString());
+    expect(fused.exitCode).toBe(0);
+    const [p, f] = [piped.targets[0], fused.targets[0]];
+    expect(f.snapshot).toMatch(/^[0-9a-f]{64}$/);
+    expect({ newObjects: f.newObjects, reusedObjects: f.reusedObjects }).toEqual({ newObjects: p.newObjects, reusedObjects: p.reusedObjects });
+
+    const [a, b] = await Promise.all([listSnapshot(url("piped")), listSnapshot(url("fused"))]);
+    // Chunk ids are keyed MACs of the content: the data objects are the very same.
+    expect(idsOf(b, "data").size).toBeGreaterThan(5);
+    expect(idsOf(b, "data")).toEqual(idsOf(a, "data"));
+    // The clear part differs only in what the moment of the backup decides: the time, and through
+    // the manifest's header record (which binds it) the manifest root, the refs, the signature.
+    const { time: _t1, sig: _s1, manifest: m1, refs: _r1, ...clearA } = a.commit;
+    const { time: _t2, sig: _s2, manifest: m2, refs: _r2, ...clearB } = b.commit;
+    expect(clearB).toEqual(clearA);
+    expect(m2).not.toBe(m1);
+    // Only the first manifest chunk holds that header; the others are cut alike.
+    const [ma, mb] = [idsOf(a, "manifest"), idsOf(b, "manifest")];
+    expect(mb.size).toBe(ma.size);
+    expect(minus(mb, ma).length).toBeLessThanOrEqual(1);
+    // And opened with the owner key, the two snapshots are the same stream but for the time.
+    const [sa, sb] = await Promise.all([openedStream(url("piped")), openedStream(url("fused"))]);
+    expect(sb).toEqual(sa);
+  });
+
+  it("and the pipeline restore identical trees and tar streams, whichever form wrote the snapshot", async () => {
+    await ok(run(`cairn restore -i o.key ${url("piped")} latest -x out-fused`));
+    await ok(run(`${PIPE_RESTORE(url("fused"), "latest")} | cairn snapshot -x out-piped`));
+    for (const out of ["out-fused", "out-piped"]) {
+      const diff = await run(`diff -r --no-dereference src ${out}/src && [ "$(readlink ${out}/src/bin/link)" = ../docs/log.txt ]`);
+      expect(diff.stdout.toString() + diff.stderr).toBe("");
+      expect(diff.status).toBe(0);
+    }
+    const [fusedTar, pipedTar] = await Promise.all([
+      ok(run(`cairn restore -i o.key ${url("fused")} latest --tar`)),
+      ok(run(`${PIPE_RESTORE(url("fused"), "latest")} | cairn snapshot -x --tar`)),
+    ]);
+    expect(fusedTar.stdout.length).toBeGreaterThan(9_000_000);
+    expect(fusedTar.stdout.equals(pipedTar.stdout)).toBe(true);
+  });
+
+  it("backs up a command's output, and restore --stdout gives its bytes back", async () => {
+    const r = await ok(run(`cairn backup -k w.key ${url("history")} --from-command --name dump.txt --tag cmd -- seq 1 200000`));
+    const snap = r.stdout.toString().trim();
+    const out = (await ok(run(`cairn restore -i o.key ${url("history")} ${snap} --stdout`))).stdout;
+    expect(out.toString()).toBe(Array.from({ length: 200000 }, (_, i) => `${i + 1}\n`).join(""));
+  });
+});
+
+describe("cairn restore", () => {
+  it("restores one file as it was in an older snapshot, as the pipeline with --include does", async () => {
+    cpSync(at("src"), at("live"), { recursive: true, verbatimSymlinks: true });
+    const old = (await ok(run(`cairn backup -k w.key ${url("history")} live`))).stdout.toString().trim();
+    writeFileSync(at("live/docs/log.txt"), "rewritten\n");
+    writeFileSync(at("live/bin/new"), "new file\n");
+    const now = (await ok(run(`cairn backup -k w.key ${url("history")} live`))).stdout.toString().trim();
+    expect(now).not.toBe(old);
+
+    await Promise.all([
+      ok(run(`cairn restore -i o.key ${url("history")} ${old.slice(0, 12)} live/docs/log.txt -x old-fused`)),
+      ok(run(`${PIPE_RESTORE(url("history"), old.slice(0, 12))} | cairn snapshot -x --include /live/docs/log.txt old-piped`)),
+    ]);
+    for (const out of ["old-fused", "old-piped"]) {
+      expect(readFileSync(at(`${out}/live/docs/log.txt`)).equals(readFileSync(at("src/docs/log.txt")))).toBe(true);
+      expect(readdirSync(at(out), { recursive: true }).sort()).toEqual(["live", "live/docs", "live/docs/log.txt"]);
+    }
+    const latest = (await ok(run(`cairn restore -i o.key ${url("history")} latest live/docs/log.txt --stdout`))).stdout.toString();
+    expect(latest).toBe("rewritten\n");
+  });
+});
+
+describe("bad input: the fused command fails as the failing stage of the pipeline does", () => {
+  /** The one line a stage printed, without its "cairn-TOOL: " prefix. */
+  const message = (stderr: string, tool: string) => {
+    const line = stderr.split("\n").find((l) => l.startsWith(`${tool}: `));
+    expect(line, `no line from ${tool} in:\n${stderr}`).toBeDefined();
+    return line!.slice(tool.length + 2);
+  };
+  /** Runs a pipeline and reports each stage's exit status. */
+  const stages = async (script: string) => {
+    const r = await run(`${script}; echo "\${PIPESTATUS[*]}" >&2`);
+    const lines = r.stderr.trim().split("\n");
+    return { stderr: lines.slice(0, -1).join("\n"), codes: lines[lines.length - 1].split(" ").map(Number) };
+  };
+  const snapshots = () => readdirSync(at("fused/snapshots")).length;
+
+  const cases = [
+    {
+      name: "backup into a repository that does not exist",
+      piped: PIPE_BACKUP(url("missing")),
+      fused: `cairn backup -k w.key ${url("missing")} src`,
+      tool: "cairn-backup",
+      stage: { tool: "cairn-push", index: 3, code: 15 },
+    },
+    {
+      name: "backup with the writer key of another repository",
+      piped: PIPE_BACKUP(url("fused"), "other-w.key"),
+      fused: `cairn backup -k other-w.key ${url("fused")} src`,
+      tool: "cairn-backup",
+      stage: { tool: "cairn-push", index: 3, code: 14 },
+    },
+    {
+      name: "backup of a command that fails half-way",
+      piped: `cairn snapshot --from-command --name x -- sh -c 'seq 1 1000; exit 3' | cairn chunk -k w.key | cairn seal -k w.key | cairn push ${url("fused")}`,
+      fused: `cairn backup -k w.key ${url("fused")} --from-command --name x -- sh -c 'seq 1 1000; exit 3'`,
+      tool: "cairn-backup",
+      stage: { tool: "cairn-snapshot", index: 0, code: 20 },
+    },
+    {
+      name: "restore from a repository that does not exist",
+      piped: `${PIPE_RESTORE(url("missing"), "latest")} | cairn snapshot -x out-missing`,
+      fused: `cairn restore -i o.key ${url("missing")} latest -x out-missing`,
+      tool: "cairn-restore",
+      stage: { tool: "cairn-pull", index: 0, code: 15 },
+    },
+    {
+      name: "restore with the owner key of another repository",
+      piped: `${PIPE_RESTORE(url("fused"), "latest", "other.key")} | cairn snapshot -x out-wrong`,
+      fused: `cairn restore -i other.key ${url("fused")} latest -x out-wrong`,
+      tool: "cairn-restore",
+      stage: { tool: "cairn-pull", index: 0, code: 14 },
+    },
+    {
+      name: "restore of a snapshot that does not exist",
+      piped: `${PIPE_RESTORE(url("fused"), "ffffffffffff")} | cairn snapshot -x out-none`,
+      fused: `cairn restore -i o.key ${url("fused")} ffffffffffff -x out-none`,
+      tool: "cairn-restore",
+      stage: { tool: "cairn-pull", index: 0, code: 15 },
+    },
+  ];
+
+  for (const c of cases) {
+    it(c.name, async () => {
+      const before = snapshots();
+      const [piped, fused] = await Promise.all([stages(c.piped), run(c.fused)]);
+      expect(piped.codes[c.stage.index]).toBe(c.stage.code);
+      expect(fused.status).toBe(c.stage.code);
+      expect(fused.stderr.trim().split("\n")).toHaveLength(1);
+      expect(message(fused.stderr, c.tool)).toBe(message(piped.stderr, c.stage.tool));
+      expect(fused.stdout.toString()).toBe("");
+      expect(snapshots()).toBe(before);
+    });
+  }
+
+  it("usage errors name the problem", async () => {
+    const cases: [string, RegExp][] = [
+      ["cairn backup -k w.key src", /give at least one repository URL/],
+      [`cairn backup -k w.key ${url("fused")}`, /give exactly one source/],
+      [`cairn backup -k w.key ${url("fused")} --from-command -- true`, /--from-command needs --name/],
+      [`cairn backup -k w.key ${url("fused")} src --bogus`, /unknown flag --bogus/],
+      [`cairn restore -i o.key ${url("fused")} latest`, /give exactly one of -x DIR, --tar or --stdout/],
+      [`cairn restore ${url("fused")} latest -x o`, /give the owner key with -i/],
+    ];
+    const results = await Promise.all(cases.map(([script]) => run(script)));
+    for (const [i, [script, pattern]] of cases.entries()) {
+      expect(results[i].status, script).toBe(2);
+      expect(results[i].stderr.trim().split("\n"), script).toHaveLength(1);
+      expect(results[i].stderr, script).toMatch(pattern);
+    }
+    const noKey = await run(`cairn backup ${url("fused")} src`);
+    expect(noKey.status).toBe(14);
+    expect(noKey.stderr).toBe("cairn-backup: no writer key: give -k WRITER_KEY or set CAIRN_WRITER_KEY\n");
+  });
+});
