@@ -5,7 +5,26 @@ import { join } from "node:path";
 import { createOwnerKey, createWriterKey, parseOwnerKey } from "@cairn/keys";
 import { FrameType, decodeFrames, encodeFrames, type Frame } from "@cairn/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cairn, sh, tempDir } from "./helpers/cli.js";
+import { spawn } from "node:child_process";
+import { CAIRN, shellEnv, tempDir, type Result } from "./helpers/cli.js";
+
+// Async versions of helpers/cli.ts's cairn() and sh(): a pipeline of several Node processes can
+// take seconds on a busy machine, and a synchronous spawn would stall vitest's worker meanwhile.
+function run(cmd: string, args: string[], opts: { input?: Uint8Array | string; env?: Record<string, string> }): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: shellEnv(opts.env), stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    child.stdin.on("error", () => {}); // the tool may exit before reading all of its input
+    child.on("error", reject);
+    child.on("close", (status, signal) => resolve({ status, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }));
+    child.stdin.end(opts.input ?? "");
+  });
+}
+const cairn = (args: string[], opts: { input?: Uint8Array | string; env?: Record<string, string> } = {}) => run(process.execPath, [CAIRN, ...args], opts);
+const sh = (script: string, opts: { env?: Record<string, string> } = {}) => run("bash", ["-c", `set -o pipefail\n${script}`], opts);
 
 const dir = tempDir("cairn-chunk-");
 afterAll(() => dir.cleanup());
@@ -74,7 +93,7 @@ beforeAll(async () => {
   const locked = await createOwnerKey({ passphrase: "correct horse", workFactor: 10 });
   writeFileSync(at("locked.key"), locked.text, { mode: 0o600 });
   // A writer key for the passphrase-protected owner, made by the real CLI.
-  const w = cairn(["key", "writer", "-i", at("locked.key"), "-o", at("locked-writer.key"), "--writers", at("writers")], { env: { ...env, CAIRN_PASSPHRASE: "correct horse" } });
+  const w = await cairn(["key", "writer", "-i", at("locked.key"), "-o", at("locked-writer.key"), "--writers", at("writers")], { env: { ...env, CAIRN_PASSPHRASE: "correct horse" } });
   expect(w.stderr).toBe("");
 });
 
@@ -82,7 +101,7 @@ describe("cairn chunk", () => {
   it("chunks raw stdin into one unverified entry and chunk -d gives the bytes back", async () => {
     const data = bytes("raw", 5 << 20);
     writeFileSync(at("raw.bin"), data);
-    const r = sh(`cairn chunk -k ${at("writer.key")} --name dump.sql < ${at("raw.bin")} > ${at("raw.chunked")} && cairn chunk -d -i ${at("owner.key")} < ${at("raw.chunked")}`, { env });
+    const r = await sh(`cairn chunk -k ${at("writer.key")} --name dump.sql < ${at("raw.bin")} > ${at("raw.chunked")} && cairn chunk -d -i ${at("owner.key")} < ${at("raw.chunked")}`, { env });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const chunked = await decode(readFileSync(at("raw.chunked")));
@@ -99,7 +118,7 @@ describe("cairn chunk", () => {
   it("sends a repeated file as references and reassembles it identically", async () => {
     const a = bytes("repeat", 3 << 20);
     writeFileSync(at("repeat.plain"), await encode(plainStream([{ path: "a", data: a }, { path: "b", data: bytes("other", 100_000) }, { path: "c", data: a }])));
-    const r = sh(`cairn chunk --key ${at("writer.key")} < ${at("repeat.plain")} | tee ${at("repeat.chunked")} | cairn chunk -d -k ${at("writer.key")}`, { env });
+    const r = await sh(`cairn chunk --key ${at("writer.key")} < ${at("repeat.plain")} | tee ${at("repeat.chunked")} | cairn chunk -d -k ${at("writer.key")}`, { env });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const chunked = await decode(readFileSync(at("repeat.chunked")));
@@ -111,22 +130,22 @@ describe("cairn chunk", () => {
     expect(contentOf(plain, "a").equals(a)).toBe(true);
   });
 
-  it("takes the keys from CAIRN_WRITER_KEY and CAIRN_OWNER_KEY, and a passphrase-protected owner key", () => {
-    const r = sh(`cairn chunk < ${at("raw.bin")} | cairn chunk -d | cairn inspect | tail -1`, { env: { ...env, CAIRN_WRITER_KEY: at("writer.key"), CAIRN_OWNER_KEY: at("owner.key") } });
+  it("takes the keys from CAIRN_WRITER_KEY and CAIRN_OWNER_KEY, and a passphrase-protected owner key", async () => {
+    const r = await sh(`cairn chunk < ${at("raw.bin")} | cairn chunk -d | cairn inspect | tail -1`, { env: { ...env, CAIRN_WRITER_KEY: at("writer.key"), CAIRN_OWNER_KEY: at("owner.key") } });
     expect(r.stderr).toBe("");
     expect(r.stdout.toString()).toMatch(/"type":"END"/);
-    const locked = sh(`cairn chunk -k ${at("locked-writer.key")} < ${at("raw.bin")} | cairn chunk -d -i ${at("locked.key")} > /dev/null`, { env: { ...env, CAIRN_PASSPHRASE: "correct horse" } });
+    const locked = await sh(`cairn chunk -k ${at("locked-writer.key")} < ${at("raw.bin")} | cairn chunk -d -i ${at("locked.key")} > /dev/null`, { env: { ...env, CAIRN_PASSPHRASE: "correct horse" } });
     expect(locked.stderr).toBe("");
     expect(locked.status).toBe(0);
   });
 
   it("honours --min/--avg/--max and refuses sizes it cannot use (exit 2)", async () => {
-    const r = cairn(["chunk", "-k", at("writer.key"), "--min", "8K", "--avg", "16K", "--max", "64K"], { input: bytes("sizes", 1 << 20), env });
+    const r = await cairn(["chunk", "-k", at("writer.key"), "--min", "8K", "--avg", "16K", "--max", "64K"], { input: bytes("sizes", 1 << 20), env });
     expect(r.status).toBe(0);
     const frames = await decode(r.stdout);
     expect(frames[0].meta!.chunker).toEqual({ algorithm: "fastcdc-gear32-v1", min: 8192, avg: 16384, max: 65536 });
     expect(frames.filter((f) => f.type === FrameType.CHUNK).length).toBeGreaterThan(30);
-    const bad = cairn(["chunk", "-k", at("writer.key"), "--avg", "3000"], { input: "x", env });
+    const bad = await cairn(["chunk", "-k", at("writer.key"), "--avg", "3000"], { input: "x", env });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe("cairn-chunk: bad chunker parameters (min 524288, avg 3000, max 8388608): need min < avg < max\n");
   });
@@ -134,11 +153,11 @@ describe("cairn chunk", () => {
   it("fails on a truncated input stream (exit 10) and writes an ERROR frame, not END", async () => {
     const full = await encode(plainStream([{ path: "t", data: bytes("trunc", 2 << 20) }]));
     writeFileSync(at("trunc.plain"), full.subarray(0, full.length - 1000));
-    const r = sh(`cairn chunk -k ${at("writer.key")} < ${at("trunc.plain")} > ${at("trunc.out")}`, { env });
+    const r = await sh(`cairn chunk -k ${at("writer.key")} < ${at("trunc.plain")} > ${at("trunc.out")}`, { env });
     expect(r.status).toBe(10);
     expect(r.stderr).toMatch(/^cairn-chunk: truncated frame #\d+ \(DATA\)[^\n]*\n$/);
     expect(lastFrameType(readFileSync(at("trunc.out")))).toBe(FrameType.ERROR);
-    const d = sh(`head -c 3000000 ${at("raw.chunked")} | cairn chunk -d -k ${at("writer.key")} > /dev/null`, { env });
+    const d = await sh(`head -c 3000000 ${at("raw.chunked")} | cairn chunk -d -k ${at("writer.key")} > /dev/null`, { env });
     expect(d.status).toBe(10);
     expect(d.stderr).toMatch(/^cairn-chunk: truncated frame #\d+ \(CHUNK\)/);
   });
@@ -146,17 +165,17 @@ describe("cairn chunk", () => {
   it("passes an upstream failure on (exit 12)", async () => {
     const frames = plainStream([{ path: "u", data: bytes("up", 1000) }]).slice(0, 3);
     const bytesOut = await encode([...frames, { type: FrameType.ERROR, meta: { tool: "cairn-snapshot", kind: "io", message: "read error on /srv/x" } }]);
-    const r = cairn(["chunk", "-k", at("writer.key")], { input: bytesOut, env });
+    const r = await cairn(["chunk", "-k", at("writer.key")], { input: bytesOut, env });
     expect(r.status).toBe(12);
     expect(r.stderr).toBe("cairn-chunk: cairn-snapshot failed: read error on /srv/x\n");
     expect(lastFrameType(r.stdout)).toBe(FrameType.ERROR);
   });
 
-  it("needs a writer key (exit 14) and refuses an owner key in its place", () => {
-    const r = cairn(["chunk"], { input: "x", env });
+  it("needs a writer key (exit 14) and refuses an owner key in its place", async () => {
+    const r = await cairn(["chunk"], { input: "x", env });
     expect(r.status).toBe(14);
     expect(r.stderr).toBe("cairn-chunk: no writer key: give -k WRITER_KEY or set CAIRN_WRITER_KEY\n");
-    const o = cairn(["chunk", "-k", at("owner.key")], { input: "x", env });
+    const o = await cairn(["chunk", "-k", at("owner.key")], { input: "x", env });
     expect(o.status).toBe(14);
     expect(o.stderr).toMatch(/is an owner key, not a writer key/);
   });
@@ -170,7 +189,7 @@ describe("cairn chunk -d", () => {
     damaged[1000] ^= 0x40;
     const tampered = frames.map((f) => (f === second ? { type: FrameType.CHUNK, data: damaged } : f));
     writeFileSync(at("tampered.chunked"), await encode(tampered));
-    const r = sh(`cairn chunk -d -i ${at("owner.key")} < ${at("tampered.chunked")} > ${at("tampered.out")}`, { env });
+    const r = await sh(`cairn chunk -d -i ${at("owner.key")} < ${at("tampered.chunked")} > ${at("tampered.out")}`, { env });
     expect(r.status).toBe(13);
     expect(r.stderr).toBe(
       `cairn-chunk: chunk 1 (id ${damaged.subarray(0, 8).toString("hex")}…) of entry "dump.sql" does not match its id: the data is corrupt, or the id key is not the one it was written with\n`,
@@ -181,23 +200,30 @@ describe("cairn chunk -d", () => {
     expect(first(out, 4)).toEqual([FrameType.START, FrameType.ENTRY, FrameType.DATA, FrameType.ERROR]);
   });
 
-  it("refuses chunks under another owner's key (exit 13) and an owner key without an id key (exit 14)", () => {
-    const r = sh(`cairn chunk -d -i ${at("other.key")} < ${at("raw.chunked")} > /dev/null`, { env });
+  it("refuses chunks under another owner's key (exit 13) and an owner key without an id key (exit 14)", async () => {
+    const r = await sh(`cairn chunk -d -i ${at("other.key")} < ${at("raw.chunked")} > /dev/null`, { env });
     expect(r.status).toBe(13);
     expect(r.stderr).toMatch(/^cairn-chunk: chunk 0 \(id [0-9a-f]{16}…\) of entry "dump.sql" does not match its id: .*id key/);
     const identity = readFileSync(at("other.key"), "utf8").split("\n").filter((l) => l.startsWith("AGE-SECRET-KEY-")).join("\n");
     writeFileSync(at("plain-age.key"), identity + "\n", { mode: 0o600 });
-    const p = sh(`cairn chunk -d -i ${at("plain-age.key")} < ${at("raw.chunked")}`, { env });
+    const p = await sh(`cairn chunk -d -i ${at("plain-age.key")} < ${at("raw.chunked")}`, { env });
     expect(p.status).toBe(14);
     expect(p.stderr).toMatch(/carries no id key/);
   });
 
-  it("refuses a plain stream (exit 10) and -i together with -k (exit 2)", () => {
-    const r = sh(`cairn chunk -d -k ${at("writer.key")} < ${at("repeat.plain")}`, { env });
+  it("refuses a plain stream (exit 10)", async () => {
+    const r = await sh(`cairn chunk -d -k ${at("writer.key")} < ${at("repeat.plain")}`, { env });
     expect(r.status).toBe(10);
     expect(r.stderr).toBe('cairn-chunk: chunk -d reads a chunked stream, but this one is "plain"\n');
-    const u = cairn(["chunk", "-d", "-k", at("writer.key"), "-i", at("owner.key")], { input: "", env });
-    expect(u.status).toBe(2);
+  });
+
+  it("checks a writer key's id key against the owner key's pin when given both (exit 14 on a mismatch)", async () => {
+    const ok = await sh(`cairn chunk -d -k ${at("writer.key")} -i ${at("owner.key")} < ${at("raw.chunked")} > /dev/null`, { env });
+    expect(ok.stderr).toBe("");
+    expect(ok.status).toBe(0);
+    const bad = await sh(`cairn chunk -d -k ${at("writer.key")} -i ${at("other.key")} < ${at("raw.chunked")} > /dev/null`, { env });
+    expect(bad.status).toBe(14);
+    expect(bad.stderr).toBe(`cairn-chunk: the id key of writer key ${at("writer.key")} is not the one owner key ${at("other.key")} pins\n`);
   });
 });
 
@@ -238,7 +264,7 @@ describe("snapshot | chunk | chunk -d | snapshot -x", () => {
 
   it("reproduces the tree exactly, and the repeated file travels as references", async () => {
     const out = at("tree/out");
-    const r = sh(
+    const r = await sh(
       `cd ${at("tree")} && cairn snapshot src | cairn chunk -k ${at("writer.key")} | tee ${at("tree.chunked")} | cairn chunk -d -k ${at("writer.key")} | cairn snapshot -x ${out}`,
       { env },
     );
@@ -256,7 +282,7 @@ describe("snapshot | chunk | chunk -d | snapshot -x", () => {
     damaged[damaged.length - 1] ^= 1;
     writeFileSync(at("tree-tampered.chunked"), await encode(frames.map((f) => (f === victim ? { type: FrameType.CHUNK, data: damaged } : f))));
     const out = at("tree/out-tampered");
-    const r = sh(`cairn chunk -d -k ${at("writer.key")} < ${at("tree-tampered.chunked")} | cairn snapshot -x ${out}; echo "\${PIPESTATUS[@]}"`, { env });
+    const r = await sh(`cairn chunk -d -k ${at("writer.key")} < ${at("tree-tampered.chunked")} | cairn snapshot -x ${out}; echo "\${PIPESTATUS[@]}"`, { env });
     expect(r.stdout.toString().trim()).toBe("13 12");
     expect(r.stderr).toMatch(/^cairn-chunk: chunk \d+ \(id [0-9a-f]{16}…\) of entry "src\/[^"]+" does not match its id/);
     const path = (frames.filter((f) => f.type === FrameType.ENTRY && frames.indexOf(f) < frames.indexOf(victim)).at(-1)!.meta!.path) as string;

@@ -17,7 +17,7 @@ export default defineCommand({
   },
   args: {
     decode: { type: "boolean", alias: "d", default: false, description: "chunked stream → plain stream (checks every chunk against its id)" },
-    key: { type: "string", alias: "k", description: "writer key (default: $CAIRN_WRITER_KEY); with -d, a writer key whose id key checks the chunks", valueHint: "WRITER_KEY" },
+    key: { type: "string", alias: "k", description: "writer key (default: $CAIRN_WRITER_KEY); with -d, a writer key whose id key checks the chunks (with -i too: it must match the owner key's pin)", valueHint: "WRITER_KEY" },
     identity: { type: "string", alias: "i", description: "with -d: the owner key (default: $CAIRN_OWNER_KEY)", valueHint: "OWNER_KEY" },
     "passphrase-file": { type: "string", description: "with -d: the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE or the terminal)", valueHint: "FILE" },
     name: { type: "string", default: "stdin", description: "raw input (no cairn magic): the entry's name", valueHint: "NAME" },

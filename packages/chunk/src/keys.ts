@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { CairnError, toCairnError } from "@cairn/errors";
-import { passphraseFromFile, readOwnerKey, readWriterKey } from "@cairn/keys";
+import { idKeyFingerprint, passphraseFromFile, readOwnerKey, readWriterKey } from "@cairn/keys";
 import type { ChunkSecrets } from "./secrets.js";
 
 export const WRITER_KEY_ENV = "CAIRN_WRITER_KEY";
@@ -17,17 +17,23 @@ export async function writerSecrets(path: string | undefined): Promise<ChunkSecr
 /**
  * `cairn chunk -d`: the id key every chunk is checked against. It comes from the owner key
  * (-i, else CAIRN_OWNER_KEY) or a writer key (-k, else CAIRN_WRITER_KEY), never from the stream.
+ * Given both, the writer key's id key must match the fingerprint the owner key pins.
  */
 export async function readerIdKey(opts: { identity?: string; key?: string; passphraseFile?: string }): Promise<Uint8Array> {
-  if (opts.identity && opts.key) throw new CairnError("usage", "give either -i OWNER_KEY or -k WRITER_KEY, not both");
-  if (opts.key) return (await readWriterKey(opts.key)).idKey;
-  const owner = opts.identity || process.env[OWNER_KEY_ENV];
-  if (owner) {
-    const key = await readOwnerKey(owner, { passphrase: passphraseOption(opts.passphraseFile) });
-    if (!key.idKey) {
-      throw new CairnError("key", `owner key ${owner} carries no id key (a plain age identity?): chunk -d needs it to check every chunk; use the owner key from cairn key new`);
+  const ownerFile = opts.identity || (opts.key ? undefined : process.env[OWNER_KEY_ENV]);
+  const owner = ownerFile ? await readOwnerKey(ownerFile, { passphrase: passphraseOption(opts.passphraseFile) }) : undefined;
+  if (opts.key) {
+    const idKey = (await readWriterKey(opts.key)).idKey;
+    if (owner?.idKeyFingerprint && owner.idKeyFingerprint !== idKeyFingerprint(idKey)) {
+      throw new CairnError("key", `the id key of writer key ${opts.key} is not the one owner key ${ownerFile} pins`);
     }
-    return key.idKey;
+    return idKey;
+  }
+  if (owner) {
+    if (!owner.idKey) {
+      throw new CairnError("key", `owner key ${ownerFile} carries no id key (a plain age identity?): chunk -d needs it to check every chunk; use the owner key from cairn key new, or add -k WRITER_KEY`);
+    }
+    return owner.idKey;
   }
   const writer = process.env[WRITER_KEY_ENV];
   if (writer) return (await readWriterKey(writer)).idKey;
