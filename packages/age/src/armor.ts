@@ -1,7 +1,7 @@
 // ASCII armor (C2SP age, "ASCII armor"): strict PEM with the label AGE ENCRYPTED FILE.
 // age-encryption's codec is used as is; cairn needs armor only for passphrase-protected key
 // files, which age's own tools write armored.
-import { armor } from "age-encryption";
+import { ageEncryption } from "./lazy.js";
 import { CairnError } from "@cairn/errors";
 
 const BEGIN = "-----BEGIN AGE ENCRYPTED FILE-----";
@@ -12,7 +12,8 @@ export function isArmored(bytes: Uint8Array): boolean {
   return head.trimStart().startsWith(BEGIN);
 }
 
-export function dearmor(bytes: Uint8Array): Uint8Array {
+export async function dearmor(bytes: Uint8Array): Promise<Uint8Array> {
+  const { armor } = await ageEncryption();
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
   try {
     return armor.decode(text);
@@ -21,6 +22,6 @@ export function dearmor(bytes: Uint8Array): Uint8Array {
   }
 }
 
-export function enarmor(file: Uint8Array): string {
-  return armor.encode(file);
+export async function enarmor(file: Uint8Array): Promise<string> {
+  return (await ageEncryption()).armor.encode(file);
 }

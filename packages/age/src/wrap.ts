@@ -5,7 +5,8 @@
 // lets us learn the file key of a header that age-encryption itself wrote. Unwrapping goes
 // through Decrypter.decryptHeader, its documented hook for "delegated decryption".
 // docs/age.md explains the choice.
-import { Decrypter, Encrypter, type Recipient } from "age-encryption";
+import type { Recipient } from "age-encryption";
+import { ageEncryption } from "./lazy.js";
 import { CairnError } from "@cairn/errors";
 import { headerError, parseHeader, type Stanza } from "./format.js";
 
@@ -17,6 +18,7 @@ export interface Wrapped {
 /** Wraps a fresh 16-byte file key to every recipient (age1… or age1pq1…). */
 export async function wrapToRecipients(recipients: string[]): Promise<Wrapped> {
   if (recipients.length === 0) throw new CairnError("key", "no recipients to seal to");
+  const { Encrypter } = await ageEncryption();
   const encrypter = new Encrypter();
   let fileKey: Uint8Array | undefined;
   const keyRecorder: Recipient = {
@@ -49,6 +51,7 @@ export async function wrapToRecipients(recipients: string[]): Promise<Wrapped> {
  * the header MAC here; open.ts checks it again with its own reading of the spec.
  */
 export async function unwrapHeader(header: Uint8Array, identities: string[], passphrases: string[] = []): Promise<Uint8Array> {
+  const { Decrypter } = await ageEncryption();
   const decrypter = new Decrypter();
   for (const id of identities) {
     try {

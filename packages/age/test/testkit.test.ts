@@ -39,7 +39,7 @@ function readVector(name: string): Vector {
 }
 
 async function open(v: Vector): Promise<Uint8Array> {
-  const file = v.armored ? dearmor(v.file) : v.file;
+  const file = v.armored ? await dearmor(v.file) : v.file;
   return openWith(file, { identities: v.identities, passphrases: v.passphrases });
 }
 
