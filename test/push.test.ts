@@ -4,7 +4,8 @@
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cairn, cairnAsync, sh, tempDir } from "./helpers/cli.js";
+import { cairnAsync, tempDir } from "./helpers/cli.js";
+import { cairnA, shA } from "./helpers/async-cli.js";
 import { fixtureSnapshot, fixtureStream, randomChunks } from "./helpers/sealed-fixture.js";
 
 const dir = tempDir("cairn-push-e2e-");
@@ -13,15 +14,15 @@ const at = (name: string) => join(dir.path, name);
 const env = { CAIRN_WRITERS: at("writers"), CAIRN_CACHE: at("cache") };
 let keyset = "";
 
-beforeAll(() => {
-  const r = cairn(["init", `file://${at("keys-repo")}`, "--owner-key", at("owner.key"), "--writer-key", at("writer.key")], { env });
+beforeAll(async () => {
+  const r = await cairnA(["init", `file://${at("keys-repo")}`, "--owner-key", at("owner.key"), "--writer-key", at("writer.key")], { env });
   expect(r.status).toBe(0);
   keyset = /^keyset: ([0-9a-f]+)$/m.exec(readFileSync(at("writer.key"), "utf8"))![1];
 });
 
-function newRepo(name: string, packSize = 64 * 1024): string {
+async function newRepo(name: string, packSize = 64 * 1024): Promise<string> {
   const url = `file://${at(name)}`;
-  expect(cairn(["init", url, "--writer-key", at("writer.key"), "--pack-size", String(packSize)], { env }).status).toBe(0);
+  expect((await cairnA(["init", url, "--writer-key", at("writer.key"), "--pack-size", String(packSize)], { env })).status).toBe(0);
   return url;
 }
 
@@ -35,7 +36,7 @@ const count = (path: string) => {
 
 describe("cairn push", () => {
   it("after kill -9 mid-upload commits nothing, and the re-run uploads only what no finished pack holds", async () => {
-    const repo = newRepo("killed", 64 * 1024);
+    const repo = await newRepo("killed", 64 * 1024);
     const snap = fixtureSnapshot(randomChunks(60, 32 * 1024), { keyset });
     const stream = await fixtureStream(snap);
     writeFileSync(at("killed.stream"), stream);
@@ -50,7 +51,7 @@ describe("cairn push", () => {
     expect(count(at("killed/snapshots"))).toBe(0);
     const indexed = count(at("killed/index"));
 
-    const rerun = sh(`cairn push ${repo} --json < ${at("killed.stream")}`, { env });
+    const rerun = await shA(`cairn push ${repo} --json < ${at("killed.stream")}`, { env });
     expect(rerun.stderr).toBe("");
     expect(rerun.status).toBe(0);
     const stats = JSON.parse(rerun.stdout.toString()).targets[0];
@@ -58,60 +59,60 @@ describe("cairn push", () => {
     expect(stats.reusedObjects).toBeGreaterThanOrEqual(indexed * 2 - 1);
     expect(stats.newObjects + stats.reusedObjects).toBe(snap.objects.length);
     expect(stats.bytesOut).toBeLessThan(stream.length - indexed * 60 * 1024);
-    expect(sh(`cairn pull --raw ${repo} latest | cairn inspect > /dev/null`, { env }).status).toBe(0);
+    expect((await shA(`cairn pull --raw ${repo} latest | cairn inspect > /dev/null`, { env })).status).toBe(0);
   });
 
   it("lets several hosts push into one repository at once; every snapshot is whole and shared chunks are stored once", async () => {
-    const repo = newRepo("shared", 32 * 1024);
+    const repo = await newRepo("shared", 32 * 1024);
     const shared = randomChunks(30, 8 * 1024);
     const hosts = ["a", "b", "c", "d"];
     for (const h of hosts) {
       writeFileSync(at(`host-${h}.stream`), await fixtureStream(fixtureSnapshot([...shared, ...randomChunks(10, 8 * 1024)], { keyset, host: h })));
     }
-    const r = sh(hosts.map((h) => `cairn push ${repo} --json < ${at(`host-${h}.stream`)} > ${at(`host-${h}.json`)} &`).join("\n") + "\nwait", { env });
+    const r = await shA(hosts.map((h) => `cairn push ${repo} --json < ${at(`host-${h}.stream`)} > ${at(`host-${h}.json`)} &`).join("\n") + "\nwait", { env });
     expect(r.status).toBe(0);
     const ids = hosts.map((h) => JSON.parse(readFileSync(at(`host-${h}.json`), "utf8")).targets[0].snapshot);
     expect(new Set(ids).size).toBe(4);
     for (const id of ids) {
-      const pull = sh(`cairn pull --raw ${repo} ${id} | cairn inspect | grep -c '"type":"SEALED"'`, { env });
+      const pull = await shA(`cairn pull --raw ${repo} ${id} | cairn inspect | grep -c '"type":"SEALED"'`, { env });
       expect(pull.status).toBe(0);
       expect(Number(pull.stdout.toString())).toBe(44); // 40 data chunks, manifest chunk and root, refs block and root
     }
     // A later push from any host finds the shared chunks, whoever uploaded them.
     writeFileSync(at("late.stream"), await fixtureStream(fixtureSnapshot(shared, { keyset, host: "e" })));
-    const late = JSON.parse(sh(`cairn push ${repo} --json < ${at("late.stream")}`, { env }).stdout.toString()).targets[0];
+    const late = JSON.parse((await shA(`cairn push ${repo} --json < ${at("late.stream")}`, { env })).stdout.toString()).targets[0];
     expect(late.reusedObjects).toBe(30);
   });
 
   it("commits to each of several repositories and reports the one that fails, exit code of its failure", async () => {
-    const a = newRepo("multi-a");
-    const b = newRepo("multi-b");
+    const a = await newRepo("multi-a");
+    const b = await newRepo("multi-b");
     writeFileSync(at("multi.stream"), await fixtureStream(fixtureSnapshot(randomChunks(5, 4096), { keyset })));
-    const r = sh(`cairn push ${a} file://${at("missing")} ${b} --known-out ${at("multi.known")} < ${at("multi.stream")}`, { env });
+    const r = await shA(`cairn push ${a} file://${at("missing")} ${b} --known-out ${at("multi.known")} < ${at("multi.stream")}`, { env });
     expect(r.status).toBe(15);
     expect(r.stderr.trim()).toMatch(/^cairn-push: file:\/\/.*missing: no cairn repository at/);
     const lines = r.stdout.toString().trim().split("\n");
     expect(lines).toHaveLength(2);
     expect(lines[0].split(" ")[0]).toBe(lines[1].split(" ")[0]);
-    for (const repo of [a, b]) expect(cairn(["ls", repo, "--json"], { env }).stdout.toString().split("\n").filter(Boolean)).toHaveLength(1);
+    for (const repo of [a, b]) expect((await cairnA(["ls", repo, "--json"], { env })).stdout.toString().split("\n").filter(Boolean)).toHaveLength(1);
   });
 
   it("exits 3 for a partial snapshot and 4 for an unverified one, after committing", async () => {
-    const repo = newRepo("flags");
+    const repo = await newRepo("flags");
     writeFileSync(at("partial.stream"), await fixtureStream(fixtureSnapshot(randomChunks(2, 100), { keyset, partial: 2 })));
     writeFileSync(at("unverified.stream"), await fixtureStream(fixtureSnapshot(randomChunks(2, 100), { keyset, unverified: true })));
-    expect(sh(`cairn push ${repo} < ${at("partial.stream")}`, { env }).status).toBe(3);
-    expect(sh(`cairn push ${repo} < ${at("unverified.stream")}`, { env }).status).toBe(4);
-    const ls = cairn(["ls", repo], { env }).stdout.toString();
+    expect((await shA(`cairn push ${repo} < ${at("partial.stream")}`, { env })).status).toBe(3);
+    expect((await shA(`cairn push ${repo} < ${at("unverified.stream")}`, { env })).status).toBe(4);
+    const ls = (await cairnA(["ls", repo], { env })).stdout.toString();
     expect(ls).toMatch(/\(partial\)/);
     expect(ls).toMatch(/\(unverified\)/);
   });
 
   it("refuses a truncated stream with exit 10 and commits nothing", async () => {
-    const repo = newRepo("truncated");
+    const repo = await newRepo("truncated");
     const stream = await fixtureStream(fixtureSnapshot(randomChunks(4, 4096), { keyset }));
     writeFileSync(at("truncated.stream"), stream.subarray(0, stream.length - 30));
-    const r = sh(`cairn push ${repo} < ${at("truncated.stream")}`, { env });
+    const r = await shA(`cairn push ${repo} < ${at("truncated.stream")}`, { env });
     expect(r.status).toBe(10);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(count(at("truncated/snapshots"))).toBe(0);

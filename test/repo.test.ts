@@ -5,7 +5,8 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cairn, sh, tempDir } from "./helpers/cli.js";
+import { tempDir } from "./helpers/cli.js";
+import { cairnA, shA } from "./helpers/async-cli.js";
 import { newBucketUrl, s3Available, type TestBucket } from "./helpers/s3.js";
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -56,7 +57,7 @@ describe.each(backends)("the repository on $name", (backend) => {
     writeFileSync(at("data/docs/app.conf"), "version = 1\n");
     writeFileSync(at("data/big.bin"), bytes("big", 1_500_000));
     writeFileSync(at("data/docs/notes.txt"), bytes("notes", 50_000).toString("base64"));
-    const init = cairn(["init", repo, "--owner-key", at("owner.key"), "--writer-key", at("writer.key")], { env });
+    const init = await cairnA(["init", repo, "--owner-key", at("owner.key"), "--writer-key", at("writer.key")], { env });
     expect(init.stderr).toMatch(/created repository/);
     expect(init.status).toBe(0);
   });
@@ -66,107 +67,107 @@ describe.each(backends)("the repository on $name", (backend) => {
   });
 
   const backup = (label: string, extra = "") =>
-    sh(`cd ${dir.path} && cairn snapshot --label ${label} data | cairn chunk -k writer.key | cairn seal -k writer.key ${extra} | cairn push ${repo} --json`, { env });
+    shA(`cd ${dir.path} && cairn snapshot --label ${label} data | cairn chunk -k writer.key | cairn seal -k writer.key ${extra} | cairn push ${repo} --json`, { env });
   const restore = (selector: string, out: string, from = repo) =>
-    sh(`cd ${dir.path} && cairn pull -i owner.key ${from} ${selector} | cairn seal -d -i owner.key | cairn chunk -d -i owner.key | cairn snapshot -x ${out}`, { env });
+    shA(`cd ${dir.path} && cairn pull -i owner.key ${from} ${selector} | cairn seal -d -i owner.key | cairn chunk -d -i owner.key | cairn snapshot -x ${out}`, { env });
 
-  it("backs up twice, lists both, and restores a file as it was in the older snapshot", () => {
-    const first = backup("daily");
+  it("backs up twice, lists both, and restores a file as it was in the older snapshot", async () => {
+    const first = await backup("daily");
     expect(first.stderr).toBe("");
     expect(first.status).toBe(0);
     const s1 = JSON.parse(first.stdout.toString()).targets[0];
     writeFileSync(at("data/docs/app.conf"), "version = 2\n");
-    const second = backup("daily");
+    const second = await backup("daily");
     expect(second.status).toBe(0);
     const s2 = JSON.parse(second.stdout.toString()).targets[0];
     // The big file is unchanged: its chunks are not uploaded again.
     expect(s2.reusedObjects).toBeGreaterThan(0);
     expect(s2.bytesOut).toBeLessThan(s1.bytesOut / 10);
 
-    const ls = cairn(["ls", repo, "--json"], { env });
+    const ls = await cairnA(["ls", repo, "--json"], { env });
     expect(ls.status).toBe(0);
     const rows = ls.stdout.toString().trim().split("\n").map((l) => JSON.parse(l));
     expect(rows.map((r) => r.id)).toEqual([s1.snapshot, s2.snapshot]);
     expect(rows[0]).toMatchObject({ label: "daily", signer: expect.stringMatching(/^[0-9a-f]{64}$/) });
 
-    const r = restore(s1.snapshot.slice(0, 10), "old");
+    const r = await restore(s1.snapshot.slice(0, 10), "old");
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(readFileSync(at("old/data/docs/app.conf"), "utf8")).toBe("version = 1\n");
     expect(sha(readFileSync(at("old/data/big.bin")))).toBe(sha(bytes("big", 1_500_000)));
-    const latest = restore("latest", "new");
+    const latest = await restore("latest", "new");
     expect(latest.status).toBe(0);
     expect(readFileSync(at("new/data/docs/app.conf"), "utf8")).toBe("version = 2\n");
   });
 
-  it("replicates a snapshot to a second repository without a key, the same snapshot id on both", () => {
+  it("replicates a snapshot to a second repository without a key, the same snapshot id on both", async () => {
     const mirror = store.url("mirror");
     // The mirror belongs to the same owner: its config carries the same key set.
-    expect(cairn(["init", mirror, "--writer-key", at("writer.key")], { env }).status).toBe(0);
+    expect((await cairnA(["init", mirror, "--writer-key", at("writer.key")], { env })).status).toBe(0);
     const known = at("mirror.known");
-    const first = sh(`cairn pull --raw ${repo} latest | cairn push ${mirror} --json --known-out ${known}`, { env });
+    const first = await shA(`cairn pull --raw ${repo} latest | cairn push ${mirror} --json --known-out ${known}`, { env });
     expect(first.stderr).toBe("");
     expect(first.status).toBe(0);
-    const latestId = cairn(["ls", repo, "--json"], { env }).stdout.toString().trim().split("\n").pop()!;
+    const latestId = (await cairnA(["ls", repo, "--json"], { env })).stdout.toString().trim().split("\n").pop()!;
     expect(JSON.parse(first.stdout.toString()).targets[0].snapshot).toBe(JSON.parse(latestId).id);
     // The older snapshot shares most objects: with the mirror's known file, pull sends references for them.
-    const older = JSON.parse(cairn(["ls", repo, "--json"], { env }).stdout.toString().split("\n")[0]).id;
-    const second = sh(`cairn pull --raw ${repo} ${older} --have ${known} | cairn push ${mirror} --json`, { env });
+    const older = JSON.parse((await cairnA(["ls", repo, "--json"], { env })).stdout.toString().split("\n")[0]).id;
+    const second = await shA(`cairn pull --raw ${repo} ${older} --have ${known} | cairn push ${mirror} --json`, { env });
     expect(second.status).toBe(0);
     const stats = JSON.parse(second.stdout.toString()).targets[0];
     expect(stats.bytesIn).toBeLessThan(100_000);
     expect(stats.snapshot).toBe(older);
-    const r = restore(older, "from-mirror", mirror);
+    const r = await restore(older, "from-mirror", mirror);
     expect(r.status).toBe(0);
     expect(readFileSync(at("from-mirror/data/docs/app.conf"), "utf8")).toBe("version = 1\n");
   });
 
-  it("refuses to initialise over an existing repository", () => {
-    const r = cairn(["init", repo, "--writer-key", at("writer.key")], { env });
+  it("refuses to initialise over an existing repository", async () => {
+    const r = await cairnA(["init", repo, "--writer-key", at("writer.key")], { env });
     expect(r.status).toBe(18);
     expect(r.stderr).toMatch(/already holds a repository/);
   });
 
-  it("refuses a stream sealed for another owner's key set, committing nothing", () => {
+  it("refuses a stream sealed for another owner's key set, committing nothing", async () => {
     const other = store.url("other");
-    expect(cairn(["init", other, "--owner-key", at("other-owner.key"), "--writer-key", at("other-writer.key")], { env }).status).toBe(0);
-    const r = sh(`cd ${dir.path} && cairn snapshot data | cairn chunk -k writer.key | cairn seal -k writer.key | cairn push ${other}`, { env });
+    expect((await cairnA(["init", other, "--owner-key", at("other-owner.key"), "--writer-key", at("other-writer.key")], { env })).status).toBe(0);
+    const r = await shA(`cd ${dir.path} && cairn snapshot data | cairn chunk -k writer.key | cairn seal -k writer.key | cairn push ${other}`, { env });
     expect(r.status).toBe(14);
     // One line from push (seal upstream then reports the closed pipe).
     const pushLines = r.stderr.split("\n").filter((l) => l.startsWith("cairn-push:"));
     expect(pushLines).toHaveLength(1);
     expect(pushLines[0]).toMatch(/sealed for key set .* belongs to key set/);
-    expect(cairn(["ls", other, "--json"], { env }).stdout.toString()).toBe("");
+    expect((await cairnA(["ls", other, "--json"], { env })).stdout.toString()).toBe("");
   });
 
-  it("refuses a stale known file: exit 17 and nothing committed", () => {
+  it("refuses a stale known file: exit 17 and nothing committed", async () => {
     const known = at("main.known");
-    expect(backup("k", "").status).toBe(0);
-    expect(sh(`cairn pull --raw ${repo} latest | cairn push ${repo} --known-out ${known}`, { env }).status).toBe(0);
+    expect((await backup("k", "")).status).toBe(0);
+    expect((await shA(`cairn pull --raw ${repo} latest | cairn push ${repo} --known-out ${known}`, { env })).status).toBe(0);
     const fresh = store.url("fresh");
-    expect(cairn(["init", fresh, "--writer-key", at("writer.key")], { env }).status).toBe(0);
-    const r = sh(`cd ${dir.path} && cairn snapshot data | cairn chunk -k writer.key | cairn seal -k writer.key --known ${known} | cairn push ${fresh}`, { env });
+    expect((await cairnA(["init", fresh, "--writer-key", at("writer.key")], { env })).status).toBe(0);
+    const r = await shA(`cd ${dir.path} && cairn snapshot data | cairn chunk -k writer.key | cairn seal -k writer.key --known ${known} | cairn push ${fresh}`, { env });
     expect(r.status).toBe(17);
     expect(r.stderr).toMatch(/does not hold .* \(a stale known file\?\); nothing committed/);
-    expect(cairn(["ls", fresh, "--json"], { env }).stdout.toString()).toBe("");
+    expect((await cairnA(["ls", fresh, "--json"], { env })).stdout.toString()).toBe("");
     // With the known file of the repository itself, the next backup sends references and commits.
-    const ok = backup("k", `--known ${known}`);
+    const ok = await backup("k", `--known ${known}`);
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout.toString()).targets[0].bytesIn).toBeLessThan(100_000);
   });
 
-  it("pull fails with one line naming a missing pack (exit 15)", () => {
+  it("pull fails with one line naming a missing pack (exit 15)", async () => {
     const victim = store.url("victim");
-    expect(cairn(["init", victim, "--writer-key", at("writer.key")], { env }).status).toBe(0);
-    expect(sh(`cairn pull --raw ${repo} latest | cairn push ${victim}`, { env }).status).toBe(0);
+    expect((await cairnA(["init", victim, "--writer-key", at("writer.key")], { env })).status).toBe(0);
+    expect((await shA(`cairn pull --raw ${repo} latest | cairn push ${victim}`, { env })).status).toBe(0);
     // Delete one pack through the storage layer's own URL, whatever the backend.
-    const del = sh(`node -e '
+    const del = await shA(`node -e '
       const { openStorage } = await import("@cairn/storage");
       const s = await openStorage(process.argv[1]);
       for await (const o of s.list("packs/")) { await s.delete(o.key); console.log(o.key); break; }
     ' ${victim}`, { env, cwd: join(__dirname, "..", "packages", "storage") });
     expect(del.status).toBe(0);
-    const r = sh(`cairn pull --raw ${victim} latest > /dev/null`, { env });
+    const r = await shA(`cairn pull --raw ${victim} latest > /dev/null`, { env });
     expect(r.status).toBe(15);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/pack [0-9a-f]{64} is missing from the repository/);
