@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   IdSet,
@@ -140,6 +141,23 @@ describe("known files", () => {
     expect(intersectIds(all, new Uint8Array(Buffer.concat([ids[0], ids[2]])))).toEqual(new Uint8Array(Buffer.concat([ids[0], ids[2]])));
     expect(() => decodeKnown(bytes.subarray(0, bytes.length - 1))).toThrow(/header counts 3 ids/);
     expect(() => decodeKnown(new Uint8Array(20))).toThrow(/bad magic/);
+  });
+});
+
+describe("docs/repository.md", () => {
+  it("prints the same vector bytes as the code produces", () => {
+    const doc = readFileSync(new URL("../../../docs/repository.md", import.meta.url), "utf8");
+    const block = (title: string) => {
+      const at = doc.indexOf(title);
+      const m = /```\n([0-9a-f\n]+)```/.exec(doc.slice(at));
+      return m![1].replace(/\n/g, "");
+    };
+    const p = samplePack();
+    expect(block("**Pack**")).toBe(Buffer.from(p.bytes).toString("hex"));
+    expect(block("**Index file**")).toBe(Buffer.from(encodeIndexFile([{ id: p.id, size: p.bytes.length, entries: p.entries }]).bytes).toString("hex"));
+    const ids = new Uint8Array(Buffer.concat([id("1"), id("2"), id("3")].sort(Buffer.compare)));
+    expect(block("**Known-ids file**")).toBe(Buffer.from(encodeKnown(ids)).toString("hex"));
+    for (const v of Object.values(VECTORS)) expect(doc).toContain(v);
   });
 });
 
