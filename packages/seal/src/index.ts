@@ -1,6 +1,7 @@
 // @cairn/seal: chunked stream ⇄ sealed stream. docs/sealing.md.
 export { seal, DEFAULT_LEVEL, type SealOptions, type SealingKey } from "./seal.js";
 export { unseal, type UnsealOptions } from "./unseal.js";
+export { Selection } from "./selection.js";
 export { readOwnerSecrets, type OwnerSecrets, type OwnerSecretOptions } from "./owner-secrets.js";
 export { ObjectKind, ID_SIZE, encodeSealed, encodeSealedRef, decodeSealed, objectName, hex, type SealedObject } from "./objects.js";
 export { RecordTag, ManifestParser, jsonRecord, chunkRecord, checkHeader, MANIFEST_VERSION, type ManifestRecord, type ManifestHeader } from "./manifest.js";

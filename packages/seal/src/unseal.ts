@@ -13,6 +13,7 @@ import { ManifestParser, RecordTag, checkHeader, type ManifestHeader, type Manif
 import { ID_SIZE, ObjectKind, decodeSealed, hex, objectName } from "./objects.js";
 import { IdList, sha256 } from "./refs.js";
 import { decompressChunk } from "./zstd.js";
+import { Selection } from "./selection.js";
 
 export interface UnsealOptions {
   /** age identities (AGE-SECRET-KEY-…). */
@@ -21,6 +22,11 @@ export interface UnsealOptions {
   idKey: Uint8Array;
   /** Hex Ed25519 public keys whose COMMIT signatures are accepted. */
   trusted: Set<string>;
+  /**
+   * The stream is filtered to these paths (and what lies under them): the entries outside them
+   * carry no data objects and are not emitted. A SEAL_INFO frame {select: [...]} says the same.
+   */
+  select?: string[];
 }
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && timingSafeEqual(a, b);
@@ -47,6 +53,10 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
   let waiting: { id: Uint8Array; size: number } | undefined;
   let entry = "";
   let endMeta: Record<string, any> | undefined;
+  let selection = opts.select ? new Selection(opts.select) : undefined;
+  let skipping = false; // inside an entry the selection leaves out
+  let emitted = 0;
+  let sawManifest = false;
 
   const ids = new IdList(); // every id the manifest implies: data chunks, manifest chunks, root
   const manifestSeq = createHash("sha256"); // the manifest chunk ids in arrival order
@@ -98,13 +108,18 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
           break;
         case RecordTag.ENTRY:
           entry = typeof r.meta.path === "string" ? r.meta.path : "";
+          skipping = selection !== undefined && !selection.has(r.meta);
+          if (skipping) break;
+          emitted++;
           yield { type: FrameType.ENTRY, meta: r.meta };
           break;
         case RecordTag.ENTRY_END:
+          if (skipping) break;
           yield { type: FrameType.ENTRY_END, meta: r.meta };
           break;
         case RecordTag.CHUNK: {
           ids.add(r.id);
+          if (skipping) break;
           if (window.has(hex(r.id))) {
             const ref = new Uint8Array(ID_SIZE + 4);
             ref.set(r.id);
@@ -136,6 +151,7 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
         const name = objectName(obj.kind, obj.id);
         switch (obj.kind) {
           case ObjectKind.MANIFEST: {
+            sawManifest = true;
             if (waiting) throw new CairnError("stream", `${name} arrived while data chunk ${hex(waiting.id)} of ${entry || "an entry"} was still expected (missing data chunk)`);
             // When the root came first (pull's order), each chunk is checked against it on arrival.
             if (root && (manifestChunks >= root.count || !sameBytes(root.list.subarray(manifestChunks * ID_SIZE, (manifestChunks + 1) * ID_SIZE), obj.id))) {
@@ -205,8 +221,14 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
         bind();
         break;
       }
-      case FrameType.SEAL_INFO:
+      case FrameType.SEAL_INFO: {
+        const select = frame.meta!.select;
+        if (select === undefined) break;
+        if (!Array.isArray(select) || !select.every((p) => typeof p === "string")) throw new CairnError("stream", "SEAL_INFO's select is not a list of paths");
+        if (sawManifest) throw new CairnError("stream", "SEAL_INFO with select arrived after the manifest began");
+        selection = new Selection(select);
         break;
+      }
       case FrameType.END: {
         if (waiting) throw new CairnError("stream", `the stream ended before data chunk ${hex(waiting.id)} of ${entry || "an entry"}`);
         if (!commit) throw new CairnError("stream", "the sealed stream has no COMMIT: nothing proves who wrote it");
@@ -225,7 +247,7 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
         if (!sameBytes(implied, refsContent.digest())) {
           throw integrity(`the clear reference set (refs root ${hex(refsRoot.id)}) disagrees with the manifest: it does not list exactly the objects the snapshot uses`);
         }
-        yield { type: FrameType.END, meta: { ...endMeta } };
+        yield { type: FrameType.END, meta: selection ? { ...endMeta, entries: emitted } : { ...endMeta } };
         return;
       }
       default:

@@ -254,3 +254,71 @@ describe("seal -d rejects", () => {
 async function* replayBytes(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
+
+describe("seal -d on a stream filtered to some paths (pull PATH…)", () => {
+  /** What pull sends for `select`: every manifest chunk, and the data of the selected entries only, by the selection's own window replay. */
+  async function filtered(select: string[]): Promise<Frame[]> {
+    const { openFile, FileKeyCache } = await import("@cairn/age");
+    const { ManifestParser, RecordTag } = await import("../src/manifest.js");
+    const { decompressChunk } = await import("../src/zstd.js");
+    const { Selection } = await import("../src/selection.js");
+    const { RefWindow } = await import("@cairn/protocol");
+    const byId = new Map<string, Frame>();
+    for (const f of output) if (f.type === FrameType.SEALED && f.data![0] === ObjectKind.DATA) byId.set(hex(decodeSealed(f.data!, false).id), f);
+    const cache = new FileKeyCache();
+    const parser = new ManifestParser();
+    const selection = new Selection(select);
+    let window = new RefWindow(0);
+    let inside = false;
+    const out: Frame[] = [output[0], { type: FrameType.SEAL_INFO, meta: { select } }];
+    for (const f of output.slice(1)) {
+      if (f.type === FrameType.SEALED && f.data![0] === ObjectKind.DATA) continue;
+      out.push(f);
+      if (f.type !== FrameType.SEALED || f.data![0] !== ObjectKind.MANIFEST) continue;
+      const plain = decompressChunk(await openFile(decodeSealed(f.data!, false).bytes!, keys.owner.identities, cache), 1 << 25, "m");
+      for (const r of parser.push(plain)) {
+        if (r.tag === RecordTag.HEADER) window = new RefWindow(r.meta.start.refWindow);
+        if (r.tag === RecordTag.ENTRY) inside = selection.has(r.meta);
+        if (r.tag === RecordTag.CHUNK && inside && !window.has(hex(r.id))) {
+          window.add(hex(r.id), r.size, undefined);
+          out.push(byId.get(hex(r.id))!);
+        }
+      }
+    }
+    return out;
+  }
+
+  async function files(frames: Frame[]): Promise<Map<string, string>> {
+    const { dechunkStream } = await import("@cairn/chunk");
+    const got = new Map<string, string>();
+    let path = "";
+    const parts: Uint8Array[] = [];
+    for await (const f of dechunkStream(replay(frames), { idKey: keys.owner.idKey! })) {
+      if (f.type === FrameType.ENTRY) path = f.meta!.path;
+      if (f.type === FrameType.DATA) parts.push(f.data!);
+      if (f.type === FrameType.ENTRY_END) got.set(path, Buffer.concat(parts.splice(0)).toString("hex"));
+    }
+    return got;
+  }
+
+  it("emits exactly the selected entries, with their content", async () => {
+    const select = ["dir/copy-far.bin", "dir/a.txt"];
+    const result = await opened_(await filtered(select));
+    const all = await files(await opened_(output));
+    const some = await files(result);
+    expect([...some.keys()].sort()).toEqual(select.sort());
+    for (const [p, content] of some) expect(content).toBe(all.get(p));
+    expect(result.at(-1)!.meta!.entries).toBe(2);
+  });
+
+  it("still refuses a filtered stream whose manifest is not the signed one", async () => {
+    const stream = await filtered(["dir/a.txt"]);
+    const i = stream.findIndex((f) => f.type === FrameType.SEALED && f.data![0] === ObjectKind.MANIFEST);
+    stream.splice(i, 1);
+    expect((await failure(opened(stream))).kind).toMatch(/integrity|stream/);
+  });
+});
+
+async function opened_(frames: Frame[]): Promise<Frame[]> {
+  return collect(unseal(replay(frames), opener));
+}
