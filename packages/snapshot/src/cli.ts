@@ -19,12 +19,12 @@ const args = {
   stdout: { type: "boolean", description: "-x: write the bytes of one entry to stdout" },
   stdin: { type: "boolean", description: "snapshot raw stdin as one entry (--name); marked completeness-unverified" },
   "from-command": { type: "boolean", description: "snapshot the stdout of the command after -- as one entry (--name); fails if it fails" },
-  name: { type: "string", description: "entry path for --stdin / --from-command" },
-  label: { type: "string", description: "source label retention groups by (default: the paths given)" },
-  tag: { type: "string", description: "a tag for the snapshot (repeatable)" },
-  exclude: { type: "string", description: "skip paths matching this gitignore-style pattern (repeatable)" },
+  name: { type: "string", valueHint: "NAME", description: "entry path for --stdin / --from-command" },
+  label: { type: "string", valueHint: "LABEL", description: "source label retention groups by (default: the paths given)" },
+  tag: { type: "string", valueHint: "TAG", description: "a tag for the snapshot (repeatable)" },
+  exclude: { type: "string", valueHint: "PATTERN", description: "skip paths matching this gitignore-style pattern (repeatable)" },
   "one-file-system": { type: "boolean", description: "do not descend into other file systems" },
-  include: { type: "string", description: "-x: restore only paths matching this pattern (repeatable)" },
+  include: { type: "string", valueHint: "PATTERN", description: "-x: restore only paths matching this pattern (repeatable)" },
   overwrite: { type: "boolean", description: "-x: replace existing files" },
 } as const;
 
@@ -80,22 +80,23 @@ export default defineCommand({
       if (a.stdin || a["from-command"] || exclude.length || a["one-file-system"] || tags.length || a.label || a.name) {
         throw usage("-x restores a stream: --stdin, --from-command, --name, --label, --tag, --exclude and --one-file-system do not apply");
       }
+      if (a.tar && a.stdout) throw usage("-x writes a tar stream (--tar) or one entry's bytes (--stdout), not both");
+      if (a.tar && positionals.length) throw usage("-x --tar writes to stdout and takes no directory");
+      if (a.stdout && positionals.length > 1) throw usage("-x --stdout takes at most one entry path");
+      if (a.stdout && include.length) throw usage("-x --stdout names its entry as an argument, not with --include");
+      if (!a.tar && !a.stdout && positionals.length !== 1) throw usage("-x needs one directory to restore into (or --tar, or --stdout)");
+      if (a.tar) refuseTerminal();
       needStdin("-x");
       onSignals();
       const frames = decodeFrames(stdinChunks());
       if (a.tar) {
-        if (positionals.length) throw usage("-x --tar writes to stdout and takes no directory");
-        refuseTerminal();
         await writeAll(extractToTar(frames, { include }));
         return exitCodes.ok;
       }
       if (a.stdout) {
-        if (positionals.length > 1) throw usage("-x --stdout takes at most one entry path");
-        if (include.length) throw usage("-x --stdout names its entry as an argument, not with --include");
         await writeAll(extractToStdout(frames, positionals[0]));
         return exitCodes.ok;
       }
-      if (positionals.length !== 1) throw usage("-x needs one directory to restore into (or --tar, or --stdout)");
       await extractToDir(frames, positionals[0], { include, overwrite: a.overwrite });
       return exitCodes.ok;
     }
