@@ -142,22 +142,26 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       (upRes) => {
         if (fault === "resetResponse") {
           stats.responseResets++;
-          const length = Number(upRes.headers["content-length"] ?? 0);
+          const length = req.method === "HEAD" ? 0 : Number(upRes.headers["content-length"] ?? 0);
           if (length < 2) {
             upRes.resume();
             upRes.on("end", () => req.socket.destroy());
             return;
           }
+          // exactly the first half (rounded up) reaches the client, then the connection closes
           res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          const half = Math.ceil(length / 2);
           let sent = 0;
           upRes.on("data", (chunk: Buffer) => {
-            if (sent >= length / 2) return;
-            const part = chunk.subarray(0, Math.max(0, Math.ceil(length / 2) - sent));
+            if (sent >= half) return;
+            const part = chunk.subarray(0, half - sent);
             sent += part.length;
-            res.write(part);
-            if (sent >= length / 2) setImmediate(() => req.socket.destroy());
+            if (sent < half) res.write(part);
+            else res.write(part, () => req.socket.destroy()); // once it is flushed to the kernel
           });
-          upRes.on("end", () => req.socket.destroy());
+          upRes.on("end", () => {
+            if (sent < half) req.socket.destroy(); // a body shorter than its content-length
+          });
           return;
         }
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
