@@ -2,7 +2,7 @@ import { CairnError } from "@cairn/errors";
 import { DEFAULT_REF_WINDOW, FrameType, RefWindow, frameTypeName, type Frame } from "@cairn/protocol";
 import { ChunkAssembler } from "./assembler.js";
 import { ID_SIZE } from "./chunk-id.js";
-import { IdWorker } from "./id-worker.js";
+import { MacWorker } from "./mac-worker.js";
 import { FastCdc } from "./fastcdc.js";
 import { ALGORITHM, checkRefWindow, type ChunkerInfo, type ChunkerParams } from "./params.js";
 import type { ChunkSecrets } from "./secrets.js";
@@ -30,7 +30,7 @@ export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOpti
   const limit = checkRefWindow(opts.refWindow ?? DEFAULT_REF_WINDOW);
   const window = new RefWindow(limit);
   const chunk = new ChunkAssembler();
-  const ids = new IdWorker(opts.idKey);
+  const ids = new MacWorker(opts.idKey);
   // Chunks whose ids are being computed, oldest first: frames go out in input order.
   const inflight: { size: number; payload: Promise<Uint8Array> }[] = [];
   let inflightBytes = 0;
@@ -42,15 +42,18 @@ export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOpti
 
   function submit(): void {
     const size = chunk.size;
-    const payload = ids.submit(chunk.take());
+    const payload = ids.mac(chunk.take(), ID_SIZE).then(({ bytes, mac }) => {
+      bytes.set(mac, 0);
+      return bytes;
+    });
     payload.catch(() => {}); // awaited in settle(); if the stage fails first, nobody will
     inflight.push({ size, payload });
     inflightBytes += size;
   }
 
-  /** Sends the oldest chunks until at most `keep` bytes are in flight. */
-  async function* settle(keep: number): AsyncGenerator<Frame> {
-    while (inflight.length > 0 && (inflightBytes > keep || inflight.length > MAX_INFLIGHT)) {
+  /** Sends the oldest chunks: all of them, or until few enough are in flight. */
+  async function* settle(all: boolean): AsyncGenerator<Frame> {
+    while (inflight.length > 0 && (all || inflightBytes > MAX_INFLIGHT_BYTES || inflight.length > MAX_INFLIGHT)) {
       const { size, payload: pending } = inflight.shift()!;
       inflightBytes -= size;
       const payload = await pending;
@@ -101,25 +104,25 @@ export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOpti
         }
         case FrameType.ENTRY:
           checkClosed("the next ENTRY");
-          yield* settle(0);
+          yield* settle(true);
           entry = frame.meta!;
           yield frame;
           break;
         case FrameType.DATA:
           if (!entry) throw new CairnError("stream", "a DATA frame outside any entry");
           content(frame.data!);
-          yield* settle(MAX_INFLIGHT_BYTES);
+          yield* settle(false);
           break;
         case FrameType.ENTRY_END:
           if (!entry) throw new CairnError("stream", "an ENTRY_END frame outside any entry");
           if (cdc.finish() > 0) submit();
-          yield* settle(0);
+          yield* settle(true);
           entry = undefined;
           yield frame;
           break;
         case FrameType.END: {
           checkClosed("END");
-          yield* settle(0);
+          yield* settle(true);
           const { frames: _f, bytes: _b, digest: _d, ...rest } = frame.meta!;
           yield { type, meta: { ...rest, chunks, refs, plainBytes } };
           return;
@@ -132,6 +135,6 @@ export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOpti
     }
     throw new CairnError("stream", started ? "the stream ended without an END frame" : "empty stream: no START frame");
   } finally {
-    await ids.close();
+    ids.close();
   }
 }

@@ -1,7 +1,8 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { CairnError } from "@cairn/errors";
 import { FrameType, RefWindow, frameTypeName, type Frame } from "@cairn/protocol";
 import { ID_SIZE } from "./chunk-id.js";
+import { MacWorker } from "./mac-worker.js";
 import { MAX_REF_WINDOW } from "./params.js";
 import { entryLabel, upstreamError } from "./stream-errors.js";
 
@@ -10,90 +11,136 @@ export interface DechunkOptions {
   idKey: Uint8Array;
 }
 
+/** How much chunk data may wait for its check: memory stays within the window plus this. */
+const MAX_INFLIGHT_BYTES = 8 * 1024 * 1024;
+const MAX_INFLIGHT = 8;
+
+/** A chunk or reference of the current entry, in stream order, waiting to go out as DATA. */
+interface Pending {
+  /** "chunk 3 (id 0123…) of entry "a/b"": how errors name it. */
+  where: string;
+  id: Uint8Array;
+  size: number;
+  /** CHUNK: its payload and MAC, once computed; CHUNK_REF: undefined. */
+  checked?: Promise<{ bytes: Uint8Array; mac: Buffer }>;
+}
+
 /**
  * The `chunk -d` stage: chunked stream → plain stream. Every CHUNK is checked against its id
- * before its data goes out as DATA; a CHUNK_REF is resolved from this stage's own replay of the
- * reference window, so memory stays within the window plus one chunk.
+ * before its data goes out as DATA (the MACs run on a worker thread, in order); a CHUNK_REF is
+ * resolved from this stage's own replay of the reference window, so memory stays within the
+ * window plus the chunks being checked. It takes ownership of CHUNK payloads: one that owns its
+ * whole ArrayBuffer may be transferred to the worker (the caller's view of it then reads empty).
  */
 export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: DechunkOptions): AsyncGenerator<Frame> {
+  const macs = new MacWorker(opts.idKey);
   let started = false;
   let window = new RefWindow<Uint8Array>(0); // replaced by START's window
   let entry: Record<string, any> | undefined;
   let index = 0; // chunk number within the entry, from 0
+  const queue: Pending[] = [];
+  let queuedBytes = 0;
 
   function where(id: Uint8Array): string {
     return `chunk ${index} (id ${Buffer.from(id).toString("hex").slice(0, 16)}…) of ${entryLabel(entry!)}`;
   }
 
-  for await (const frame of frames) {
-    const type = frame.type;
-    if (!started && type !== FrameType.START) {
-      if (type === FrameType.ERROR) throw upstreamError(frame.meta!);
-      throw new CairnError("stream", `the stream begins with ${frameTypeName(type)}, not START`);
-    }
-    switch (type) {
-      case FrameType.START: {
-        if (started) throw new CairnError("stream", "a second START frame in the stream");
-        const { stream: kind, chunker: _c, refWindow, ...rest } = frame.meta!;
-        if (kind !== "chunked") throw new CairnError("stream", `chunk -d reads a chunked stream, but this one is ${JSON.stringify(kind)}`);
-        if (!Number.isSafeInteger(refWindow) || refWindow < 0 || refWindow > MAX_REF_WINDOW) {
-          throw new CairnError("stream", `the START frame's refWindow ${JSON.stringify(refWindow)} is not a valid window size`);
+  /** Sends queued chunks as DATA, in order: all of them, or until few enough wait. */
+  async function* settle(all: boolean): AsyncGenerator<Frame> {
+    while (queue.length > 0 && (all || queuedBytes > MAX_INFLIGHT_BYTES || queue.length > MAX_INFLIGHT)) {
+      const item = queue.shift()!;
+      queuedBytes -= item.checked ? item.size : 0;
+      const key = Buffer.from(item.id).toString("hex");
+      let data: Uint8Array;
+      if (item.checked) {
+        const { bytes, mac } = await item.checked;
+        if (!timingSafeEqual(mac, bytes.subarray(0, ID_SIZE))) {
+          throw new CairnError("integrity", `${item.where} does not match its id: the data is corrupt, or the id key is not the one it was written with`);
         }
-        started = true;
-        window = new RefWindow<Uint8Array>(refWindow);
-        yield { type, meta: { stream: "plain", ...rest } };
-        break;
+        data = bytes.subarray(ID_SIZE);
+        window.add(key, data.length, ownCopy(data));
+      } else {
+        const found = window.get(key);
+        if (!found) throw new CairnError("stream", `${item.where} refers to a chunk that is not in the reference window`);
+        if (found.length !== item.size) throw new CairnError("stream", `${item.where} refers to a chunk of ${item.size} bytes, but that chunk has ${found.length}`);
+        data = found;
       }
-      case FrameType.ENTRY:
-        entry = frame.meta!;
-        index = 0;
-        yield frame;
-        break;
-      case FrameType.CHUNK: {
-        if (!entry) throw new CairnError("stream", "a CHUNK frame outside any entry");
-        const payload = frame.data!;
-        if (payload.length < ID_SIZE) throw new CairnError("stream", `a CHUNK frame of ${payload.length} bytes in ${entryLabel(entry)}: too short to hold an id`);
-        const id = payload.subarray(0, ID_SIZE);
-        const data = payload.subarray(ID_SIZE);
-        const mac = createHmac("sha256", opts.idKey).update(data).digest();
-        if (!timingSafeEqual(mac, id)) {
-          throw new CairnError("integrity", `${where(id)} does not match its id: the data is corrupt, or the id key is not the one it was written with`);
-        }
-        window.add(Buffer.from(id).toString("hex"), data.length, ownCopy(data));
-        index++;
-        yield { type: FrameType.DATA, data };
-        break;
-      }
-      case FrameType.CHUNK_REF: {
-        if (!entry) throw new CairnError("stream", "a CHUNK_REF frame outside any entry");
-        const ref = frame.data!;
-        if (ref.length !== ID_SIZE + 4) throw new CairnError("stream", `a CHUNK_REF frame of ${ref.length} bytes in ${entryLabel(entry)} (expected ${ID_SIZE + 4})`);
-        const id = ref.subarray(0, ID_SIZE);
-        const size = new DataView(ref.buffer, ref.byteOffset + ID_SIZE, 4).getUint32(0);
-        const data = window.get(Buffer.from(id).toString("hex"));
-        if (!data) throw new CairnError("stream", `${where(id)} refers to a chunk that is not in the reference window`);
-        if (data.length !== size) throw new CairnError("stream", `${where(id)} refers to a chunk of ${size} bytes, but that chunk has ${data.length}`);
-        index++;
-        yield { type: FrameType.DATA, data };
-        break;
-      }
-      case FrameType.ENTRY_END:
-        if (!entry) throw new CairnError("stream", "an ENTRY_END frame outside any entry");
-        entry = undefined;
-        yield frame;
-        break;
-      case FrameType.END: {
-        const { frames: _f, bytes: _b, digest: _d, chunks: _c, refs: _r, plainBytes: _p, ...rest } = frame.meta!;
-        yield { type, meta: rest };
-        return;
-      }
-      case FrameType.ERROR:
-        throw upstreamError(frame.meta!);
-      default:
-        throw new CairnError("stream", `unexpected ${frameTypeName(type)} frame in a chunked stream`);
+      yield { type: FrameType.DATA, data };
     }
   }
-  throw new CairnError("stream", started ? "the stream ended without an END frame" : "empty stream: no START frame");
+
+  try {
+    for await (const frame of frames) {
+      const type = frame.type;
+      if (!started && type !== FrameType.START) {
+        if (type === FrameType.ERROR) throw upstreamError(frame.meta!);
+        throw new CairnError("stream", `the stream begins with ${frameTypeName(type)}, not START`);
+      }
+      switch (type) {
+        case FrameType.START: {
+          if (started) throw new CairnError("stream", "a second START frame in the stream");
+          const { stream: kind, chunker: _c, refWindow, ...rest } = frame.meta!;
+          if (kind !== "chunked") throw new CairnError("stream", `chunk -d reads a chunked stream, but this one is ${JSON.stringify(kind)}`);
+          if (!Number.isSafeInteger(refWindow) || refWindow < 0 || refWindow > MAX_REF_WINDOW) {
+            throw new CairnError("stream", `the START frame's refWindow ${JSON.stringify(refWindow)} is not a valid window size`);
+          }
+          started = true;
+          window = new RefWindow<Uint8Array>(refWindow);
+          yield { type, meta: { stream: "plain", ...rest } };
+          break;
+        }
+        case FrameType.ENTRY:
+          yield* settle(true);
+          entry = frame.meta!;
+          index = 0;
+          yield frame;
+          break;
+        case FrameType.CHUNK: {
+          if (!entry) throw new CairnError("stream", "a CHUNK frame outside any entry");
+          const payload = frame.data!;
+          if (payload.length < ID_SIZE) throw new CairnError("stream", `a CHUNK frame of ${payload.length} bytes in ${entryLabel(entry)}: too short to hold an id`);
+          const id = Buffer.from(payload.subarray(0, ID_SIZE)); // a copy: the payload may travel to the worker
+          const checked = macs.mac(payload, ID_SIZE);
+          checked.catch(() => {}); // awaited in settle(); if the stage fails first, nobody will
+          queue.push({ where: where(id), id, size: payload.length - ID_SIZE, checked });
+          queuedBytes += payload.length - ID_SIZE;
+          index++;
+          yield* settle(false);
+          break;
+        }
+        case FrameType.CHUNK_REF: {
+          if (!entry) throw new CairnError("stream", "a CHUNK_REF frame outside any entry");
+          const ref = frame.data!;
+          if (ref.length !== ID_SIZE + 4) throw new CairnError("stream", `a CHUNK_REF frame of ${ref.length} bytes in ${entryLabel(entry)} (expected ${ID_SIZE + 4})`);
+          const id = ref.subarray(0, ID_SIZE);
+          const size = new DataView(ref.buffer, ref.byteOffset + ID_SIZE, 4).getUint32(0);
+          queue.push({ where: where(id), id, size });
+          index++;
+          yield* settle(false);
+          break;
+        }
+        case FrameType.ENTRY_END:
+          if (!entry) throw new CairnError("stream", "an ENTRY_END frame outside any entry");
+          yield* settle(true);
+          entry = undefined;
+          yield frame;
+          break;
+        case FrameType.END: {
+          yield* settle(true);
+          const { frames: _f, bytes: _b, digest: _d, chunks: _c, refs: _r, plainBytes: _p, ...rest } = frame.meta!;
+          yield { type, meta: rest };
+          return;
+        }
+        case FrameType.ERROR:
+          throw upstreamError(frame.meta!);
+        default:
+          throw new CairnError("stream", `unexpected ${frameTypeName(type)} frame in a chunked stream`);
+      }
+    }
+    throw new CairnError("stream", started ? "the stream ended without an END frame" : "empty stream: no START frame");
+  } finally {
+    macs.close();
+  }
 }
 
 /** The window keeps chunk data for a while: never let a small view pin a large input buffer. */
