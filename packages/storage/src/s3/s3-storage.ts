@@ -209,13 +209,22 @@ export class S3Storage implements Storage {
   // --- reads -------------------------------------------------------------------------------
 
   async get(key: string, range?: Range): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = [];
+    // one buffer of the size the first response announces, filled in place (no second copy)
+    let out: Buffer | undefined;
+    let spill: Uint8Array[] | undefined; // only if the body outgrows the announcement
     let size = 0;
-    for await (const chunk of this.getStream(key, range)) {
-      chunks.push(chunk);
+    for await (const chunk of this.stream(key, range, (n) => (out = Buffer.allocUnsafe(n)))) {
+      if (!spill && out && size + chunk.length <= out.length) out.set(chunk, size);
+      else (spill ??= out ? [out.subarray(0, size) as Uint8Array] : []).push(chunk);
       size += chunk.length;
     }
-    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+    if (spill) return Buffer.concat(spill, size);
+    if (!out) return new Uint8Array(0);
+    return size === out.length ? out : out.subarray(0, size);
+  }
+
+  getStream(key: string, range?: Range): AsyncIterable<Uint8Array> {
+    return this.stream(key, range);
   }
 
   /**
@@ -223,7 +232,7 @@ export class S3Storage implements Storage {
    * resumed from the next byte with a ranged GET pinned to the same ETag, up to maxAttempts times
    * in a row without progress.
    */
-  async *getStream(key: string, range?: Range): AsyncIterable<Uint8Array> {
+  private async *stream(key: string, range?: Range, onLength?: (bytes: number) => void): AsyncIterable<Uint8Array> {
     const Key = this.fullKey(key);
     const end = range ? rangeEnd(range) : undefined;
     let pos = range?.offset ?? 0;
@@ -232,6 +241,7 @@ export class S3Storage implements Storage {
       return;
     }
     let etag: string | undefined;
+    let first = true;
     let failures = 0;
     for (;;) {
       const ranged = pos > 0 || end !== undefined;
@@ -252,9 +262,11 @@ export class S3Storage implements Storage {
         }
         throw this.error(err, "GET", key);
       }
-      etag ??= res.ETag;
       const stream = res.Body as Readable | undefined;
       const expected = res.ContentLength;
+      if (first && expected !== undefined) onLength?.(expected);
+      first = false;
+      etag ??= res.ETag;
       let got = 0;
       try {
         if (stream) {
