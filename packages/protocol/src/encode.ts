@@ -1,10 +1,11 @@
-import { createHash, type Hash } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { CairnError } from "@cairn/errors";
 import { FRAME_OVERHEAD, FrameType, HEADER_SIZE, MAGIC, MAX_PAYLOAD, VERSION, frameTypeName, isJsonType, isKnownType, type Frame } from "./frames.js";
+import { StreamDigest } from "./digest.js";
 import { checkBinaryLayout } from "./layout.js";
 
-const utf8 = new TextEncoder();
+/** Payloads up to this size are copied into one buffer with their framing. */
+const SMALL_FRAME = 64 * 1024;
 
 /**
  * Serialises frames into protocol v1 bytes. Keeps the running counts and digest that the END
@@ -18,7 +19,7 @@ export class FrameEncoder {
   private done = false;
   private frames = 0;
   private bytes = 0;
-  private digest: Hash = createHash("sha256");
+  private readonly digest = new StreamDigest();
 
   /** True once END or ERROR has been encoded: nothing may follow. */
   get finished(): boolean {
@@ -31,47 +32,66 @@ export class FrameEncoder {
     const out: Uint8Array[] = [];
     if (!this.started) {
       this.started = true;
-      const header = new Uint8Array(HEADER_SIZE);
+      const header = Buffer.allocUnsafe(HEADER_SIZE);
       header.set(MAGIC);
       header[MAGIC.length] = VERSION;
-      this.digest.update(header);
+      this.digest.addHeader(header);
       out.push(header);
     }
-    let payload: Uint8Array;
-    if (frame.type === FrameType.END) {
-      payload = utf8.encode(JSON.stringify({ ...frame.meta, frames: this.frames, bytes: this.bytes, digest: this.digest.digest("hex") }));
-    } else if (isJsonType(frame.type)) {
-      payload = utf8.encode(JSON.stringify(frame.meta));
-    } else {
-      payload = frame.data!;
-      const problem = checkBinaryLayout(frame.type, payload);
-      if (problem) throw bug(`a ${frameTypeName(frame.type)} frame of ${problem}`);
+    const type = frame.type;
+    if (type === FrameType.END || type === FrameType.ERROR) this.done = true;
+    if (isJsonType(type)) {
+      const meta = type === FrameType.END ? { ...frame.meta, frames: this.frames, bytes: this.bytes, digest: this.digest.hex() } : frame.meta;
+      const text = JSON.stringify(meta);
+      const length = Buffer.byteLength(text, "utf8");
+      this.checkLength(type, length);
+      // Small buffers come from Node's shared pool: no ArrayBuffer of its own per frame.
+      const one = Buffer.allocUnsafe(FRAME_OVERHEAD + length);
+      one.write(text, 5, "utf8");
+      out.push(this.frame(type, one, length));
+      return out;
     }
-    if (payload.length > MAX_PAYLOAD) throw bug(`a ${frameTypeName(frame.type)} frame of ${payload.length} bytes exceeds the maximum ${MAX_PAYLOAD}`);
-    if (frame.type === FrameType.END || frame.type === FrameType.ERROR) this.done = true;
-    const prefix = new Uint8Array(5);
-    prefix[0] = frame.type;
-    new DataView(prefix.buffer).setUint32(1, payload.length);
-    const crc = crc32(payload, crc32(prefix));
-    const suffix = new Uint8Array(4);
-    new DataView(suffix.buffer).setUint32(0, crc);
-    if (frame.type !== FrameType.END) {
-      this.frames++;
-      this.bytes += payload.length;
-      this.digest.update(prefix);
-      this.digest.update(suffix);
-    }
-    if (payload.length <= 64 * 1024) {
+    const payload = frame.data!;
+    const problem = checkBinaryLayout(type, payload);
+    if (problem) throw bug(`a ${frameTypeName(type)} frame of ${problem}`);
+    this.checkLength(type, payload.length);
+    if (payload.length <= SMALL_FRAME) {
       // Small frames go out as one buffer: fewer writes, fewer syscalls.
-      const one = new Uint8Array(FRAME_OVERHEAD + payload.length);
-      one.set(prefix);
+      const one = Buffer.allocUnsafe(FRAME_OVERHEAD + payload.length);
       one.set(payload, 5);
-      one.set(suffix, 5 + payload.length);
-      out.push(one);
+      out.push(this.frame(type, one, payload.length));
     } else {
+      // Large payloads are written as they are, between a 5-byte prefix and the 4-byte CRC.
+      const prefix = Buffer.allocUnsafe(5);
+      prefix[0] = type;
+      prefix.writeUInt32BE(payload.length, 1);
+      const suffix = Buffer.allocUnsafe(4);
+      suffix.writeUInt32BE(crc32(payload, crc32(prefix)), 0);
+      this.count(type, payload.length, prefix, suffix);
       out.push(prefix, payload, suffix);
     }
     return out;
+  }
+
+  /** Fills in type, length and CRC around a payload already at offset 5 of `one`. */
+  private frame(type: number, one: Buffer, length: number): Buffer {
+    one[0] = type;
+    one.writeUInt32BE(length, 1);
+    one.writeUInt32BE(crc32(one.subarray(0, 5 + length)), 5 + length);
+    this.count(type, length, one.subarray(0, 5), one.subarray(5 + length));
+    return one;
+  }
+
+  /** Every frame before END counts towards END's frames, bytes and digest. */
+  private count(type: number, length: number, prefix: Uint8Array, suffix: Uint8Array): void {
+    if (type === FrameType.END) return;
+    this.frames++;
+    this.bytes += length;
+    this.digest.addFrame(prefix, suffix);
+  }
+
+  private checkLength(type: number, length: number): void {
+    if (length > MAX_PAYLOAD) throw bug(`a ${frameTypeName(type)} frame of ${length} bytes exceeds the maximum ${MAX_PAYLOAD}`);
   }
 
   private check(frame: Frame): void {

@@ -45,9 +45,11 @@ export function isKnownType(type: number): boolean {
   return knownTypes.has(type);
 }
 
+const names: string[] = [];
+for (const [name, code] of Object.entries(FrameType)) names[code] = name;
+
 export function frameTypeName(type: number): string {
-  for (const [name, code] of Object.entries(FrameType)) if (code === type) return name;
-  return `0x${type.toString(16).padStart(2, "0")}`;
+  return names[type] ?? `0x${type.toString(16).padStart(2, "0")}`;
 }
 
 /**
