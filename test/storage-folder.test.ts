@@ -36,6 +36,7 @@ describe("folder storage", () => {
       await s.put("config", new TextEncoder().encode("original"));
       const e = await caught(s.put("packs/00/big", new Uint8Array(2 * 1024 * 1024)));
       expect(e.kind).toBe("io");
+      expect(e.exitCode).toBe(19);
       expect(e.message).toBe(`disk full writing packs/00/big in ${s.url}`);
       const e2 = await caught(s.put("config", new Uint8Array(2 * 1024 * 1024)));
       expect(e2.message).toBe(`disk full writing config in ${s.url}`);

@@ -45,6 +45,7 @@ describe.skipIf(!s3Available())("S3 storage on Ceph RGW", () => {
       for (const op of [() => s.get("config"), () => s.put("config", new Uint8Array(1)), () => collect(s.list(""))]) {
         const e = await caught(op());
         expect(e.kind).toBe("storage");
+        expect(e.exitCode).toBe(16);
         expect(e.message).not.toContain("\n");
         expect(e.message).toMatch(/credentials/);
         expect(e.message).toContain(url);

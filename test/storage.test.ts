@@ -228,6 +228,7 @@ describe.each(stores)("storage contract: $name", (store) => {
     withStore(store, async (s) => {
       const e = await caught(s.get("data/ab/cd0123"));
       expect(e.kind).toBe("notFound");
+      expect(e.exitCode).toBe(15);
       expect(e.message).toBe(`object data/ab/cd0123 not found in ${s.url}`);
       expect((await caught(concat(s.getStream("data/ab/cd0123")))).kind).toBe("notFound");
       expect((await caught(s.get("data/ab/cd0123", { offset: 0, length: 10 }))).kind).toBe("notFound");
