@@ -196,6 +196,17 @@ describe.each(stores)("storage contract: $name", (store) => {
           // a create-only put of a large object that exists is refused without uploading it
           expect((await s.put("packs/big-from-buffer", body, { ifNoneMatch: true })).created).toBe(false);
           expect((await s.put("packs/big-new", body, { ifNoneMatch: true })).created).toBe(true);
+          // a streamed body that is not needed is still closed, so its producer can clean up
+          let closed = false;
+          async function* producer() {
+            try {
+              yield* chunks();
+            } finally {
+              closed = true;
+            }
+          }
+          expect((await s.put("packs/big-from-stream", producer(), { ifNoneMatch: true })).created).toBe(false);
+          expect(closed).toBe(true);
         },
         { multipartThreshold: 5 * MiB, partSize: 5 * MiB },
       ),

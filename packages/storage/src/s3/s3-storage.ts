@@ -101,7 +101,8 @@ export class S3Storage implements Storage {
         if (!done) await it.return?.(); // abandoned (error, or the object exists): let the source clean up
       }
     }
-    return this.putMultipart(key, Key, Readable.from(rest(), { objectMode: false }), opts, () => size);
+    const release = async () => void (await it.return?.());
+    return this.putMultipart(key, Key, Readable.from(rest(), { objectMode: false }), opts, () => size, release);
   }
 
   private lockParams(opts: PutOptions): Partial<PutObjectCommandInput> {
@@ -154,11 +155,19 @@ export class S3Storage implements Storage {
     return { created: true, versionId: await write() };
   }
 
-  private async putMultipart(key: string, Key: string, body: Uint8Array | Readable, opts: PutOptions, bytesSent: () => number): Promise<PutResult> {
+  private async putMultipart(
+    key: string,
+    Key: string,
+    body: Uint8Array | Readable,
+    opts: PutOptions,
+    bytesSent: () => number,
+    release: () => Promise<void> = async () => {},
+  ): Promise<PutResult> {
     const conditional = opts.ifNoneMatch === true;
     // CompleteMultipartUpload takes If-None-Match on AWS; older servers ignore it, so check first too.
     if (conditional && (await this.head(key))) {
       if (body instanceof Readable) body.destroy();
+      await release(); // the body's source is not needed: let it clean up
       return { created: false };
     }
     const upload = new Upload({
