@@ -6,6 +6,9 @@ import { link, mkdir, open, rename, unlink, type FileHandle } from "node:fs/prom
 import { dirname, join, relative, sep } from "node:path";
 import { TEMP_PREFIX } from "../key.js";
 
+/** What link() says on file systems that have no hard links. */
+const noHardLinks = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EMLINK"]);
+
 export function tempPath(dir: string): string {
   return join(dir, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
 }
@@ -42,6 +45,36 @@ export async function syncDir(dir: string): Promise<void> {
 }
 
 /**
+ * Installs a finished temporary file at path unless path exists; false if it did. link() is
+ * atomic and fails with EEXIST. File systems without hard links (FAT, exFAT, some FUSE) get an
+ * exclusive create that claims the name, then a rename of the full file over the claim: still
+ * one winner, but a reader may see the claim empty for a moment.
+ */
+async function linkExclusive(tmp: string, path: string): Promise<boolean> {
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "";
+    if (code === "EEXIST") return false;
+    if (!noHardLinks.has(code)) throw err;
+  }
+  try {
+    await (await open(path, "wx", 0o600)).close();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  }
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(path).catch(() => {}); // do not leave an empty claim behind
+    throw err;
+  }
+  return true;
+}
+
+/**
  * Writes body to a new temporary file next to path and installs it. With exclusive, installs by
  * link(), which fails with EEXIST if path exists, so concurrent creators race safely and exactly
  * one wins; returns false if path already existed.
@@ -60,14 +93,9 @@ export async function writeFileAtomic(path: string, body: Uint8Array | AsyncIter
       await fh.close();
     }
     if (exclusive) {
-      try {
-        await link(tmp, path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
-        throw err;
-      }
+      if (!(await linkExclusive(tmp, path))) return false;
       installed = true;
-      await unlink(tmp);
+      await unlink(tmp).catch(() => {});
     } else {
       await rename(tmp, path);
       installed = true;
@@ -75,6 +103,6 @@ export async function writeFileAtomic(path: string, body: Uint8Array | AsyncIter
     await syncDir(dir);
     return true;
   } finally {
-    if (!installed || exclusive) await unlink(tmp).catch(() => {});
+    if (!installed) await unlink(tmp).catch(() => {});
   }
 }
