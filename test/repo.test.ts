@@ -100,6 +100,22 @@ describe.each(backends)("the repository on $name", (backend) => {
     expect(readFileSync(at("new/data/docs/app.conf"), "utf8")).toBe("version = 2\n");
   });
 
+  it("lists the files of a snapshot with the owner key, like ls -l, and refuses without it", async () => {
+    const r = await cairnA(["ls", "-i", at("owner.key"), repo, "latest", "data/docs"], { env });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const lines = r.stdout.toString().trim().split("\n");
+    expect(lines[0]).toMatch(/^drwx.* data\/docs$/);
+    expect(lines.some((l) => /^-rw-.*\s12 \d{4}-\d\d-\d\d \d\d:\d\d data\/docs\/app\.conf$/.test(l))).toBe(true);
+    expect(lines.some((l) => l.includes("big.bin"))).toBe(false);
+    const json = await cairnA(["ls", "-i", at("owner.key"), repo, "latest", "--json"], { env });
+    const rows = json.stdout.toString().trim().split("\n").map((l) => JSON.parse(l));
+    expect(rows.find((x) => x.path === "data/big.bin")).toMatchObject({ kind: "file", size: 1_500_000 });
+    const keyless = await cairnA(["ls", repo, "latest"], { env });
+    expect(keyless.status).toBe(2);
+    expect(keyless.stderr).toMatch(/give the owner key with -i/);
+  });
+
   it("replicates a snapshot to a second repository without a key, the same snapshot id on both", async () => {
     const mirror = store.url("mirror");
     // The mirror belongs to the same owner: its config carries the same key set.

@@ -12,6 +12,7 @@ import {
   encodeTrailer,
   intersectIds,
   parseTrailer,
+  selectSnapshot,
   toHex,
 } from "../src/index.js";
 
@@ -167,3 +168,24 @@ const VECTORS = {
   index: "93cf7487f1ae8c4fa436a536ccd12961080d75ad6cd5b393aaa3b64fd2d79e8a",
   known: "b004384ec7b4d1a0ba7f39706cb5ab25ee8e2057826d386e545f5317a56d7ba3",
 };
+
+describe("selecting a snapshot", () => {
+  const snap = (id: string, time: string, host = "h", tags: string[] = []) => ({ id, time: new Date(time), host, label: "l", tags, commit: { time }, writer: "", keyset: "", manifest: "", refs: "" });
+  const all = [snap("aaaa1111", "2026-11-20T10:00:00Z"), snap("aaaa2222", "2026-11-24T23:00:00Z", "db", ["weekly"]), snap("bbbb3333", "2026-11-25T01:00:00Z")];
+
+  it("takes an id prefix, latest, or the newest at or before a date", () => {
+    expect(selectSnapshot(all, "bbbb").id).toBe("bbbb3333");
+    expect(selectSnapshot(all, "latest").id).toBe("bbbb3333");
+    expect(selectSnapshot(all, "2026-11-24").id).toBe("aaaa2222");
+    expect(selectSnapshot(all, "2026-11-24T12:00").id).toBe("aaaa1111");
+    expect(selectSnapshot(all, "latest", { host: "h" }).id).toBe("bbbb3333");
+    expect(selectSnapshot(all, "latest", { tags: ["weekly"] }).id).toBe("aaaa2222");
+  });
+
+  it("refuses an ambiguous prefix, a date before every snapshot, and nonsense", () => {
+    expect(() => selectSnapshot(all, "aaaa")).toThrow(/ambiguous: 2 snapshots/);
+    expect(() => selectSnapshot(all, "2026-01-01")).toThrow(/no snapshot at or before 2026-01-01/);
+    expect(() => selectSnapshot(all, "latest", { host: "nobody" })).toThrow(/no snapshot with host nobody/);
+    expect(() => selectSnapshot(all, "yesterday")).toThrow(/cannot read "yesterday" as a snapshot/);
+  });
+});

@@ -1,0 +1,78 @@
+// Reading a snapshot's encrypted manifest from the repository with the owner's identity: the
+// root, then each manifest chunk in the root's order (read ahead), opened and parsed into
+// records. Used for restore order (pull -i) and for listing files (ls -i). With the id key, each
+// object is checked against its id on the way (seal -d checks everything again on restore).
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { CairnError } from "@cairn/errors";
+import { MAX_PAYLOAD } from "@cairn/protocol";
+import type { Storage } from "@cairn/storage";
+import { FileKeyCache, openFile } from "@cairn/age";
+import { ManifestParser, decompressChunk, type ManifestRecord } from "@cairn/seal";
+import { ID_SIZE, ObjectKind, kindName, readObject, toHex, type IndexTable } from "@cairn/repository";
+
+export interface ManifestPiece {
+  /** Table position of the object (the root first, then each manifest chunk). */
+  pos: number;
+  bytes: Uint8Array;
+  /** The records this manifest chunk completes (none for the root). */
+  records: ManifestRecord[];
+}
+
+export interface ManifestOptions {
+  identities: string[];
+  /** When given, every object is checked against its id (HMAC-SHA256 under the id key). */
+  idKey?: Uint8Array;
+  lookahead?: number;
+}
+
+export function locate(table: IndexTable, id: Uint8Array, kind: number): number {
+  const pos = table.find(id);
+  if (pos < 0) throw new CairnError("notFound", `the repository's index has no ${kindName(kind)} ${toHex(id)} that the snapshot needs`);
+  return pos;
+}
+
+export async function* readManifest(storage: Storage, table: IndexTable, manifestRoot: string, opts: ManifestOptions): AsyncGenerator<ManifestPiece> {
+  const cache = new FileKeyCache();
+  const open = async (pos: number, bytes: Uint8Array, kind: number) => {
+    const id = table.idAt(pos);
+    const what = `${kindName(kind)} ${toHex(id)}`;
+    let plain: Uint8Array;
+    try {
+      plain = decompressChunk(await openFile(bytes, opts.identities, cache), MAX_PAYLOAD, what);
+    } catch (err) {
+      if (err instanceof CairnError) throw new CairnError(err.kind, `cannot open ${what}: ${err.message}`);
+      throw err;
+    }
+    if (opts.idKey && !timingSafeEqual(createHmac("sha256", opts.idKey).update(plain).digest(), id)) {
+      throw new CairnError("integrity", `${what} is not authentic: its content does not match its id under the id key`);
+    }
+    return plain;
+  };
+
+  const rootPos = locate(table, Buffer.from(manifestRoot, "hex"), ObjectKind.manifestRoot);
+  const rootBytes = await readObject(storage, table, rootPos);
+  const list = await open(rootPos, rootBytes, ObjectKind.manifestRoot);
+  if (list.length === 0 || list.length % ID_SIZE !== 0) throw new CairnError("integrity", `manifest root ${manifestRoot} is not a list of manifest chunk ids`);
+  yield { pos: rootPos, bytes: rootBytes, records: [] };
+
+  const count = list.length / ID_SIZE;
+  const lookahead = opts.lookahead ?? 4;
+  const positionOf = (i: number) => locate(table, list.subarray(i * ID_SIZE, (i + 1) * ID_SIZE), ObjectKind.manifest);
+  const ahead: Promise<Uint8Array>[] = [];
+  const prefetch = (i: number) => {
+    if (i >= count) return;
+    const p = readObject(storage, table, positionOf(i));
+    p.catch(() => {}); // awaited in order below
+    ahead.push(p);
+  };
+  for (let i = 0; i < Math.min(lookahead, count); i++) prefetch(i);
+  const parser = new ManifestParser();
+  for (let i = 0; i < count; i++) {
+    const pos = positionOf(i);
+    const bytes = await ahead.shift()!;
+    prefetch(i + lookahead);
+    const plain = await open(pos, bytes, ObjectKind.manifest);
+    yield { pos, bytes, records: parser.push(plain) };
+  }
+  parser.finish();
+}
