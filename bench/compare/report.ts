@@ -1,0 +1,70 @@
+// Turns bench/compare.sh's results.tsv into docs/benchmarks/compare.md (Markdown on stdout).
+//   node bench/compare/report.ts RESULTS MIB BYTES FILES RESTIC_VERSION
+import { readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+
+const [file, mib, bytesText, files, resticVersion] = process.argv.slice(2);
+const bytes = Number(bytesText);
+const gib = bytes / 2 ** 30;
+interface Run { name: string; target: string; wall: number; cpu: number; rss: number; requests: number; byMethod: Record<string, number>; up: number; down: number }
+const runs: Run[] = [];
+const stored = new Map<string, number>();
+for (const line of readFileSync(file, "utf8").trim().split("\n")) {
+  const f = line.split("\t");
+  if (f[0] === "stored") {
+    stored.set(f[1], Number(f[2]));
+    continue;
+  }
+  const c = JSON.parse(f[6]);
+  runs.push({ name: f[0], target: f[1], wall: Number(f[2]), cpu: Number(f[3]) + Number(f[4]), rss: Number(f[5]) / 1024, requests: c.requests, byMethod: c.byMethod, up: c.bytesUp, down: c.bytesDown });
+}
+const mb = (n: number) => (n / 1e6).toFixed(0);
+const find = (name: string, target: string) => runs.find((r) => r.name === name && r.target === target)!;
+
+const out: string[] = [];
+out.push("# cairn and restic, compared");
+out.push("");
+out.push("Command: `bash bench/compare.sh` (part of `make bench`; `COMPARE_MIB` sets the size). One run, one");
+out.push(`data set: ${mib} MiB (${bytes} bytes) in ${files} files, half random bytes, half pseudo-text`);
+out.push("(bench/compare/gen-data.ts), read from the page cache. Every backup goes into a fresh repository");
+out.push("(no dedup against earlier runs), every restore into an empty directory. Folder = a local");
+out.push("directory; RGW = Ceph RGW on this machine (memstore), every S3 request through one counting proxy");
+out.push("(bench/compare/count-proxy.ts). Wall and CPU (user + sys, all processes and threads) from");
+out.push("/usr/bin/time; peak RSS is that of the largest process (for a pipeline, its largest stage).");
+out.push(`${resticVersion}; Node ${process.version}; ${cpus().length} × ${cpus()[0]?.model.trim()}; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+out.push("(other work on the machine slows wall times; CPU seconds are less sensitive to it).");
+out.push("");
+out.push("| target | run | wall s | MB/s | CPU s | peak RSS MiB | requests | requests per GiB | MB up / down |");
+out.push("|---|---|---|---|---|---|---|---|---|");
+for (const r of runs) {
+  const req = r.target === "s3" ? String(r.requests) : "–";
+  const perGiB = r.target === "s3" ? (r.requests / gib).toFixed(0) : "–";
+  const updown = r.target === "s3" ? `${mb(r.up)} / ${mb(r.down)}` : "–";
+  out.push(`| ${r.target === "s3" ? "RGW" : "folder"} | ${r.name} | ${r.wall.toFixed(1)} | ${(bytes / 1e6 / r.wall).toFixed(0)} | ${r.cpu.toFixed(1)} | ${r.rss.toFixed(0)} | ${req} | ${perGiB} | ${updown} |`);
+}
+out.push("");
+out.push(`Bytes stored (folder repositories, du): restic ${mb(stored.get("restic") ?? 0)} MB, cairn pipeline ${mb(stored.get("pipeline") ?? 0)} MB, cairn fused ${mb(stored.get("fused") ?? 0)} MB, for ${mb(bytes)} MB of data.`);
+out.push("");
+out.push("S3 requests by method:");
+out.push("");
+for (const r of runs.filter((r) => r.target === "s3")) out.push(`- ${r.name}: ${Object.entries(r.byMethod).map(([m, n]) => `${m} ${n}`).join(", ")}`);
+out.push("");
+out.push("## Goals (speed = restic's wall time / cairn's, same target, same run)");
+out.push("");
+out.push("| goal | folder | RGW | met |");
+out.push("|---|---|---|---|");
+const goals: [string, string, string, number][] = [
+  ["fused backup ≥ 2×", "fused backup", "restic backup", 2],
+  ["pipeline backup ≥ 1.25×", "pipeline backup", "restic backup", 1.25],
+  ["fused restore ≥ 1.25×", "fused restore", "restic restore", 1.25],
+  ["pipeline restore ≥ 0.75×", "pipeline restore", "restic restore", 0.75],
+];
+for (const [label, ours, theirs, want] of goals) {
+  const ratio = (t: string) => find(theirs, t).wall / find(ours, t).wall;
+  const [f, s] = [ratio("folder"), ratio("s3")];
+  out.push(`| ${label} | ${f.toFixed(2)}× | ${s.toFixed(2)}× | ${f >= want && s >= want ? "yes" : "no"} |`);
+}
+const worst = Math.max(...runs.filter((r) => r.target === "s3" && !r.name.startsWith("restic")).map((r) => r.requests / gib));
+out.push(`| ≤ 80 requests per GiB (cairn, RGW) | | ${worst.toFixed(0)} (most of any cairn run) | ${worst <= 80 ? "yes" : "no"} |`);
+out.push("");
+process.stdout.write(out.join("\n"));
