@@ -15,6 +15,8 @@ export interface PushOptions {
   cache?: string | false;
   /** Overrides the repository's target pack size (tests use small packs). */
   packSize?: number;
+  /** Packs per index file (default 8); the rest are indexed at the end. */
+  indexEvery?: number;
   /** Writes the known-chunk file: the ids every target holds afterwards. */
   knownOut?: string;
 }
@@ -34,7 +36,7 @@ export interface PushResult {
  */
 export async function push(frames: AsyncIterable<Frame>, storages: Storage[], opts: PushOptions = {}): Promise<PushResult> {
   if (storages.length === 0) throw new CairnError("usage", "push needs at least one repository");
-  const targets = storages.map((s) => new PushTarget(s, { jobs: opts.jobs ?? 4, cache: opts.cache, packSize: opts.packSize }));
+  const targets = storages.map((s) => new PushTarget(s, { jobs: opts.jobs ?? 4, cache: opts.cache, packSize: opts.packSize, indexEvery: opts.indexEvery }));
   await Promise.all(targets.map((t) => t.open().catch((err) => t.fail(err))));
   const live = () => targets.filter((t) => t.failure === undefined);
   const each = async (fn: (t: PushTarget) => unknown) => {

@@ -40,6 +40,8 @@ export interface TargetStats {
 
 export interface TargetOptions {
   jobs: number;
+  /** Packs per index file (default 8). */
+  indexEvery?: number;
   cache?: string | false;
   packSize?: number;
 }
@@ -73,7 +75,7 @@ export class PushTarget {
     this.config = await readConfig(this.storage);
     this.cache = LocalCache.forRepository(this.config.id, this.opts.cache);
     this.packSize = this.opts.packSize ?? this.config.packSize;
-    this.uploader = new PackUploader(this.storage, this.opts.jobs);
+    this.uploader = new PackUploader(this.storage, this.opts.jobs, this.opts.indexEvery ?? 8);
     await this.reloadIndex();
     const orphans = await unindexedPacks(this.storage, this.table, this.marks);
     if (orphans.length > 0) {
@@ -166,7 +168,7 @@ export class PushTarget {
     return this.table.ids;
   }
 
-  /** Waits for uploads in flight, ignoring their outcome (the push is failing anyway). */
+  /** Finishes and indexes the uploads in flight, ignoring their outcome (the push is failing anyway). */
   async settle(): Promise<void> {
     await this.uploader?.finish().catch(() => {});
   }
