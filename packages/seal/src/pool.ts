@@ -1,50 +1,38 @@
-// A small pool of worker threads that compress and encrypt chunks (both cores), with a bound
-// on jobs in flight so that memory stays flat when the output is slow.
+// A small pool of worker threads for the CPU-heavy part of sealing and opening (both cores),
+// with a bound on jobs in flight so that memory stays flat when the output is slow.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { CairnError } from "@cairn/errors";
-import type { Session } from "@cairn/age";
-import { objectName } from "./objects.js";
-import type { Job, JobResult, WorkerInit } from "./worker.js";
+import { CairnError, type ErrorKind } from "@cairn/errors";
+import type { Job, JobResult } from "./worker-serve.js";
 
-// src/ and dist/ are siblings: from either, the compiled worker is ../dist/worker.js.
-const WORKER_URL = new URL("../dist/worker.js", import.meta.url);
+// src/ and dist/ are siblings: from either, the compiled workers are in ../dist/.
+export const SEAL_WORKER = new URL("../dist/seal-worker.js", import.meta.url);
+export const OPEN_WORKER = new URL("../dist/open-worker.js", import.meta.url);
 
 interface Pending {
   resolve: (payload: Uint8Array) => void;
   reject: (err: Error) => void;
-  kind: number;
-  id: Uint8Array;
   worker: number;
 }
 
-export interface PoolOptions {
-  session: Session;
-  idKey: Uint8Array;
-  level: number;
-  workers?: number;
-}
-
-export class SealPool {
-  private readonly workers: Worker[];
-  private readonly load: number[];
+export class WorkerPool {
+  private readonly workers: Worker[] = [];
+  private readonly load: number[] = [];
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
   private failure: Error | undefined;
   private waiters: (() => void)[] = [];
   readonly size: number;
 
-  constructor(opts: PoolOptions) {
-    this.size = Math.max(1, opts.workers ?? Math.min(availableParallelism(), 4));
-    const init: WorkerInit = { session: opts.session, idKey: opts.idKey, level: opts.level };
-    this.workers = [];
-    this.load = [];
+  constructor(script: URL, init: unknown, workers?: number) {
+    this.size = Math.max(1, workers ?? Math.min(availableParallelism(), 4));
     for (let w = 0; w < this.size; w++) {
       // execArgv: [] so a test runner's resolve conditions (TypeScript sources) do not reach the
-      // worker, which runs the compiled code.
-      const worker = new Worker(WORKER_URL, { workerData: init, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 1 } });
+      // worker, which runs the compiled code. A small young generation makes V8 free the dead
+      // buffers of finished jobs soon.
+      const worker = new Worker(script, { workerData: init, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 1 } });
       worker.on("message", (r: JobResult) => this.settle(r));
-      worker.on("error", (err) => this.fail(new CairnError("failed", `a sealing worker died: ${err.message}`)));
+      worker.on("error", (err) => this.fail(new CairnError("failed", `a worker thread died: ${err.message}`)));
       this.workers.push(worker);
       this.load.push(0);
     }
@@ -55,20 +43,16 @@ export class SealPool {
     return this.pending.size;
   }
 
-  /**
-   * Checks `data` against `id`, compresses and seals it; resolves to the SEALED payload.
-   * A wrong id rejects with "integrity" and nothing is sealed.
-   */
-  seal(kind: number, id: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+  /** Runs a job on the least busy worker; `data` is copied into a buffer of its own and moved there. */
+  run(kind: number, id: Uint8Array, data: Uint8Array, extra: { size?: number; exact?: boolean } = {}): Promise<Uint8Array> {
     if (this.failure) return Promise.reject(this.failure);
     const seq = this.seq++;
     let w = 0;
     for (let i = 1; i < this.size; i++) if (this.load[i] < this.load[w]) w = i;
-    // A fresh buffer of just these bytes, moved to the worker (the frame's buffer may be larger).
     const own = new Uint8Array(data);
-    const job: Job = { seq, kind, id: new Uint8Array(id), data: own };
+    const job: Job = { seq, kind, id: new Uint8Array(id), data: own, ...extra };
     return new Promise<Uint8Array>((resolve, reject) => {
-      this.pending.set(seq, { resolve, reject, kind, id: job.id, worker: w });
+      this.pending.set(seq, { resolve, reject, worker: w });
       this.load[w]++;
       this.workers[w].postMessage(job, [own.buffer as ArrayBuffer]);
     });
@@ -90,8 +74,7 @@ export class SealPool {
     this.pending.delete(r.seq);
     this.load[p.worker]--;
     if ("payload" in r) p.resolve(r.payload);
-    else if ("mismatch" in r) p.reject(new CairnError("integrity", `${objectName(p.kind, p.id)} does not match its id (the chunk changed between chunk and seal); nothing was sealed`));
-    else p.reject(new CairnError("failed", `sealing ${objectName(p.kind, p.id)} failed: ${r.failure}`));
+    else p.reject(new CairnError(r.error.kind as ErrorKind, r.error.message));
     this.wake();
   }
 

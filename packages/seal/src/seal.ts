@@ -11,7 +11,9 @@ import { signCommit, COMMIT_VERSION, type UnsignedCommit } from "./commit.js";
 import { ManifestCutter } from "./manifest-cutter.js";
 import { MANIFEST_VERSION, RecordTag, chunkRecord, jsonRecord, type ManifestHeader } from "./manifest.js";
 import { ID_SIZE, ObjectKind, encodeSealed, encodeSealedRef, hex } from "./objects.js";
-import { SealPool } from "./pool.js";
+import { SEAL_WORKER, WorkerPool } from "./pool.js";
+import { Slot } from "./slot.js";
+import type { SealInit } from "./seal-worker.js";
 import { IdList, refsBlocks, sha256 } from "./refs.js";
 import type { KnownIds } from "./known.js";
 
@@ -40,36 +42,6 @@ export const DEFAULT_LEVEL = 3;
 /** Jobs in flight per worker: enough to keep them busy, few enough to keep memory flat. */
 const JOBS_PER_WORKER = 3;
 
-/** One output frame in order: ready now, or when its worker finishes. */
-class Slot {
-  frame: Frame | undefined;
-  error: unknown;
-  readonly done: Promise<void>;
-  constructor(source: Frame | Promise<Uint8Array>) {
-    if ("then" in source) {
-      this.done = source.then(
-        (payload) => {
-          this.frame = { type: FrameType.SEALED, data: payload };
-        },
-        (err) => {
-          this.error = err;
-        },
-      );
-    } else {
-      this.frame = source;
-      this.done = Promise.resolve();
-    }
-  }
-  get settled(): boolean {
-    return this.frame !== undefined || this.error !== undefined;
-  }
-  async take(): Promise<Frame> {
-    await this.done;
-    if (this.error !== undefined) throw this.error;
-    return this.frame!;
-  }
-}
-
 export async function* seal(frames: AsyncIterable<Frame>, opts: SealOptions): AsyncGenerator<Frame> {
   const { key, known } = opts;
   const level = opts.level ?? DEFAULT_LEVEL;
@@ -83,7 +55,8 @@ export async function* seal(frames: AsyncIterable<Frame>, opts: SealOptions): As
   const clear = { time: String(start.time), host: String(start.host), label: String(start.label ?? ""), tags: Array.isArray(start.tags) ? start.tags.map(String) : [] };
 
   const session = await newSession(key.recipients);
-  const pool = new SealPool({ session, idKey: key.idKey, level, workers: opts.workers });
+  const init: SealInit = { session, idKey: key.idKey, level };
+  const pool = new WorkerPool(SEAL_WORKER, init, opts.workers);
   const limit = pool.size * JOBS_PER_WORKER;
   try {
     yield { type: FrameType.START, meta: { stream: "sealed", ...clear, keyset: key.keyset, writer: key.publicKey } };
@@ -103,7 +76,7 @@ export async function* seal(frames: AsyncIterable<Frame>, opts: SealOptions): As
     const carry = async (kind: number, id: Uint8Array, data: Uint8Array): Promise<Slot> => {
       if (known?.has(id)) return new Slot({ type: FrameType.SEALED_REF, data: encodeSealedRef(kind, id) });
       await pool.below(limit);
-      const slot = new Slot(pool.seal(kind, id, data));
+      const slot = new Slot({ type: FrameType.SEALED, payload: pool.run(kind, id, data) });
       // A chunk that fails its id check stops the run now, not when its turn to go out comes.
       void slot.done.then(() => {
         if (slot.error !== undefined && failure === undefined) failure = slot.error;

@@ -4,15 +4,18 @@
 // window holds it. Every object is checked against its id under the owner's pinned id key;
 // the manifest against its root, the root and the header against the signed COMMIT, and the
 // clear refs set against the set the manifest implies.
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { CairnError } from "@cairn/errors";
 import { DEFAULT_REF_WINDOW, FrameType, MAX_PAYLOAD, RefWindow, frameTypeName, type Frame } from "@cairn/protocol";
-import { FileKeyCache, openFile } from "@cairn/age";
+import { FileKeyCache } from "@cairn/age";
 import { verifyCommit, type Commit } from "./commit.js";
 import { ManifestParser, RecordTag, checkHeader, type ManifestHeader, type ManifestRecord } from "./manifest.js";
 import { ID_SIZE, ObjectKind, decodeSealed, hex, objectName } from "./objects.js";
 import { IdList, sha256 } from "./refs.js";
-import { decompressChunk } from "./zstd.js";
+import { openObject } from "./open-object.js";
+import { OPEN_WORKER, WorkerPool } from "./pool.js";
+import { Slot } from "./slot.js";
+import type { OpenInit } from "./open-worker.js";
 import { Selection } from "./selection.js";
 
 export interface UnsealOptions {
@@ -27,7 +30,12 @@ export interface UnsealOptions {
    * carry no data objects and are not emitted. A SEAL_INFO frame {select: [...]} says the same.
    */
   select?: string[];
+  /** Worker threads that open data chunks (default: the machine's cores, at most 4). */
+  workers?: number;
 }
+
+/** Data chunks being opened per worker: enough to keep them busy, few enough to keep memory flat. */
+const JOBS_PER_WORKER = 3;
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && timingSafeEqual(a, b);
 const integrity = (message: string) => new CairnError("integrity", message);
@@ -66,25 +74,8 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
   const refsBlockSeq = createHash("sha256");
   let refsRoot: { id: Uint8Array; hash: Buffer } | undefined;
 
-  const open = async (kind: number, id: Uint8Array, bytes: Uint8Array, limit: number): Promise<Buffer> => {
-    const name = objectName(kind, id);
-    let zstdFrame: Uint8Array;
-    try {
-      zstdFrame = await openFile(bytes, opts.identities, cache);
-    } catch (err) {
-      if (err instanceof CairnError) {
-        const why = err.kind === "key" ? `${err.message} (is this the repository's owner key?)` : err.message;
-        throw new CairnError(err.kind, `cannot open ${name}: ${why}`);
-      }
-      throw err;
-    }
-    const plain = decompressChunk(zstdFrame, limit, name);
-    const actual = createHmac("sha256", opts.idKey).update(plain).digest();
-    if (!sameBytes(actual, id)) {
-      throw integrity(`${name} is not authentic: its content does not match its id under the pinned id key (forged or tampered)`);
-    }
-    return plain;
-  };
+  const open = (kind: number, id: Uint8Array, bytes: Uint8Array, limit: number): Promise<Buffer> =>
+    openObject(kind, id, bytes, { identities: opts.identities, idKey: opts.idKey, cache, size: limit });
 
   // Checks the manifest header and the stream's START against the signed COMMIT once both are known.
   const bind = () => {
@@ -95,8 +86,10 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
     if (JSON.stringify(header.tags) !== JSON.stringify(commit.tags)) throw integrity("the manifest header's tags are not the signed COMMIT's: a manifest from another snapshot");
   };
 
-  // Emits records until one needs a data frame that has not arrived yet.
-  function* drain(): Generator<Frame> {
+  // Queues the frames of the records until one needs a data frame that has not arrived yet.
+  const out: Slot[] = [];
+  const emit = (frame: Frame) => out.push(new Slot(frame));
+  function drain(): void {
     while (!waiting && next < records.length) {
       const r = records[next++];
       switch (r.tag) {
@@ -104,18 +97,18 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
           header = checkHeader(r.meta, currentChunk);
           bind();
           window = new RefWindow(typeof header.start.refWindow === "number" ? header.start.refWindow : DEFAULT_REF_WINDOW);
-          yield { type: FrameType.START, meta: header.start };
+          emit({ type: FrameType.START, meta: header.start });
           break;
         case RecordTag.ENTRY:
           entry = typeof r.meta.path === "string" ? r.meta.path : "";
           skipping = selection !== undefined && !selection.has(r.meta);
           if (skipping) break;
           emitted++;
-          yield { type: FrameType.ENTRY, meta: r.meta };
+          emit({ type: FrameType.ENTRY, meta: r.meta });
           break;
         case RecordTag.ENTRY_END:
           if (skipping) break;
-          yield { type: FrameType.ENTRY_END, meta: r.meta };
+          emit({ type: FrameType.ENTRY_END, meta: r.meta });
           break;
         case RecordTag.CHUNK: {
           ids.add(r.id);
@@ -124,7 +117,7 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
             const ref = new Uint8Array(ID_SIZE + 4);
             ref.set(r.id);
             new DataView(ref.buffer).setUint32(ID_SIZE, r.size);
-            yield { type: FrameType.CHUNK_REF, data: ref };
+            emit({ type: FrameType.CHUNK_REF, data: ref });
           } else {
             waiting = r;
           }
@@ -141,118 +134,130 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
     }
   }
 
-  for (;;) {
-    const step = await it.next();
-    if (step.done) throw new CairnError("stream", "the sealed stream ended without an END frame");
-    const frame = step.value;
-    switch (frame.type) {
-      case FrameType.SEALED: {
-        const obj = decodeSealed(frame.data!, false);
-        const name = objectName(obj.kind, obj.id);
-        switch (obj.kind) {
-          case ObjectKind.MANIFEST: {
-            sawManifest = true;
-            if (waiting) throw new CairnError("stream", `${name} arrived while data chunk ${hex(waiting.id)} of ${entry || "an entry"} was still expected (missing data chunk)`);
-            // When the root came first (pull's order), each chunk is checked against it on arrival.
-            if (root && (manifestChunks >= root.count || !sameBytes(root.list.subarray(manifestChunks * ID_SIZE, (manifestChunks + 1) * ID_SIZE), obj.id))) {
-              throw integrity(`${name} is not the manifest chunk that ${objectName(ObjectKind.MANIFEST_ROOT, root.id)} lists at position ${manifestChunks + 1}`);
+  const init: OpenInit = { identities: opts.identities, idKey: opts.idKey };
+  const pool = new WorkerPool(OPEN_WORKER, init, opts.workers);
+  const limit = pool.size * JOBS_PER_WORKER;
+  let failure: unknown;
+  try {
+    for (;;) {
+      if (failure !== undefined) throw failure;
+      // Pass on what is ready, in order; wait for the oldest when too much is in flight.
+      while (out.length && (out[0].settled || pool.inFlight >= limit)) yield await out.shift()!.take();
+      const step = await it.next();
+      if (step.done) throw new CairnError("stream", "the sealed stream ended without an END frame");
+      const frame = step.value;
+      switch (frame.type) {
+        case FrameType.SEALED: {
+          const obj = decodeSealed(frame.data!, false);
+          const name = objectName(obj.kind, obj.id);
+          switch (obj.kind) {
+            case ObjectKind.MANIFEST: {
+              sawManifest = true;
+              if (waiting) throw new CairnError("stream", `${name} arrived while data chunk ${hex(waiting.id)} of ${entry || "an entry"} was still expected (missing data chunk)`);
+              // When the root came first (pull's order), each chunk is checked against it on arrival.
+              if (root && (manifestChunks >= root.count || !sameBytes(root.list.subarray(manifestChunks * ID_SIZE, (manifestChunks + 1) * ID_SIZE), obj.id))) {
+                throw integrity(`${name} is not the manifest chunk that ${objectName(ObjectKind.MANIFEST_ROOT, root.id)} lists at position ${manifestChunks + 1}`);
+              }
+              currentChunk = name;
+              const plain = await open(obj.kind, obj.id, obj.bytes!, MAX_PAYLOAD);
+              manifestSeq.update(obj.id);
+              manifestChunks++;
+              ids.add(obj.id);
+              records = records.concat(parser.push(plain));
+              drain();
+              break;
             }
-            currentChunk = name;
-            const plain = await open(obj.kind, obj.id, obj.bytes!, MAX_PAYLOAD);
-            manifestSeq.update(obj.id);
-            manifestChunks++;
-            ids.add(obj.id);
-            records = records.concat(parser.push(plain));
-            yield* drain();
-            break;
+            case ObjectKind.DATA: {
+              if (!waiting) throw new CairnError("stream", `${name} is not described by any manifest chunk before it`);
+              if (!sameBytes(obj.id, waiting.id)) throw integrity(`the stream carries ${name} where the manifest expects data chunk ${hex(waiting.id)} of ${entry || "an entry"}`);
+              window.add(hex(obj.id), waiting.size, undefined);
+              await pool.below(limit);
+              const slot = new Slot({ type: FrameType.CHUNK, payload: pool.run(obj.kind, obj.id, obj.bytes!, { size: waiting.size, exact: true }) });
+              void slot.done.then(() => {
+                if (slot.error !== undefined && failure === undefined) failure = slot.error;
+              });
+              out.push(slot);
+              waiting = undefined;
+              drain();
+              break;
+            }
+            case ObjectKind.MANIFEST_ROOT: {
+              if (root) throw new CairnError("stream", `a second manifest root (${name})`);
+              if (commit && commit.manifest !== hex(obj.id)) throw swapped(name, commit);
+              const plain = await open(obj.kind, obj.id, obj.bytes!, MAX_PAYLOAD);
+              if (plain.length % ID_SIZE !== 0 || plain.length === 0) throw integrity(`${name} is not a list of manifest chunk ids`);
+              root = { id: new Uint8Array(obj.id), list: plain, count: plain.length / ID_SIZE };
+              ids.add(obj.id);
+              break;
+            }
+            case ObjectKind.REFS: {
+              if (!sameBytes(sha256(obj.bytes!), obj.id)) throw integrity(`${name} does not match its id (SHA-256): tampered`);
+              if (obj.bytes!.length % ID_SIZE !== 0) throw integrity(`${name} is not a list of ids`);
+              refsContent.update(obj.bytes!);
+              refsBlockSeq.update(obj.id);
+              break;
+            }
+            case ObjectKind.REFS_ROOT: {
+              if (refsRoot) throw new CairnError("stream", `a second refs root (${name})`);
+              if (!sameBytes(sha256(obj.bytes!), obj.id)) throw integrity(`${name} does not match its id (SHA-256): tampered`);
+              if (commit && commit.refs !== hex(obj.id)) throw integrity(`${name} is not the refs root the signed COMMIT names (${commit.refs})`);
+              refsRoot = { id: new Uint8Array(obj.id), hash: sha256(obj.bytes!) };
+              break;
+            }
           }
-          case ObjectKind.DATA: {
-            if (!waiting) throw new CairnError("stream", `${name} is not described by any manifest chunk before it`);
-            if (!sameBytes(obj.id, waiting.id)) throw integrity(`the stream carries ${name} where the manifest expects data chunk ${hex(waiting.id)} of ${entry || "an entry"}`);
-            const plain = await open(obj.kind, obj.id, obj.bytes!, waiting.size);
-            if (plain.length !== waiting.size) throw integrity(`${name} holds ${plain.length} bytes; the manifest says ${waiting.size}`);
-            window.add(hex(obj.id), plain.length, undefined);
-            const out = new Uint8Array(ID_SIZE + plain.length);
-            out.set(obj.id);
-            out.set(plain, ID_SIZE);
-            waiting = undefined;
-            yield { type: FrameType.CHUNK, data: out };
-            yield* drain();
-            break;
+          break;
+        }
+        case FrameType.SEALED_REF: {
+          const obj = decodeSealed(frame.data!, true);
+          throw new CairnError("stream", `the stream refers to ${objectName(obj.kind, obj.id)} without carrying it: it was made with --known; pipe it to push`);
+        }
+        case FrameType.COMMIT: {
+          if (commit) throw new CairnError("stream", "a second COMMIT frame");
+          commit = verifyCommit(frame.meta!, opts.trusted);
+          for (const f of ["writer", "keyset", "time", "host"] as const) {
+            if (start[f] !== commit[f]) throw integrity(`the stream's START ${f} (${JSON.stringify(start[f])}) is not the signed COMMIT's (${JSON.stringify(commit[f])})`);
           }
-          case ObjectKind.MANIFEST_ROOT: {
-            if (root) throw new CairnError("stream", `a second manifest root (${name})`);
-            if (commit && commit.manifest !== hex(obj.id)) throw swapped(name, commit);
-            const plain = await open(obj.kind, obj.id, obj.bytes!, MAX_PAYLOAD);
-            if (plain.length % ID_SIZE !== 0 || plain.length === 0) throw integrity(`${name} is not a list of manifest chunk ids`);
-            root = { id: new Uint8Array(obj.id), list: plain, count: plain.length / ID_SIZE };
-            ids.add(obj.id);
-            break;
+          if (root && commit.manifest !== hex(root.id)) throw swapped(objectName(ObjectKind.MANIFEST_ROOT, root.id), commit);
+          if (refsRoot && commit.refs !== hex(refsRoot.id)) throw integrity(`${objectName(ObjectKind.REFS_ROOT, refsRoot.id)} is not the refs root the signed COMMIT names (${commit.refs})`);
+          bind();
+          break;
+        }
+        case FrameType.SEAL_INFO: {
+          const select = frame.meta!.select;
+          if (select === undefined) break;
+          if (!Array.isArray(select) || !select.every((p) => typeof p === "string")) throw new CairnError("stream", "SEAL_INFO's select is not a list of paths");
+          if (sawManifest) throw new CairnError("stream", "SEAL_INFO with select arrived after the manifest began");
+          selection = new Selection(select);
+          break;
+        }
+        case FrameType.END: {
+          while (out.length) yield await out.shift()!.take();
+          if (waiting) throw new CairnError("stream", `the stream ended before data chunk ${hex(waiting.id)} of ${entry || "an entry"}`);
+          if (!commit) throw new CairnError("stream", "the sealed stream has no COMMIT: nothing proves who wrote it");
+          if (!header) throw new CairnError("stream", "the sealed stream carries no manifest");
+          if (!root) throw new CairnError("stream", "the sealed stream has no manifest root");
+          if (!refsRoot) throw new CairnError("stream", "the sealed stream has no refs root");
+          parser.finish();
+          const rootName = objectName(ObjectKind.MANIFEST_ROOT, root.id);
+          if (manifestChunks !== root.count || !sameBytes(manifestSeq.digest(), sha256(root.list))) {
+            throw integrity(`the manifest chunks in the stream are not the ${root.count} that ${rootName} lists, in its order`);
           }
-          case ObjectKind.REFS: {
-            if (!sameBytes(sha256(obj.bytes!), obj.id)) throw integrity(`${name} does not match its id (SHA-256): tampered`);
-            if (obj.bytes!.length % ID_SIZE !== 0) throw integrity(`${name} is not a list of ids`);
-            refsContent.update(obj.bytes!);
-            refsBlockSeq.update(obj.id);
-            break;
+          if (!sameBytes(refsBlockSeq.digest(), refsRoot.hash)) {
+            throw integrity(`the refs blocks in the stream are not the ones ${objectName(ObjectKind.REFS_ROOT, refsRoot.id)} lists`);
           }
-          case ObjectKind.REFS_ROOT: {
-            if (refsRoot) throw new CairnError("stream", `a second refs root (${name})`);
-            if (!sameBytes(sha256(obj.bytes!), obj.id)) throw integrity(`${name} does not match its id (SHA-256): tampered`);
-            if (commit && commit.refs !== hex(obj.id)) throw integrity(`${name} is not the refs root the signed COMMIT names (${commit.refs})`);
-            refsRoot = { id: new Uint8Array(obj.id), hash: sha256(obj.bytes!) };
-            break;
+          const implied = createHash("sha256").update(ids.sortedUnique()).digest();
+          if (!sameBytes(implied, refsContent.digest())) {
+            throw integrity(`the clear reference set (refs root ${hex(refsRoot.id)}) disagrees with the manifest: it does not list exactly the objects the snapshot uses`);
           }
+          yield { type: FrameType.END, meta: selection ? { ...endMeta, entries: emitted } : { ...endMeta } };
+          return;
         }
-        break;
+        default:
+          throw new CairnError("stream", `unexpected ${frameTypeName(frame.type)} frame in a sealed stream`);
       }
-      case FrameType.SEALED_REF: {
-        const obj = decodeSealed(frame.data!, true);
-        throw new CairnError("stream", `the stream refers to ${objectName(obj.kind, obj.id)} without carrying it: it was made with --known; pipe it to push`);
-      }
-      case FrameType.COMMIT: {
-        if (commit) throw new CairnError("stream", "a second COMMIT frame");
-        commit = verifyCommit(frame.meta!, opts.trusted);
-        for (const f of ["writer", "keyset", "time", "host"] as const) {
-          if (start[f] !== commit[f]) throw integrity(`the stream's START ${f} (${JSON.stringify(start[f])}) is not the signed COMMIT's (${JSON.stringify(commit[f])})`);
-        }
-        if (root && commit.manifest !== hex(root.id)) throw swapped(objectName(ObjectKind.MANIFEST_ROOT, root.id), commit);
-        if (refsRoot && commit.refs !== hex(refsRoot.id)) throw integrity(`${objectName(ObjectKind.REFS_ROOT, refsRoot.id)} is not the refs root the signed COMMIT names (${commit.refs})`);
-        bind();
-        break;
-      }
-      case FrameType.SEAL_INFO: {
-        const select = frame.meta!.select;
-        if (select === undefined) break;
-        if (!Array.isArray(select) || !select.every((p) => typeof p === "string")) throw new CairnError("stream", "SEAL_INFO's select is not a list of paths");
-        if (sawManifest) throw new CairnError("stream", "SEAL_INFO with select arrived after the manifest began");
-        selection = new Selection(select);
-        break;
-      }
-      case FrameType.END: {
-        if (waiting) throw new CairnError("stream", `the stream ended before data chunk ${hex(waiting.id)} of ${entry || "an entry"}`);
-        if (!commit) throw new CairnError("stream", "the sealed stream has no COMMIT: nothing proves who wrote it");
-        if (!header) throw new CairnError("stream", "the sealed stream carries no manifest");
-        if (!root) throw new CairnError("stream", "the sealed stream has no manifest root");
-        if (!refsRoot) throw new CairnError("stream", "the sealed stream has no refs root");
-        parser.finish();
-        const rootName = objectName(ObjectKind.MANIFEST_ROOT, root.id);
-        if (manifestChunks !== root.count || !sameBytes(manifestSeq.digest(), sha256(root.list))) {
-          throw integrity(`the manifest chunks in the stream are not the ${root.count} that ${rootName} lists, in its order`);
-        }
-        if (!sameBytes(refsBlockSeq.digest(), refsRoot.hash)) {
-          throw integrity(`the refs blocks in the stream are not the ones ${objectName(ObjectKind.REFS_ROOT, refsRoot.id)} lists`);
-        }
-        const implied = createHash("sha256").update(ids.sortedUnique()).digest();
-        if (!sameBytes(implied, refsContent.digest())) {
-          throw integrity(`the clear reference set (refs root ${hex(refsRoot.id)}) disagrees with the manifest: it does not list exactly the objects the snapshot uses`);
-        }
-        yield { type: FrameType.END, meta: selection ? { ...endMeta, entries: emitted } : { ...endMeta } };
-        return;
-      }
-      default:
-        throw new CairnError("stream", `unexpected ${frameTypeName(frame.type)} frame in a sealed stream`);
     }
+  } finally {
+    await pool.close();
   }
 }
 
