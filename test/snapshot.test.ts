@@ -401,6 +401,13 @@ describe("snapshot reports what it cannot read", () => {
     expect(frames.at(-1)!.meta).toMatchObject({ entries: 2, partial: 1 });
   });
 
+  it("counts a tar member it cannot read (a GNU sparse file) as partial and exits 3", () => {
+    const d = fresh("sparse");
+    const r = sh(`cd ${d} && truncate -s 1M holes && echo end >> holes && tar -cSf s.tar holes && cairn snapshot --tar < s.tar > s.stream`);
+    expect(r.stderr).toBe("cairn-snapshot: holes: skipped tar member of a type cairn cannot read; the snapshot is partial\ncairn-snapshot: snapshot complete, but 1 entry was not read completely (see above)\n");
+    expect(r.status).toBe(3);
+  });
+
   it("refuses a path that does not exist", () => {
     const r = cairn(["snapshot", join(work.path, "nope")]);
     expect(r.stderr.trim()).toBe(`cairn-snapshot: ${join(work.path, "nope")}: no such file or directory`);

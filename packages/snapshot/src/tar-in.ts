@@ -11,6 +11,9 @@ export interface TarOptions extends StartOptions {
   warn?: (message: string) => void;
 }
 
+/** Member types with no content to lose: skipped with a warning, as the walk skips them. */
+const special = new Set(["character-device", "block-device", "fifo"]);
+
 const kinds: Record<string, EntryKind> = {
   file: "file",
   "contiguous-file": "file",
@@ -55,6 +58,7 @@ export async function* snapshotTar(opts: TarOptions = {}, input: AsyncIterable<U
   const extract = tar.extract({ filenameEncoding: "latin1" } as Parameters<typeof tar.extract>[0]);
   const feeding = pipeline(Readable.from(input, { objectMode: false }), extract).catch((err: Error) => err);
   let entries = 0;
+  let partial = 0;
   yield startFrame(opts, "tar", "tar");
   try {
     for await (const member of extract) {
@@ -63,7 +67,13 @@ export async function* snapshotTar(opts: TarOptions = {}, input: AsyncIterable<U
       const kind = h.type ? kinds[h.type] : undefined;
       const name = cleanName(rawName(h.name, pax?.path !== undefined), "name");
       if (!kind || !name) {
-        if (!kind) warn(`${h.name}: skipped tar member of type ${h.type} (not a file, directory or link)`);
+        if (!kind && special.has(String(h.type))) {
+          warn(`${h.name}: skipped tar member of type ${h.type} (not a file, directory or link)`);
+        } else if (!kind) {
+          // A member tar-stream cannot read (a GNU sparse file, say): its content is lost.
+          partial++;
+          warn(`${h.name}: skipped tar member of a type cairn cannot read; the snapshot is partial`);
+        }
         member.resume();
         continue;
       }
@@ -109,7 +119,7 @@ export async function* snapshotTar(opts: TarOptions = {}, input: AsyncIterable<U
   }
   const failure = await feeding;
   if (failure) throw tarError(failure);
-  yield endFrame({ entries, partial: 0, unverified: false });
+  yield endFrame({ entries, partial, unverified: false });
 }
 
 function tarError(err: unknown): CairnError {
