@@ -80,7 +80,7 @@ async function pushStream(
         const d = frame.data!;
         const kind = d[0];
         const id = d.subarray(1, 1 + ID_SIZE);
-        const object = d.slice(1 + ID_SIZE); // a copy: a pack must not pin the stream's read buffers
+        const object = d.subarray(1 + ID_SIZE); // copied into the pack, never retained
         await each((t) => t.addObject(kind, id, object));
         break;
       }

@@ -23,6 +23,7 @@ import {
   type RepoConfig,
 } from "@cairn/repository";
 import { PackUploader } from "./uploader.js";
+import { BufferPool } from "./buffer-pool.js";
 
 export interface TargetStats {
   url: string;
@@ -56,7 +57,7 @@ export class PushTarget {
   private added = new IdSet();
   /** Which indexed packs this snapshot reuses objects from (checked against deletion marks). */
   private usedPacks = new Uint8Array(0);
-  private builder = new PackBuilder();
+  private builder!: PackBuilder;
   private uploader!: PackUploader;
   private packSize = 0;
   private refreshed = false;
@@ -75,7 +76,10 @@ export class PushTarget {
     this.config = await readConfig(this.storage);
     this.cache = LocalCache.forRepository(this.config.id, this.opts.cache);
     this.packSize = this.opts.packSize ?? this.config.packSize;
-    this.uploader = new PackUploader(this.storage, this.opts.jobs, this.opts.indexEvery ?? 8);
+    // Room for a full pack plus one large object, so a pack is usually built without regrowing.
+    const pool = new BufferPool(2);
+    this.builder = new PackBuilder(this.packSize + 4 * 1024 * 1024, (size) => pool.take(size));
+    this.uploader = new PackUploader(this.storage, this.opts.jobs, this.opts.indexEvery ?? 8, pool);
     await this.reloadIndex();
     const orphans = await unindexedPacks(this.storage, this.table, this.marks);
     if (orphans.length > 0) {
@@ -136,7 +140,7 @@ export class PushTarget {
 
   /** After a valid END: finishes uploads, re-checks deletion marks, then writes the snapshot object. */
   async commit(commit: Record<string, any>): Promise<string> {
-    if (this.builder.count > 0) await this.uploader.add(this.builder.finish());
+    if (this.builder?.count > 0) await this.uploader.add(this.builder.finish());
     await this.uploader.finish();
     if (commit.keyset !== this.config.keyset) throw new CairnError("key", `the snapshot's COMMIT names key set ${String(commit.keyset).slice(0, 16)}…, not this repository's`);
     for (const [what, hex] of [

@@ -4,6 +4,7 @@
 // packs/ and reads its trailer (docs/repository.md, "Index files"), so batching costs a re-run
 // one ranged GET per such pack and saves a PUT per pack on every run.
 import type { Storage } from "@cairn/storage";
+import type { BufferPool } from "./buffer-pool.js";
 import { encodeIndexFile, indexKey, packKey, type FinishedPack, type IndexedPack } from "@cairn/repository";
 
 export class PackUploader {
@@ -17,6 +18,7 @@ export class PackUploader {
     private readonly storage: Storage,
     private readonly jobs: number,
     private readonly indexEvery: number,
+    private readonly pool?: BufferPool,
   ) {}
 
   /** Starts uploading a pack; waits while `jobs` uploads are already running (back-pressure). */
@@ -57,6 +59,7 @@ export class PackUploader {
   private async upload(pack: FinishedPack): Promise<void> {
     // The same bytes under the same name: an existing pack is the one we would write.
     await this.storage.put(packKey(pack.id), pack.bytes, { ifNoneMatch: true });
+    this.pool?.give(pack.bytes);
     this.uploadedBytes += pack.bytes.length;
     this.packs++;
     this.unindexed.push({ id: pack.id, size: pack.bytes.length, entries: pack.entries });
