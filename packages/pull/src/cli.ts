@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { CairnError, toCairnError } from "@cairn/errors";
 import { writeFrames } from "@cairn/protocol";
 import { openStorage } from "@cairn/storage";
-import { decodeKnown } from "@cairn/repository";
+import { countingStorage, decodeKnown } from "@cairn/repository";
 import { needKeyError, openSnapshot, pullRaw } from "./index.js";
 
 export default defineCommand({
@@ -20,6 +20,7 @@ export default defineCommand({
     jobs: { type: "string", description: "ranged GETs in flight", default: "4" },
     cache: { type: "string", description: "local cache directory (default $CAIRN_CACHE or ~/.cache/cairn)" },
     "no-cache": { type: "boolean", description: "keep no local cache" },
+    stats: { type: "boolean", description: "print requests and bytes read as JSON on stderr at the end" },
   },
   async run({ args }) {
     const [, , ...paths] = args._;
@@ -28,7 +29,7 @@ export default defineCommand({
     if (!args.raw && !args.identity) throw needKeyError();
     if (args.raw && paths.length > 0) throw new CairnError("usage", "--raw sends the whole snapshot; PATHs need the owner key (-i)");
     const tags = ([] as string[]).concat(args.tag ?? []).flatMap((t) => t.split(",")).filter(Boolean);
-    const storage = await openStorage(args.repo);
+    const { storage, counts } = countingStorage(await openStorage(args.repo));
     let have: Uint8Array | undefined;
     if (args.have) {
       try {
@@ -40,10 +41,11 @@ export default defineCommand({
     const opened = await openSnapshot(storage, args.snapshot, { host: args.host, label: args.label, tags, cache: args["no-cache"] ? (false as const) : (args.cache as string | undefined) });
     if (args.raw) {
       await writeFrames("cairn-pull", pullRaw(storage, opened, { jobs, have }));
-      return;
+    } else {
+      // The keyed part lives apart, loaded only when a key is given: a transport host never loads it.
+      const { pullOrdered } = await import("./ordered.js");
+      await writeFrames("cairn-pull", pullOrdered(storage, opened, { jobs, identity: args.identity!, paths }));
     }
-    // The keyed part lives apart, loaded only when a key is given: a transport host never loads it.
-    const { pullOrdered } = await import("./ordered.js");
-    await writeFrames("cairn-pull", pullOrdered(storage, opened, { jobs, identity: args.identity!, paths }));
+    if (args.stats) process.stderr.write(`${JSON.stringify({ snapshot: opened.snapshot.id, requests: counts.requests, bytesIn: counts.bytesDown })}\n`);
   },
 });
