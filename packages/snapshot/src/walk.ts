@@ -138,7 +138,8 @@ class Walker {
     let fh: FileHandle;
     let st: BigIntStats;
     try {
-      fh = await open(fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+      // O_NONBLOCK: if a FIFO took the file's place since lstat, opening it must not hang.
+      fh = await open(fsPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (err) {
       this.problem(stored, errorText(err));
       return;
