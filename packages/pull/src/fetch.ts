@@ -2,7 +2,7 @@
 // together (gaps up to `gap`) are read with one ranged GET of at most `maxRange` bytes; `jobs`
 // GETs are in flight while earlier results are handed out in order. The order may be produced
 // lazily (restore order is discovered while reading the manifest), and memory stays at about
-// jobs × maxRange (4 × 16 MiB by default) whatever the snapshot's size.
+// jobs × maxRange (4 × 36 MiB by default: a whole pack of the default size is one GET) whatever the snapshot's size.
 import type { Storage } from "@cairn/storage";
 import { CairnError } from "@cairn/errors";
 import { packKey, toHex, kindName, type IndexTable } from "@cairn/repository";
@@ -34,7 +34,7 @@ export async function* fetchObjects(
 ): AsyncGenerator<[number, Uint8Array]> {
   const jobs = opts.jobs ?? 4;
   const gap = opts.gap ?? 256 * 1024;
-  const maxRange = opts.maxRange ?? 16 * 1024 * 1024;
+  const maxRange = opts.maxRange ?? 36 * 1024 * 1024;
   const slots: Slot[] = [];
   let open: Range | undefined;
   let inFlight = 0;
