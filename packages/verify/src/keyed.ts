@@ -1,17 +1,19 @@
 // The checks that need the owner key (docs/verify.md, "With the owner key"): every object read
 // is decrypted, decompressed and checked against its keyed id; every manifest authenticates,
 // belongs to its snapshot (header = signed COMMIT) and implies exactly the snapshot's clear
-// reference set; a restore test runs pull → seal -d → chunk -d and checks every file's digest.
+// reference set; a restore test runs pull → seal -d → chunk -d (the same library stages as
+// `cairn restore`) and checks every file's digest.
 // Loaded only when -i is given: a transport host never loads key or encryption code through it.
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { CairnError } from "@cairn/errors";
-import { FrameType, MAX_PAYLOAD } from "@cairn/protocol";
+import { FrameType, MAX_PAYLOAD, type Frame } from "@cairn/protocol";
 import type { Storage } from "@cairn/storage";
 import { FileKeyCache, openFile } from "@cairn/age";
 import { ID_SIZE, ObjectKind, compareIds, kindName, readClearObject, fromHexId, toHex, type IndexTable, type Snapshot } from "@cairn/repository";
-import { IdList, RecordTag, checkHeader, decompressChunk, readOwnerSecrets } from "@cairn/seal";
+import { IdList, RecordTag, checkHeader, decompressChunk, readOwnerSecrets, unseal } from "@cairn/seal";
 import { readManifest } from "@cairn/pull/manifest";
-import { plainStream } from "@cairn/restore";
+import { openSnapshot, type OpenedSnapshot } from "@cairn/pull";
+import { dechunkStream } from "@cairn/chunk";
 import type { Damage } from "./damage.js";
 import type { ObjectOpener } from "./packs.js";
 import type { RefsSummary } from "./references.js";
@@ -137,15 +139,10 @@ export async function restoreTest(storage: Storage, snapshot: string, trusted: S
   const snapshotName = `snapshot ${snapshot}`;
   let path = "";
   try {
-    const frames = await plainStream(storage, snapshot, {
-      identity: owner.paths[0],
-      passphrase: owner.passphrase,
-      identities: owner.identities,
-      idKey: owner.idKey,
-      trusted,
-      jobs: opts.jobs,
-      cache: opts.cache,
-    });
+    const opened = await openSnapshot(storage, snapshot, { cache: opts.cache });
+    const pullOrdered = await loadPullOrdered();
+    const sealed = pullOrdered(storage, opened, { jobs: opts.jobs, identity: owner.paths[0], paths: [], passphrase: owner.passphrase });
+    const frames = dechunkStream(unseal(sealed, { identities: owner.identities, idKey: owner.idKey, trusted }), { idKey: owner.idKey });
     let hash: ReturnType<typeof createHash> | undefined;
     let size = 0;
     for await (const f of frames) {
@@ -180,4 +177,17 @@ export async function restoreTest(storage: Storage, snapshot: string, trusted: S
     if (!(err instanceof CairnError) || ["usage", "io", "storage", "failed"].includes(err.kind) || (err.kind === "notFound" && /^no snapshot/.test(err.message))) throw err;
     report.affects(report.problem("restore", snapshotName, `the restore test failed${path ? ` at ${path}` : ""}: ${err.message}`), snapshot);
   }
+}
+
+type PullOrdered = (storage: Storage, opened: OpenedSnapshot, opts: { jobs?: number; identity: string; paths: string[]; passphrase?: string }) => AsyncIterable<Frame>;
+
+/**
+ * @cairn/pull keeps its keyed half (restore order) in a module its index does not export, so
+ * transport hosts never load it; like `cairn pull -i` and the fused restore, load it next to the
+ * module @cairn/pull resolves to (dist/ when run, src/ under the test runner).
+ */
+async function loadPullOrdered(): Promise<PullOrdered> {
+  const index = import.meta.resolve("@cairn/pull");
+  const ext = index.endsWith(".ts") ? ".ts" : ".js";
+  return ((await import(new URL(`./ordered${ext}`, index).href)) as { pullOrdered: PullOrdered }).pullOrdered;
 }
