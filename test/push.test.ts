@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cairnAsync, tempDir } from "./helpers/cli.js";
 import { cairnA, shA } from "./helpers/async-cli.js";
 import { fixtureSnapshot, fixtureStream, randomChunks } from "./helpers/sealed-fixture.js";
+import { s3Available, withBucket } from "./helpers/s3.js";
 
 const dir = tempDir("cairn-push-e2e-");
 afterAll(() => dir.cleanup());
@@ -126,4 +127,25 @@ describe("cairn push", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(count(at("truncated/snapshots"))).toBe(0);
   });
+});
+
+describe.skipIf(!s3Available())("cairn push to Ceph RGW", () => {
+  it("lets several hosts push into one bucket at once; every snapshot is whole", () =>
+    withBucket(async ({ url, env: s3 }) => {
+      const e = { ...env, ...s3 };
+      expect((await cairnA(["init", url, "--writer-key", at("writer.key"), "--pack-size", String(32 * 1024)], { env: e })).status).toBe(0);
+      const shared = randomChunks(20, 8 * 1024);
+      const hosts = ["a", "b", "c"];
+      for (const h of hosts) {
+        writeFileSync(at(`s3-${h}.stream`), await fixtureStream(fixtureSnapshot([...shared, ...randomChunks(6, 8 * 1024)], { keyset, host: h })));
+      }
+      const r = await shA(hosts.map((h) => `cairn push ${url} --json < ${at(`s3-${h}.stream`)} > ${at(`s3-${h}.json`)} &`).join("\n") + "\nwait", { env: e });
+      expect(r.status).toBe(0);
+      for (const h of hosts) {
+        const id = JSON.parse(readFileSync(at(`s3-${h}.json`), "utf8")).targets[0].snapshot;
+        const pull = await shA(`cairn pull --raw ${url} ${id} | cairn inspect | grep -c '"type":"SEALED"'`, { env: e });
+        expect(pull.status).toBe(0);
+        expect(Number(pull.stdout.toString())).toBe(30);
+      }
+    }, { tag: "push" }));
 });
