@@ -13,6 +13,7 @@ import { MANIFEST_VERSION, RecordTag, chunkRecord, jsonRecord, type ManifestHead
 import { ID_SIZE, ObjectKind, encodeSealed, encodeSealedRef, hex } from "./objects.js";
 import { SEAL_WORKER, WorkerPool } from "./pool.js";
 import { Slot } from "./slot.js";
+import { minorGc } from "./gc.js";
 import type { SealInit } from "./seal-worker.js";
 import { IdList, refsBlocks, sha256 } from "./refs.js";
 import type { KnownIds } from "./known.js";
@@ -39,6 +40,8 @@ export interface SealOptions {
 }
 
 export const DEFAULT_LEVEL = 3;
+/** Input bytes between minor collections of the main thread's dead buffers (gc.ts). */
+export const GC_EVERY = 8 * 1024 * 1024;
 /** Jobs in flight per worker: enough to keep them busy, few enough to keep memory flat. */
 const JOBS_PER_WORKER = 3;
 
@@ -70,6 +73,7 @@ export async function* seal(frames: AsyncIterable<Frame>, opts: SealOptions): As
     let entries = 0;
     let end: Record<string, any> | undefined;
     let failure: unknown;
+    let sinceGc = 0;
     let bytes = 0;
 
     // An object goes out as a reference when the repository holds it, else sealed by the pool.
@@ -145,6 +149,13 @@ export async function* seal(frames: AsyncIterable<Frame>, opts: SealOptions): As
       if (failure !== undefined) throw failure;
       // Pass on what is finished, in order; wait for the oldest when too much is in flight.
       while (out.length && (out[0].settled || pool.inFlight >= limit)) yield await out.shift()!.take();
+      if (frame.type === FrameType.CHUNK) {
+        sinceGc += frame.data!.length;
+        if (sinceGc >= GC_EVERY) {
+          sinceGc = 0;
+          minorGc();
+        }
+      }
       if (end) break;
     }
 

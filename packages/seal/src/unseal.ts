@@ -15,6 +15,8 @@ import { IdList, sha256 } from "./refs.js";
 import { openObject } from "./open-object.js";
 import { OPEN_WORKER, WorkerPool } from "./pool.js";
 import { Slot } from "./slot.js";
+import { minorGc } from "./gc.js";
+import { GC_EVERY } from "./seal.js";
 import type { OpenInit } from "./open-worker.js";
 import { Selection } from "./selection.js";
 
@@ -138,6 +140,7 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
   const pool = new WorkerPool(OPEN_WORKER, init, opts.workers);
   const limit = pool.size * JOBS_PER_WORKER;
   let failure: unknown;
+  let sinceGc = 0;
   try {
     for (;;) {
       if (failure !== undefined) throw failure;
