@@ -133,6 +133,11 @@ describe.each(backends)("the repository on $name", (backend) => {
     const stats = JSON.parse(second.stdout.toString()).targets[0];
     expect(stats.bytesIn).toBeLessThan(100_000);
     expect(stats.snapshot).toBe(older);
+    // Naming the destination repository works the same, without a known file.
+    const third = await shA(`cairn pull --raw ${repo} ${older} --have ${mirror} | cairn push ${mirror} --json`, { env });
+    expect(third.status).toBe(0);
+    expect(JSON.parse(third.stdout.toString()).targets[0]).toMatchObject({ newObjects: 0, snapshot: older });
+    expect(JSON.parse(third.stdout.toString()).targets[0].bytesIn).toBe(0);
     const r = await restore(older, "from-mirror", mirror);
     expect(r.status).toBe(0);
     expect(readFileSync(at("from-mirror/data/docs/app.conf"), "utf8")).toBe("version = 1\n");

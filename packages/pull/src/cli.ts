@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { CairnError, toCairnError } from "@cairn/errors";
 import { writeFrames } from "@cairn/protocol";
 import { openStorage } from "@cairn/storage";
-import { countingStorage, decodeKnown } from "@cairn/repository";
+import { LocalCache, countingStorage, decodeKnown, loadIndex, readConfig } from "@cairn/repository";
 import { needKeyError, openSnapshot, pullRaw } from "./index.js";
 
 export default defineCommand({
@@ -13,7 +13,7 @@ export default defineCommand({
     snapshot: { type: "positional", description: "id, unique id prefix, latest, or a date/time (newest at or before it)", required: true },
     raw: { type: "boolean", description: "every object of the snapshot in any order, for replication (no key)" },
     identity: { type: "string", alias: "i", description: "owner key file: restore order, and only what PATHs need" },
-    have: { type: "string", description: "known-chunk file of the destination: send what it holds as references only (with --raw)" },
+    have: { type: "string", description: "with --raw: what the destination holds, as a known-ids file or its repository URL (file://…, s3://…); those objects go as references only" },
     host: { type: "string", description: "only snapshots from this host" },
     label: { type: "string", description: "only snapshots with this source label" },
     tag: { type: "string", description: "only snapshots with this tag (comma-separated for several)" },
@@ -31,7 +31,12 @@ export default defineCommand({
     const tags = ([] as string[]).concat(args.tag ?? []).flatMap((t) => t.split(",")).filter(Boolean);
     const { storage, counts } = countingStorage(await openStorage(args.repo));
     let have: Uint8Array | undefined;
-    if (args.have) {
+    if (args.have && /^(file|s3):\/\//.test(args.have)) {
+      // The destination's own index: what it holds, read without a key.
+      const dest = await openStorage(args.have);
+      const config = await readConfig(dest);
+      have = (await loadIndex(dest, LocalCache.forRepository(config.id, args["no-cache"] ? false : (args.cache as string | undefined)))).table.ids;
+    } else if (args.have) {
       try {
         have = decodeKnown(new Uint8Array(await readFile(args.have)), args.have);
       } catch (err) {
