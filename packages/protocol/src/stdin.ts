@@ -15,8 +15,8 @@ const QUEUE_LIMIT = 4 << 20;
 
 /**
  * stdin as an async iterable of chunks: a pipe or socket through pipeChunks, a regular file in
- * 1 MiB blocks, anything else (a terminal) through process.stdin. Takes over fd 0: use it, not
- * process.stdin, for the stream.
+ * 4 MiB blocks (most frames then lie inside one block: no copy), anything else (a terminal)
+ * through process.stdin. Takes over fd 0: use it, not process.stdin, for the stream.
  */
 export function stdinChunks(): AsyncIterable<Uint8Array> {
   let kind: "pipe" | "file" | "other" = "other";
@@ -27,7 +27,7 @@ export function stdinChunks(): AsyncIterable<Uint8Array> {
     // No usable stdin descriptor: process.stdin reports that as it reads.
   }
   if (kind === "pipe") return pipeChunks(0);
-  if (kind === "file") return createReadStream("", { fd: 0, highWaterMark: 1 << 20, autoClose: false });
+  if (kind === "file") return createReadStream("", { fd: 0, highWaterMark: SLAB, autoClose: false });
   return process.stdin;
 }
 
