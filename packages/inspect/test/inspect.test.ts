@@ -1,5 +1,5 @@
 // End to end: the real `cairn inspect` binary (built with `npx tsc -b`) on the protocol's test vectors.
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FrameType, encodeFrames, type Frame } from "@cairn/protocol";
@@ -55,6 +55,27 @@ describe("cairn inspect", () => {
     const r = sh(`cat '${file}' | cairn-inspect - | wc -l`);
     expect(r.status).toBe(0);
     expect(r.stdout.toString().trim()).toBe("2");
+  });
+
+  it("reads stdin redirected from a file, and a large stream from a real pipeline", () => {
+    const file = join(dir.path, "redirect.bin");
+    writeFileSync(file, bytes("chunked-ref.hex"));
+    const r = sh(`cairn inspect < '${file}'`);
+    expect(r.status).toBe(0);
+    expect(lines(r.stdout).map((l) => l.type)).toEqual(["START", "ENTRY", "CHUNK", "CHUNK_REF", "ENTRY_END", "END"]);
+    // 24 MiB of content through snapshot's stream: DATA frames of up to 1 MiB, then ENTRY_END and END.
+    const tree = join(dir.path, "tree");
+    mkdirSync(tree);
+    writeFileSync(join(tree, "big"), Buffer.alloc(24 << 20, 7));
+    const p = sh(`cairn snapshot '${tree}' | cairn inspect`);
+    expect(p.stderr).toBe("");
+    expect(p.status).toBe(0);
+    const out = lines(p.stdout);
+    expect(out[0]).toMatchObject({ type: "START", stream: "plain" });
+    const data = out.filter((l) => l.type === "DATA");
+    expect(data.reduce((n, l) => n + l.length, 0)).toBe(24 << 20);
+    expect(out.find((l) => l.type === "ENTRY_END" && l.size === 24 << 20)).toBeDefined();
+    expect(out.at(-1)).toMatchObject({ type: "END", frames: out.length - 1 });
   });
 
   it("on a corrupt stream prints the frames before the damage, one error line, exit 10", () => {
