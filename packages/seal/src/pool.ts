@@ -24,18 +24,25 @@ export class WorkerPool {
   private waiters: (() => void)[] = [];
   readonly size: number;
 
-  constructor(script: URL, init: unknown, workers?: number) {
+  constructor(
+    private readonly script: URL,
+    private readonly init: unknown,
+    workers?: number,
+  ) {
     this.size = Math.max(1, workers ?? Math.min(availableParallelism(), 4));
-    for (let w = 0; w < this.size; w++) {
-      // execArgv: [] so a test runner's resolve conditions (TypeScript sources) do not reach the
-      // worker, which runs the compiled code. A small young generation makes V8 free the dead
-      // buffers of finished jobs soon.
-      const worker = new Worker(script, { workerData: init, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 1 } });
-      worker.on("message", (r: JobResult) => this.settle(r));
-      worker.on("error", (err) => this.fail(new CairnError("failed", `a worker thread died: ${err.message}`)));
-      this.workers.push(worker);
-      this.load.push(0);
-    }
+  }
+
+  /** Workers start on demand, so a small stream pays for as few thread start-ups as it needs. */
+  private spawn(): number {
+    // execArgv: [] so a test runner's resolve conditions (TypeScript sources) do not reach the
+    // worker, which runs the compiled code. A small young generation makes V8 free the dead
+    // buffers of finished jobs soon.
+    const worker = new Worker(this.script, { workerData: this.init, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 1 } });
+    worker.on("message", (r: JobResult) => this.settle(r));
+    worker.on("error", (err) => this.fail(new CairnError("failed", `a worker thread died: ${err.message}`)));
+    this.workers.push(worker);
+    this.load.push(0);
+    return this.workers.length - 1;
   }
 
   /** Jobs submitted and not yet settled. */
@@ -48,7 +55,8 @@ export class WorkerPool {
     if (this.failure) return Promise.reject(this.failure);
     const seq = this.seq++;
     let w = 0;
-    for (let i = 1; i < this.size; i++) if (this.load[i] < this.load[w]) w = i;
+    for (let i = 1; i < this.workers.length; i++) if (this.load[i] < this.load[w]) w = i;
+    if (this.workers.length < this.size && (this.workers.length === 0 || this.load[w] > 0)) w = this.spawn();
     const own = new Uint8Array(data);
     const job: Job = { seq, kind, id: new Uint8Array(id), data: own, ...extra };
     return new Promise<Uint8Array>((resolve, reject) => {
