@@ -72,7 +72,16 @@ measure() {
   read -r wall user sys rss < <(tail -1 "$W/time")
   local c; c=$(counts)
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$target" "$wall" "$user" "$sys" "$rss" "$c" >> "$RESULTS"
+  local st
+  for st in "$W"/stage-*; do  # a pipeline's stages, each timed on its own
+    [ -e "$st" ] || continue
+    read -r user sys rss < <(tail -1 "$st")
+    printf 'stage\t%s\t%s\t%s\t%s\t%s\n' "$name" "$target" "${st##*/stage-}" "$(awk "BEGIN{print $user + $sys}")" "$rss" >> "$RESULTS"
+    rm -f "$st"
+  done
 }
+# stage NAME: /usr/bin/time for one stage of a pipeline (CPU seconds and peak RSS of that process)
+stage() { echo "/usr/bin/time -f '%U %S %M' -o '$W/stage-$1'"; }
 stored() { printf 'stored\t%s\t%s\n' "$1" "$2" >> "$RESULTS"; }
 check_restore() {  # same bytes and files as the source (the e2e tests check contents; this checks completeness)
   local dir=$1
@@ -95,7 +104,7 @@ for target in folder s3; do
   counts >/dev/null
 
   measure "restic backup" $target "restic -q -r '$R_RESTIC' backup '$DATA'"
-  measure "pipeline backup" $target "cairn snapshot '$DATA' | cairn chunk -k writer.key | cairn seal -k writer.key | cairn push '$R_PIPE'"
+  measure "pipeline backup" $target "$(stage 1-snapshot) cairn snapshot '$DATA' | $(stage 2-chunk) cairn chunk -k writer.key | $(stage 3-seal) cairn seal -k writer.key | $(stage 4-push) cairn push '$R_PIPE'"
   measure "fused backup" $target "cairn backup -k writer.key '$R_FUSED' '$DATA'"
   if [ $target = folder ]; then
     stored restic "$(du -sb "$R_RESTIC" | cut -f1)"
@@ -104,7 +113,7 @@ for target in folder s3; do
   fi
   measure "restic restore" $target "restic -q -r '$R_RESTIC' restore latest --target '$W/out-restic'"
   check_restore "$W/out-restic"
-  measure "pipeline restore" $target "cairn pull -i owner.key '$R_PIPE' latest | cairn seal -d -i owner.key | cairn chunk -d -i owner.key | cairn snapshot -x '$W/out-pipe'"
+  measure "pipeline restore" $target "$(stage 1-pull) cairn pull -i owner.key '$R_PIPE' latest | $(stage 2-seal-d) cairn seal -d -i owner.key | $(stage 3-chunk-d) cairn chunk -d -i owner.key | $(stage 4-snapshot-x) cairn snapshot -x '$W/out-pipe'"
   check_restore "$W/out-pipe"
   measure "fused restore" $target "cairn restore -i owner.key '$R_FUSED' latest -x '$W/out-fused'"
   check_restore "$W/out-fused"

@@ -239,6 +239,21 @@ describe("bad input: the fused command fails as the failing stage of the pipelin
     });
   }
 
+  it("a repository that refuses the stream stops the command being read", async () => {
+    const r = await run(`cairn backup -k other-w.key ${url("fused")} --from-command --name y -- sh -c 'echo $$ > yes.pid; exec yes 2>/dev/null'`);
+    expect(r.status).toBe(14);
+    expect(r.stderr).toMatch(/^cairn-backup: the stream was sealed for key set [0-9a-f]+…, but .* belongs to key set [0-9a-f]+…\n$/);
+    const pid = Number(readFileSync(at("yes.pid"), "utf8"));
+    const state = (() => {
+      try {
+        return /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+      } catch {
+        return "gone";
+      }
+    })();
+    expect(["gone", "Z"]).toContain(state); // killed (a zombie until something reaps it)
+  });
+
   it("usage errors name the problem", async () => {
     const cases: [string, RegExp][] = [
       ["cairn backup -k w.key src", /give at least one repository URL/],

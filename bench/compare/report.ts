@@ -9,8 +9,13 @@ const gib = bytes / 2 ** 30;
 interface Run { name: string; target: string; wall: number; cpu: number; rss: number; requests: number; byMethod: Record<string, number>; up: number; down: number }
 const runs: Run[] = [];
 const stored = new Map<string, number>();
+const stages: { run: string; target: string; stage: string; cpu: number; rss: number }[] = [];
 for (const line of readFileSync(file, "utf8").trim().split("\n")) {
   const f = line.split("\t");
+  if (f[0] === "stage") {
+    stages.push({ run: f[1], target: f[2], stage: f[3].replace(/^\d-/, "").replace(/-(d|x)$/, " -$1"), cpu: Number(f[4]), rss: Number(f[5]) / 1024 });
+    continue;
+  }
   if (f[0] === "stored") {
     stored.set(f[1], Number(f[2]));
     continue;
@@ -49,6 +54,17 @@ out.push("S3 requests by method:");
 out.push("");
 for (const r of runs.filter((r) => r.target === "s3")) out.push(`- ${r.name}: ${Object.entries(r.byMethod).map(([m, n]) => `${m} ${n}`).join(", ")}`);
 out.push("");
+if (stages.length) {
+  out.push("CPU seconds of each pipeline stage (its own process, timed with /usr/bin/time inside the pipeline), and its peak RSS:");
+  out.push("");
+  out.push("| target | run | stages: CPU s (peak RSS MiB) |");
+  out.push("|---|---|---|");
+  for (const r of runs.filter((r) => r.name.startsWith("pipeline"))) {
+    const mine = stages.filter((s) => s.run === r.name && s.target === r.target);
+    out.push(`| ${r.target === "s3" ? "RGW" : "folder"} | ${r.name} | ${mine.map((s) => `${s.stage} ${s.cpu.toFixed(1)} (${s.rss.toFixed(0)})`).join(" · ")} |`);
+  }
+  out.push("");
+}
 out.push("## Goals (speed = restic's wall time / cairn's, same target, same run)");
 out.push("");
 out.push("| goal | folder | RGW | met |");

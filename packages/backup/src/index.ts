@@ -1,6 +1,8 @@
 // @cairn/backup: `snapshot | chunk | seal | push` in one process. The same library stages as the
 // pipeline, chained as async iterables: frames pass in memory, never encoded or decoded between
-// stages; seal's worker pool does the compression and encryption.
+// stages. Reading and chunking a path or command source run on a worker thread of their own
+// (chunk-worker.ts), seal's worker pool compresses and encrypts, the main thread seals the
+// manifest and pushes.
 import type { Frame } from "@cairn/protocol";
 import type { StartOptions } from "@cairn/snapshot";
 import { chunkStream, type ChunkerParams } from "@cairn/chunk";
@@ -8,8 +10,11 @@ import { seal, type KnownIds, type SealingKey } from "@cairn/seal";
 import { push, type PushOptions, type PushResult } from "@cairn/push";
 import type { Storage } from "@cairn/storage";
 import { snapshotSource, type Source } from "./source.js";
+import { framesFromWorker } from "./frames-worker.js";
+import { CHUNK_WORKER } from "./chunk-worker.js";
 
 export { snapshotSource, type Source } from "./source.js";
+export { framesFromWorker, serveFrames } from "./frames-worker.js";
 
 export interface BackupOptions {
   /** The writer key (@cairn/keys readWriterKey): chunk takes its id key and chunker secret, seal the rest. */
@@ -25,12 +30,18 @@ export interface BackupOptions {
   known?: KnownIds;
   /** push: jobs, cache, pack size, known file out. */
   push?: PushOptions;
+  /** Read and chunk on a worker thread (default: yes, for paths and commands; stdin and tar are read here). */
+  chunkWorker?: boolean;
 }
 
 /** snapshot → chunk → seal: the sealed stream `push` reads. */
 export function sealedStream(opts: BackupOptions): AsyncIterable<Frame> {
-  const plain = snapshotSource(opts.source, opts.start);
-  const chunked = chunkStream(plain, { idKey: opts.key.idKey, chunkerSecret: opts.key.chunkerSecret, params: opts.params, refWindow: opts.refWindow });
+  const { source, start, params, refWindow } = opts;
+  const { idKey, chunkerSecret } = opts.key;
+  const inWorker = (opts.chunkWorker ?? true) && (source.kind === "paths" || source.kind === "command");
+  const chunked = inWorker
+    ? framesFromWorker(CHUNK_WORKER, { source, start, idKey, chunkerSecret, params, refWindow }, "chunking")
+    : chunkStream(snapshotSource(source, start), { idKey, chunkerSecret, params, refWindow });
   return seal(chunked, { key: opts.key, level: opts.level, workers: opts.workers, known: opts.known });
 }
 

@@ -57,21 +57,28 @@ describe("sealedStream", () => {
     const start = { time: new Date("2026-11-24T03:00:00Z"), host: "db1", tags: ["nightly"] };
     const params = { min: 64 * 1024, avg: 256 * 1024, max: 1024 * 1024 };
 
-    const fused = await summary(sealedStream({ key, source: { kind: "paths", paths: [src] }, start, params, workers: 2 }));
+    const inWorker = await summary(sealedStream({ key, source: { kind: "paths", paths: [src] }, start, params, workers: 2 }));
+    const inMain = await summary(sealedStream({ key, source: { kind: "paths", paths: [src] }, start, params, workers: 2, chunkWorker: false }));
     const plain = throughPipe(snapshotPaths([src], start));
     const chunked = throughPipe(chunkStream(plain, { idKey: key.idKey, chunkerSecret: key.chunkerSecret, params }));
     const piped = await summary(throughPipe(seal(chunked, { key, workers: 2 })));
 
-    expect(fused.objects.length).toBeGreaterThan(15);
-    expect(fused.objects).toEqual(piped.objects);
-    expect(fused.commit).toEqual(piped.commit);
-    expect(fused.end).toEqual(piped.end);
+    expect(piped.objects.length).toBeGreaterThan(15);
+    for (const fused of [inWorker, inMain]) {
+      expect(fused.objects).toEqual(piped.objects);
+      expect(fused.commit).toEqual(piped.commit);
+      expect(fused.end).toEqual(piped.end);
+    }
   });
 
-  it("fails with the source's own error, as the pipeline's first stage does", async () => {
-    const owner = await parseOwnerKey((await createOwnerKey()).text, "owner");
-    const key = parseWriterKey(createWriterKey(owner).text, "writer");
-    const frames = sealedStream({ key, source: { kind: "command", command: ["sh", "-c", "echo partial; exit 7"], name: "dump.sql" } });
-    await expect(summary(frames)).rejects.toMatchObject({ kind: "command", message: "sh exited with status 7; the snapshot is incomplete" });
-  });
+  for (const chunkWorker of [true, false]) {
+    it(`fails with the source's own error, as the pipeline's first stage does (chunking ${chunkWorker ? "on a worker" : "on the main thread"})`, async () => {
+      const owner = await parseOwnerKey((await createOwnerKey()).text, "owner");
+      const key = parseWriterKey(createWriterKey(owner).text, "writer");
+      const frames = sealedStream({ key, chunkWorker, source: { kind: "command", command: ["sh", "-c", "seq 1 100000; exit 7"], name: "dump.sql" } });
+      await expect(summary(frames)).rejects.toMatchObject({ kind: "command", message: "sh exited with status 7; the snapshot is incomplete" });
+      const missing = sealedStream({ key, chunkWorker, source: { kind: "paths", paths: [join(dir, "no-such-dir")] } });
+      await expect(summary(missing)).rejects.toMatchObject({ kind: "notFound", message: `${join(dir, "no-such-dir")}: no such file or directory` });
+    });
+  }
 });

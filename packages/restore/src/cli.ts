@@ -5,7 +5,6 @@ import { writeAll } from "@cairn/protocol";
 import { passphraseFromFile, readTrustedWriters } from "@cairn/keys";
 import { readOwnerSecrets } from "@cairn/seal";
 import { extractToDir, extractToStdout, extractToTar } from "@cairn/snapshot";
-import { openStorage } from "@cairn/storage";
 import { positionals, repeated, splitDashDash, wholeNumber } from "./args.js";
 import { includePatterns, plainStream } from "./index.js";
 
@@ -70,8 +69,7 @@ export default defineCommand({
     const passphrase = a["passphrase-file"] ? readPassphraseFile(a["passphrase-file"]) : undefined;
     const secrets = await readOwnerSecrets(identityFiles, { passphrase, repoKey: a["repo-key"], trustRepoKey: a["trust-repo-key"] });
     const trusted = readTrustedWriters(a.writers);
-    const storage = await openStorage(repo);
-    const frames = await plainStream(storage, selector, {
+    const frames = plainStream(repo, selector, {
       ...secrets,
       trusted,
       identity: identityFiles[0],

@@ -1,0 +1,27 @@
+// pull → seal -d → chunk -d, chained in this thread.
+import type { Frame } from "@cairn/protocol";
+import type { Storage } from "@cairn/storage";
+import { openSnapshot, type OpenOptions } from "@cairn/pull";
+import { unseal } from "@cairn/seal";
+import { dechunkStream } from "@cairn/chunk";
+import { loadPullOrdered } from "./keyed-pull.js";
+
+export interface RestoreOptions extends OpenOptions {
+  /** Owner key file (pull reads restore order with it). */
+  identity: string;
+  passphrase?: string;
+  /** What seal -d and chunk -d need: identities, the pinned id key, the trusted writers. */
+  identities: string[];
+  idKey: Uint8Array;
+  trusted: Set<string>;
+  /** Ranged GETs in flight. */
+  jobs?: number;
+}
+
+export async function plainStreamHere(storage: Storage, selector: string, opts: RestoreOptions): Promise<AsyncIterable<Frame>> {
+  const opened = await openSnapshot(storage, selector, opts);
+  const pullOrdered = await loadPullOrdered();
+  const sealed = pullOrdered(storage, opened, { jobs: opts.jobs, identity: opts.identity, paths: [], passphrase: opts.passphrase });
+  const chunked = unseal(sealed, { identities: opts.identities, idKey: opts.idKey, trusted: opts.trusted });
+  return dechunkStream(chunked, { idKey: opts.idKey });
+}
