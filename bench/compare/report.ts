@@ -1,6 +1,6 @@
 // Turns bench/compare.sh's results.tsv into docs/benchmarks/compare.md (Markdown on stdout).
 //   node bench/compare/report.ts RESULTS MIB BYTES FILES RESTIC_VERSION
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 
 const [file, mib, bytesText, files, resticVersion] = process.argv.slice(2);
@@ -83,4 +83,7 @@ for (const [label, ours, theirs, want] of goals) {
 const worst = Math.max(...runs.filter((r) => r.target === "s3" && !r.name.startsWith("restic")).map((r) => r.requests / gib));
 out.push(`| ≤ 80 requests per GiB (cairn, RGW) | | ${worst.toFixed(0)} (most of any cairn run) | ${worst <= 80 ? "yes" : "no"} |`);
 out.push("");
+// The profile notes (written by hand from profiles, dated) follow the numbers of this run.
+const notes = new URL("./analysis.md", import.meta.url);
+if (existsSync(notes)) out.push(readFileSync(notes, "utf8"));
 process.stdout.write(out.join("\n"));
