@@ -95,6 +95,17 @@ describe.each(backends)("the repository on $name", (backend) => {
     expect(r.status).toBe(0);
     expect(readFileSync(at("old/data/docs/app.conf"), "utf8")).toBe("version = 1\n");
     expect(sha(readFileSync(at("old/data/big.bin")))).toBe(sha(bytes("big", 1_500_000)));
+    // One file from the older snapshot: only its data travels.
+    const one = await shA(`cd ${dir.path} && cairn pull -i owner.key ${repo} ${s1.snapshot} data/docs/app.conf --stats 2> one.stats | cairn seal -d -i owner.key | cairn chunk -d -i owner.key | cairn snapshot -x one`, { env });
+    expect(one.stderr).toBe("");
+    expect(one.status).toBe(0);
+    expect(readFileSync(at("one/data/docs/app.conf"), "utf8")).toBe("version = 1\n");
+    expect(readdirSync(at("one/data"))).toEqual(["docs"]);
+    expect(readdirSync(at("one/data/docs"))).toEqual(["app.conf"]);
+    expect(JSON.parse(readFileSync(at("one.stats"), "utf8")).bytesIn).toBeLessThan(200_000);
+    const none = await shA(`cd ${dir.path} && cairn pull -i owner.key ${repo} latest no/such/path > /dev/null`, { env });
+    expect(none.status).toBe(15);
+    expect(none.stderr).toMatch(/cairn-pull: no entry of the snapshot is or lies under the PATHs given/);
     const latest = await restore("latest", "new");
     expect(latest.status).toBe(0);
     expect(readFileSync(at("new/data/docs/app.conf"), "utf8")).toBe("version = 2\n");

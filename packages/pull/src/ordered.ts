@@ -2,13 +2,16 @@
 // (docs/repository.md, "Pull"): START, COMMIT, the manifest root, then each manifest chunk
 // followed by the data chunks its records name that the reference window does not hold
 // (seal -d turns those into CHUNK_REFs), then the refs blocks and the refs root, then END.
+// With PATHs, a filtered stream (docs/sealing.md, "Restoring some paths"): SEAL_INFO {select}
+// after COMMIT, every manifest object as before, but data only for the selected entries, the
+// reference window replayed over their chunk records alone.
 // Restore order lives in the encrypted manifest, so this module needs the owner's identity; it
 // is loaded only when one is given, so transport hosts never load key code.
 import { CairnError } from "@cairn/errors";
 import { DEFAULT_REF_WINDOW, FrameType, RefWindow, type Frame } from "@cairn/protocol";
 import type { Storage } from "@cairn/storage";
 import { readOwnerKey } from "@cairn/keys";
-import { RecordTag } from "@cairn/seal";
+import { RecordTag, Selection } from "@cairn/seal";
 import { ID_SIZE, ObjectKind, readObject, toHex, type IndexTable } from "@cairn/repository";
 import { endMeta, startMeta, type OpenedSnapshot } from "./index.js";
 import { fetchObjects, type FetchItem } from "./fetch.js";
@@ -23,15 +26,14 @@ export interface OrderedOptions {
 }
 
 export async function* pullOrdered(storage: Storage, opened: OpenedSnapshot, opts: OrderedOptions): AsyncGenerator<Frame> {
-  if (opts.paths.length > 0) {
-    throw new CairnError("usage", "restoring only some PATHs needs seal -d to accept a filtered stream, which this build lacks; pull the whole snapshot and restore from it");
-  }
   const owner = await readOwnerKey(opts.identity, { passphrase: opts.passphrase });
   const { snapshot, table } = opened;
   yield { type: FrameType.START, meta: startMeta(snapshot) };
   yield { type: FrameType.COMMIT, meta: snapshot.commit };
+  const selection = opts.paths.length > 0 ? new Selection(opts.paths) : undefined;
+  if (opts.paths.length > 0) yield { type: FrameType.SEAL_INFO, meta: { select: opts.paths } };
   let objects = 0;
-  const order = restoreOrder(storage, table, snapshot.manifest, snapshot.refs, { identities: owner.identities, idKey: owner.idKey, lookahead: opts.jobs ?? 4 });
+  const order = restoreOrder(storage, table, snapshot.manifest, snapshot.refs, { identities: owner.identities, idKey: owner.idKey, lookahead: opts.jobs ?? 4, selection });
   for await (const [pos, bytes] of fetchObjects(storage, table, order, { jobs: opts.jobs })) {
     const payload = new Uint8Array(1 + ID_SIZE + bytes.length);
     payload[0] = table.kinds[pos];
@@ -49,9 +51,11 @@ async function* restoreOrder(
   table: IndexTable,
   manifestRoot: string,
   refsRoot: string,
-  opts: { identities: string[]; idKey?: Uint8Array; lookahead: number },
+  opts: { identities: string[]; idKey?: Uint8Array; lookahead: number; selection?: Selection },
 ): AsyncGenerator<FetchItem> {
   let window = new RefWindow(DEFAULT_REF_WINDOW);
+  let skipping = false; // inside an entry the selection leaves out
+  let matched = false;
   for await (const piece of readManifest(storage, table, manifestRoot, opts)) {
     // By position, not by the bytes already read: the fetcher then reads a manifest chunk in one
     // ranged GET with the data chunks stored after it (a few KiB read twice, far fewer requests).
@@ -60,7 +64,11 @@ async function* restoreOrder(
       if (r.tag === RecordTag.HEADER) {
         const limit = r.meta?.start?.refWindow;
         window = new RefWindow(typeof limit === "number" ? limit : DEFAULT_REF_WINDOW);
+      } else if (r.tag === RecordTag.ENTRY) {
+        skipping = opts.selection !== undefined && !opts.selection.has(r.meta);
+        matched ||= !skipping;
       } else if (r.tag === RecordTag.CHUNK) {
+        if (skipping) continue;
         const key = toHex(r.id);
         if (window.has(key)) continue;
         yield locate(table, r.id, ObjectKind.data);
@@ -68,6 +76,7 @@ async function* restoreOrder(
       }
     }
   }
+  if (!matched) throw new CairnError("notFound", "no entry of the snapshot is or lies under the PATHs given");
   const refsPos = locate(table, Buffer.from(refsRoot, "hex"), ObjectKind.refsRoot);
   const refsBytes = await readObject(storage, table, refsPos);
   for (let i = 0; i < refsBytes.length; i += ID_SIZE) yield locate(table, refsBytes.subarray(i, i + ID_SIZE), ObjectKind.refsBlock);
