@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand, parseArgs, type ArgsDef } from "citty";
 import { CairnError } from "@cairn/errors";
 import { stdinChunks } from "@cairn/protocol";
 import { openStorage } from "@cairn/storage";
@@ -10,30 +10,45 @@ import type { Report } from "./report.js";
 
 const SUBSET = /^(all|\d+\/\d+|\d+(\.\d+)?%)$/;
 
+/**
+ * `--read-data` takes an optional value (all packs when none): a bare `--read-data` followed by
+ * anything but a subset (another flag, the repository) becomes `--read-data=all` before parsing.
+ */
+export function normalizeReadData(rawArgs: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const a = rawArgs[i];
+    if (a === "--") {
+      out.push(...rawArgs.slice(i));
+      break;
+    }
+    if (a === "--read-data" && !(i + 1 < rawArgs.length && SUBSET.test(rawArgs[i + 1]))) out.push("--read-data=all");
+    else out.push(a);
+  }
+  return out;
+}
+
+const argsDef = {
+  repo: { type: "positional", description: "repository URL (file:///path, s3://bucket/prefix), or - for a cairn stream on stdin", required: false },
+  writers: { type: "string", description: "trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers)", valueHint: "FILE" },
+  "read-data": { type: "string", description: "download and hash packs: all (no value), n/t (group n of t, e.g. 1/7), or p% (a window that rotates each run)", valueHint: "SUBSET" },
+  "max-duration": { type: "string", description: "stop starting packs after this long (e.g. 20m); the next run resumes", valueHint: "TIME" },
+  "clock-skew": { type: "string", description: "snapshots dated further than this in the future are flagged", default: "15m", valueHint: "TIME" },
+  identity: { type: "string", alias: "i", description: "owner key file: also open and authenticate objects and manifests", valueHint: "FILE" },
+  "restore-test": { type: "string", description: "restore this snapshot to nowhere and check every file's digest (needs -i)", valueHint: "SNAPSHOT" },
+  json: { type: "boolean", description: "the report as one JSON object" },
+  jobs: { type: "string", description: "requests in flight", default: "4" },
+  cache: { type: "string", description: "local cache directory (resume state; default $CAIRN_CACHE or ~/.cache/cairn)" },
+  "no-cache": { type: "boolean", description: "keep no local state" },
+} satisfies ArgsDef;
+
 export default defineCommand({
   meta: { name: "verify", version: "0.1.0", description: "prove that a repository's snapshots are whole and restorable (or check a stream on stdin: -)" },
-  args: {
-    repo: { type: "positional", description: "repository URL (file:///path, s3://bucket/prefix), or - for a cairn stream on stdin", required: false },
-    writers: { type: "string", description: "trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers)", valueHint: "FILE" },
-    "read-data": { type: "string", description: "download and hash packs: all (no value), n/t (group n of t, e.g. 1/7), or p% (a window that rotates each run)", valueHint: "SUBSET" },
-    "max-duration": { type: "string", description: "stop starting packs after this long (e.g. 20m); the next run resumes", valueHint: "TIME" },
-    "clock-skew": { type: "string", description: "snapshots dated further than this in the future are flagged", default: "15m", valueHint: "TIME" },
-    identity: { type: "string", alias: "i", description: "owner key file: also open and authenticate objects and manifests", valueHint: "FILE" },
-    "restore-test": { type: "string", description: "restore this snapshot to nowhere and check every file's digest (needs -i)", valueHint: "SNAPSHOT" },
-    json: { type: "boolean", description: "the report as one JSON object" },
-    jobs: { type: "string", description: "requests in flight", default: "4" },
-    cache: { type: "string", description: "local cache directory (resume state; default $CAIRN_CACHE or ~/.cache/cairn)" },
-    "no-cache": { type: "boolean", description: "keep no local state" },
-  },
-  async run({ args }) {
-    let repo = args.repo as string | undefined;
-    let readData = args["read-data"] as string | boolean | undefined;
-    // `--read-data` takes an optional value: `verify --read-data REPO` means all packs.
-    if (typeof readData === "string" && readData !== "" && !SUBSET.test(readData) && repo === undefined) {
-      repo = readData;
-      readData = true;
-    }
-    if (readData === "") readData = true;
+  args: argsDef,
+  async run({ rawArgs }) {
+    const args = parseArgs<typeof argsDef>(normalizeReadData(rawArgs), argsDef);
+    const repo = args.repo as string | undefined;
+    const readData = args["read-data"] as string | undefined;
     if (!repo) throw new CairnError("usage", "verify needs a repository URL, or - to check a stream on stdin");
     const jobs = Number(args.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new CairnError("usage", `--jobs needs a positive whole number, got ${args.jobs}`);
@@ -47,7 +62,7 @@ export default defineCommand({
       const storage = await openStorage(repo);
       report = await verifyRepository(storage, {
         trusted,
-        readData: parseSubset(readData),
+        readData: parseSubset(readData === "" ? true : readData),
         maxDurationMs: args["max-duration"] ? parseDuration(args["max-duration"]) : undefined,
         clockSkewMs: args["clock-skew"] ? parseDuration(args["clock-skew"]) : DEFAULT_CLOCK_SKEW_MS,
         jobs,

@@ -184,10 +184,11 @@ type PullOrdered = (storage: Storage, opened: OpenedSnapshot, opts: { jobs?: num
 /**
  * @cairn/pull keeps its keyed half (restore order) in a module its index does not export, so
  * transport hosts never load it; like `cairn pull -i` and the fused restore, load it next to the
- * module @cairn/pull resolves to (dist/ when run, src/ under the test runner).
+ * module @cairn/pull resolves to (dist/ when run, src/ under the test runner, which has no
+ * import.meta.resolve: there the workspace layout gives the sibling package's source).
  */
 async function loadPullOrdered(): Promise<PullOrdered> {
-  const index = import.meta.resolve("@cairn/pull");
+  const index = typeof import.meta.resolve === "function" ? import.meta.resolve("@cairn/pull") : new URL("../../pull/src/index.ts", import.meta.url).href;
   const ext = index.endsWith(".ts") ? ".ts" : ".js";
   return ((await import(new URL(`./ordered${ext}`, index).href)) as { pullOrdered: PullOrdered }).pullOrdered;
 }

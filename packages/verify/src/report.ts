@@ -139,7 +139,7 @@ export class Report {
       lines.push(
         `${this.target}: ${s.snapshots} snapshots (${s.trusted} signed by pinned writers), ${s.indexFiles} index files, ${s.packs} packs (${mib(s.packBytes)}), ${s.objects} objects`,
       );
-      lines.push(`checked ${s.trailersChecked} pack trailers${s.packsRead ? `, read ${s.packsRead} packs (${mib(s.bytesRead)}${this.readData ? `, ${this.readData}` : ""})` : ""}${s.objectsOpened ? `, opened ${s.objectsOpened} objects` : ""}${s.manifestsChecked ? `, ${s.manifestsChecked} manifests` : ""}${s.filesRestored ? `, restored ${s.filesRestored} files to nowhere` : ""} in ${s.seconds.toFixed(1)} s`);
+      lines.push(`checked ${s.trailersChecked} pack trailers${s.packsRead || this.readData ? `, read ${s.packsRead} packs (${mib(s.bytesRead)}${this.readData ? `, ${this.readData}` : ""})` : ""}${s.objectsOpened ? `, opened ${s.objectsOpened} objects` : ""}${s.manifestsChecked ? `, ${s.manifestsChecked} manifests` : ""}${s.filesRestored ? `, restored ${s.filesRestored} files to nowhere` : ""} in ${s.seconds.toFixed(1)} s`);
     } else {
       lines.push(`${this.target}`);
     }

@@ -1,0 +1,287 @@
+// A repository damaged in each way a disk or an attacker can (issue 5, "Done means"): verify names
+// each damaged object and what it affects (exit 22), `pull | seal -d | chunk -d` fails loudly
+// instead of restoring wrong data, and the snapshots the damage does not touch still restore.
+// Every case works on its own copy of one small real repository (two snapshots, small packs).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { INDEX_PREFIX, indexKey, packKey, snapshotKey } from "@cairn/repository";
+import { openStorage, type Storage } from "@cairn/storage";
+import { readTrustedWriters } from "@cairn/keys";
+import { verifyRepository, type VerifyOptions } from "@cairn/verify";
+import { cairnA, shA } from "./helpers/async-cli.js";
+import {
+  buildFixture,
+  copyRepo,
+  dataPackOfB,
+  flipByte,
+  keys,
+  plantSnapshot,
+  readSnapshot,
+  refsSet,
+  replaceChunk,
+  resign,
+  signByStranger,
+  storeRefs,
+  swap,
+  trailer,
+  truncate,
+  type Fixture,
+} from "./helpers/damage.js";
+
+let f: Fixture;
+beforeAll(async () => {
+  f = await buildFixture();
+});
+afterAll(() => f?.cleanup());
+
+interface Damaged {
+  url: string;
+  storage: Storage;
+}
+
+async function damaged(name: string): Promise<Damaged> {
+  const url = `file://${copyRepo(f, name)}`;
+  return { url, storage: await openStorage(url) };
+}
+
+/** cairn verify --json: the report and the exit code. */
+async function verifyCli(url: string, ...flags: string[]) {
+  const r = await cairnA(["verify", url, "--json", ...flags], { env: f.env, cwd: f.dir });
+  let report: any;
+  try {
+    report = JSON.parse(r.stdout.toString());
+  } catch {
+    throw new Error(`verify printed no JSON (exit ${r.status}): ${r.stderr}`);
+  }
+  return { status: r.status, report, stderr: r.stderr };
+}
+
+/** The same check in-process (the library the CLI calls): the report as --json prints it. */
+async function verify(url: string, opts: Partial<VerifyOptions> & { key?: boolean } = {}) {
+  const { key, ...rest } = opts;
+  const report = await verifyRepository(await openStorage(url), {
+    trusted: readTrustedWriters(f.env.CAIRN_WRITERS),
+    cache: false,
+    ...(key ? { identity: [join(f.dir, "owner.key")] } : {}),
+    ...rest,
+  });
+  return { status: report.ok ? 0 : 22, report: JSON.parse(JSON.stringify(report)) };
+}
+
+/** An unaffected snapshot restores: the restore stages in-process, every file's digest checked. */
+async function expectRestores(url: string, snapshot: string) {
+  const { report } = await verify(url, { key: true, restoreTest: snapshot });
+  expect(report.problems.filter((p: any) => p.kind === "restore")).toEqual([]);
+  expect(report.stats.filesRestored).toBeGreaterThan(0);
+}
+
+const named = (report: any, object: string) => report.problems.find((p: any) => p.object === object);
+
+/** The restore pipeline into a fresh folder: its status and stderr. */
+async function restore(url: string, snapshot: string, out: string, pullFlags = "") {
+  const dir = join(f.dir, out);
+  const r = await shA(`cairn pull ${pullFlags} -i owner.key ${url} ${snapshot} | cairn seal -d -i owner.key | cairn chunk -d -i owner.key | cairn snapshot -x ${dir}`, { env: f.env, cwd: f.dir });
+  return { status: r.status, stderr: r.stderr, dir };
+}
+
+async function expectRestoreFails(url: string, snapshot: string, out: string, message: RegExp, pullFlags = "") {
+  const r = await restore(url, snapshot, out, pullFlags);
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toMatch(message);
+}
+
+describe.concurrent("damage that verify names", () => {
+  it("the undamaged repository verifies clean, with and without the key and --read-data", async () => {
+    const keyless = await verifyCli(`file://${f.repo}`, "--read-data");
+    expect(keyless.report.problems).toEqual([]);
+    expect(keyless.status).toBe(0);
+    expect(keyless.report.stats).toMatchObject({ snapshots: 2, trusted: 2 });
+    const keyed = await verifyCli(`file://${f.repo}`, "--read-data", "-i", "owner.key", "--restore-test", f.snapB);
+    expect(keyed.report.problems).toEqual([]);
+    expect(keyed.status).toBe(0);
+    expect(keyed.report.stats.filesRestored).toBe(3);
+  });
+
+  it("a flipped byte in a pack: found by --read-data without a key, pinned to the chunk and file with it", async () => {
+    const d = await damaged("flip");
+    const { pack, entry } = await dataPackOfB(d.storage, f);
+    await flipByte(d.storage, packKey(pack), entry.offset + entry.length - 20);
+    expect((await verify(d.url)).status).toBe(0); // the trailer and sizes are intact: only reading the data shows it
+    const keyless = await verifyCli(d.url, "--read-data");
+    expect(keyless.status).toBe(22);
+    expect(named(keyless.report, `pack ${pack}`)).toMatchObject({ kind: "pack", snapshots: [f.snapB], message: expect.stringMatching(/do not hash to its name/) });
+    const keyed = await verify(d.url, { readData: { kind: "all" }, key: true });
+    expect(keyed.status).toBe(22);
+    const chunk = named(keyed.report, `data chunk ${Buffer.from(entry.id).toString("hex")}`);
+    expect(chunk.snapshots).toEqual([f.snapB]);
+    expect(chunk.files).toHaveLength(1); // the one file (of those only B has) whose content needs it
+    expect(["data/conf.txt", "data/onlyB.bin"]).toContain(chunk.files[0].path);
+    await expectRestoreFails(d.url, f.snapB, "flip-b", /cairn-seal: .*data chunk/);
+    await expectRestores(d.url, f.snapA);
+  });
+
+  it("a truncated pack: its size no longer matches the index", async () => {
+    const d = await damaged("truncate");
+    const pack = f.packsB[0];
+    await truncate(d.storage, packKey(pack), Math.floor((await d.storage.head(packKey(pack)))!.size / 2));
+    const v = await verify(d.url);
+    expect(v.status).toBe(22);
+    expect(named(v.report, `pack ${pack}`)).toMatchObject({ snapshots: [f.snapB], message: expect.stringMatching(/bytes in the store, the index says/) });
+    await expectRestoreFails(d.url, f.snapB, "trunc-b", /pack [0-9a-f]{64} is shorter than the index says/);
+    await expectRestores(d.url, f.snapA);
+  });
+
+  it("a deleted pack", async () => {
+    const d = await damaged("delete");
+    const pack = f.packsB[0];
+    await d.storage.delete(packKey(pack));
+    const v = await verifyCli(d.url);
+    expect(v.status).toBe(22);
+    expect(named(v.report, `pack ${pack}`)).toMatchObject({ snapshots: [f.snapB], message: expect.stringMatching(/missing from the store/) });
+    expect(v.report.snapshots.find((s: any) => s.id === f.snapA).status).toBe("ok");
+    await expectRestoreFails(d.url, f.snapB, "del-b", /pack [0-9a-f]{64} is missing/);
+    await expectRestores(d.url, f.snapA);
+  });
+
+  it("deleted index files: the objects they listed count as missing until repair index", async () => {
+    const d = await damaged("noindex");
+    for (const name of f.indexB) await d.storage.delete(indexKey(name));
+    const v = await verify(d.url);
+    expect(v.status).toBe(22);
+    const missing = v.report.problems.filter((p: any) => p.snapshots.includes(f.snapB));
+    expect(missing.length).toBeGreaterThan(0);
+    expect(v.report.problems.every((p: any) => !p.snapshots.includes(f.snapA))).toBe(true);
+    expect(v.report.notes.join(" ")).toMatch(/in no index file/);
+    await expectRestores(d.url, f.snapA);
+    const repaired = await cairnA(["repair", "index", d.url], { env: f.env });
+    expect(repaired.status).toBe(0);
+    expect((await verify(d.url, { readData: { kind: "all" } })).status).toBe(0);
+    await expectRestores(d.url, f.snapB);
+  });
+
+  it("an altered index file is named; pull refuses it; repair index rebuilds it", async () => {
+    const d = await damaged("altered-index");
+    const name = f.indexB[0];
+    await flipByte(d.storage, indexKey(name), 60);
+    const v = await verify(d.url);
+    expect(v.status).toBe(22);
+    expect(named(v.report, `index file ${name}`)).toMatchObject({ kind: "index", message: expect.stringMatching(/do not hash to its name/) });
+    // A host that cached the index file before the damage restores from its copy; a fresh one is refused.
+    await expectRestoreFails(d.url, f.snapB, "altidx-b", new RegExp(`index file ${name} is damaged`), "--no-cache");
+    expect((await cairnA(["repair", "index", d.url], { env: f.env })).status).toBe(0);
+    expect((await verify(d.url)).status).toBe(0);
+    await expectRestores(d.url, f.snapB);
+  });
+
+  it("two swapped packs are both named", async () => {
+    const d = await damaged("swap");
+    const [a, b] = [f.packsA[0], f.packsB[0]];
+    await swap(d.storage, packKey(a), packKey(b));
+    const v = await verify(d.url);
+    expect(v.status).toBe(22);
+    expect(named(v.report, `pack ${a}`)).toBeDefined();
+    expect(named(v.report, `pack ${b}`)).toBeDefined();
+    const withData = await verify(d.url, { readData: { kind: "all" } });
+    expect(named(withData.report, `pack ${a}`).snapshots).toContain(f.snapA);
+    await expectRestoreFails(d.url, f.snapB, "swap-b", /pack [0-9a-f]{64} is shorter than the index says|cannot open|not authentic|expects/);
+  });
+
+  it("a chunk replaced by one sealed to the same public recipient: invisible without the key, named with it", async () => {
+    const d = await damaged("replace");
+    const { pack, entry } = await dataPackOfB(d.storage, f);
+    await replaceChunk(d.storage, f, pack, entry);
+    const keyless = await verify(d.url, { readData: { kind: "all" } });
+    expect(keyless.report.problems).toEqual([]); // every keyless check passes: the attacker kept everything consistent
+    const keyed = await verify(d.url, { readData: { kind: "all" }, key: true });
+    expect(keyed.status).toBe(22);
+    const chunk = named(keyed.report, `data chunk ${Buffer.from(entry.id).toString("hex")}`);
+    expect(chunk.message).toMatch(/not authentic/);
+    expect(chunk.snapshots).toEqual([f.snapB]);
+    expect(chunk.files).toHaveLength(1); // the one file (of those only B has) whose content needs it
+    expect(["data/conf.txt", "data/onlyB.bin"]).toContain(chunk.files[0].path);
+    await expectRestoreFails(d.url, f.snapB, "replace-b", /data chunk [0-9a-f]{64}(: its plaintext decompresses to more than| is not authentic| holds \d+ bytes; the manifest says)/);
+    await expectRestores(d.url, f.snapA);
+  });
+
+  it("forged snapshots: an altered clear part, and one signed by a writer nobody pinned", async () => {
+    const d = await damaged("forge");
+    const b = await readSnapshot(d.storage, f.snapB);
+    const altered = await plantSnapshot(d.storage, { ...b.commit, label: "evil" });
+    const stranger = await plantSnapshot(d.storage, signByStranger({ ...b.commit, label: "stranger" }));
+    const v = await verify(d.url);
+    expect(v.status).toBe(22);
+    expect(named(v.report, `snapshot ${altered}`)).toMatchObject({ kind: "forged", message: expect.stringMatching(/does not verify/) });
+    expect(named(v.report, `snapshot ${stranger}`)).toMatchObject({ kind: "unsigned", message: expect.stringMatching(/not pinned/) });
+    expect(v.report.snapshots.filter((s: any) => s.status === "untrusted").map((s: any) => s.id).sort()).toEqual([altered, stranger].sort());
+    await expectRestoreFails(d.url, altered, "forge-x", /signature .* does not verify/);
+    await expectRestoreFails(d.url, stranger, "forge-y", /not pinned/);
+    await expectRestores(d.url, f.snapB);
+  });
+
+  it("a damaged snapshot object is named", async () => {
+    const d = await damaged("snapobj");
+    await flipByte(d.storage, snapshotKey(f.snapA), 10);
+    const v = await verify(d.url);
+    expect(v.status).toBe(22);
+    expect(named(v.report, `snapshot ${f.snapA}`)).toMatchObject({ kind: "snapshot", message: expect.stringMatching(/do not hash to its name/) });
+  });
+
+  it("a real snapshot's clear reference set shrunk (and re-signed by the writer): named with the key, refused by seal -d", async () => {
+    const d = await damaged("shrink");
+    const b = await readSnapshot(d.storage, f.snapB);
+    const set = await refsSet(d.storage, b.commit);
+    // Drop one id that is not the manifest root: prune would then think that object unused.
+    let drop = 0;
+    while (Buffer.from(set.subarray(drop * 32, drop * 32 + 32)).toString("hex") === b.manifest) drop++;
+    const shrunk = Buffer.concat([set.subarray(0, drop * 32), set.subarray(drop * 32 + 32)]);
+    const refs = await storeRefs(d.storage, shrunk);
+    const id = await plantSnapshot(d.storage, await resign(f, { ...b.commit, refs, stats: { ...b.commit.stats, refs: b.commit.stats.refs - 1 } }));
+    const keyed = await verify(d.url, { key: true });
+    expect(keyed.status).toBe(22);
+    expect(named(keyed.report, `refs root ${refs}`)).toMatchObject({ kind: "refs", snapshots: [id], message: expect.stringMatching(/1 objects the manifest uses are not in it, 0/) });
+    await expectRestoreFails(d.url, id, "shrink-x", /clear reference set .* disagrees with the manifest/);
+    // Re-signed without fixing the stats, even keyless verify sees it.
+    const sloppy = await plantSnapshot(d.storage, await resign(f, { ...b.commit, refs, time: new Date(Date.parse(b.commit.time) + 1000).toISOString() }));
+    const keyless = await verify(d.url);
+    expect(named(keyless.report, `refs root ${refs}`).snapshots).toContain(sloppy);
+  });
+
+  it("manifests swapped between two snapshots: keyless verify sees the refs not listing it, keyed names the manifest", async () => {
+    const d = await damaged("swapmanifest");
+    const a = await readSnapshot(d.storage, f.snapA);
+    const b = await readSnapshot(d.storage, f.snapB);
+    const id = await plantSnapshot(d.storage, await resign(f, { ...b.commit, manifest: a.manifest }));
+    const keyless = await verify(d.url);
+    expect(keyless.status).toBe(22);
+    expect(named(keyless.report, `refs root ${b.refs}`)).toMatchObject({ snapshots: [id], message: expect.stringMatching(/does not list the snapshot's manifest root/) });
+    const keyed = await verify(d.url, { key: true });
+    expect(named(keyed.report, `manifest of snapshot ${id}`)).toMatchObject({ kind: "manifest", message: expect.stringMatching(/a manifest from another snapshot/) });
+    await expectRestoreFails(d.url, id, "swapm-x", /a manifest (from|swapped in from) another snapshot/);
+    await expectRestores(d.url, f.snapA);
+  });
+
+  it("future-dated snapshots, signed or planted, are flagged and not trusted", async () => {
+    const d = await damaged("future");
+    const b = await readSnapshot(d.storage, f.snapB);
+    const later = new Date(Date.now() + 365 * 86400_000).toISOString();
+    const signed = await plantSnapshot(d.storage, await resign(f, { ...b.commit, time: later }));
+    const planted = await plantSnapshot(d.storage, signByStranger({ ...b.commit, time: later }));
+    const soon = await plantSnapshot(d.storage, await resign(f, { ...b.commit, time: new Date(Date.now() + 60_000).toISOString() }));
+    const v = await verify(d.url);
+    expect(v.status).toBe(22);
+    expect(named(v.report, `snapshot ${signed}`)).toMatchObject({ kind: "future", message: expect.stringMatching(/in the future/) });
+    expect(named(v.report, `snapshot ${planted}`).message).toMatch(/not pinned.*in the future|in the future.*not pinned/);
+    expect(named(v.report, `snapshot ${soon}`)).toBeUndefined(); // within the clock-skew bound
+    expect((await verify(d.url, { clockSkewMs: 10_000 })).report.problems.some((p: any) => p.object === `snapshot ${soon}`)).toBe(true);
+    await expectRestores(d.url, f.snapB);
+  });
+});
+
+it("lists what the base repository holds (the cases above rely on B-only packs)", async () => {
+  const storage = await openStorage(`file://${f.repo}`);
+  expect(f.packsB.length).toBeGreaterThan(0);
+  expect(f.indexB.length).toBeGreaterThan(0);
+  expect((await keys(storage, INDEX_PREFIX)).length).toBeGreaterThan(f.indexB.length);
+  for (const p of f.packsB) expect((await trailer(storage, p)).length).toBeGreaterThan(0);
+});
