@@ -90,9 +90,20 @@ export class PushTarget {
 
   private async reloadIndex(): Promise<void> {
     const loaded = await loadIndex(this.storage, this.cache);
+    const used = new Uint8Array(loaded.table.packCount);
+    // Packs already reused keep their flag under the new table's numbering.
+    for (let i = 0; i < this.usedPacks.length; i++) {
+      if (!this.usedPacks[i]) continue;
+      const pack = this.table.packIdAt(i);
+      const j = loaded.table.findPack(pack);
+      if (j < 0) {
+        throw new CairnError("staleKnown", `pack ${pack}, which this snapshot reuses, was marked for deletion by prune while the push ran; nothing committed, run the backup again`);
+      }
+      used[j] = 1;
+    }
     this.table = loaded.table;
     this.marks = loaded.marks;
-    this.usedPacks = new Uint8Array(this.table.packCount);
+    this.usedPacks = used;
   }
 
   checkStart(meta: Record<string, any>): void {

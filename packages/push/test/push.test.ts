@@ -239,3 +239,35 @@ describe("push", () => {
 
 void writeFileSync;
 void packKey;
+
+describe("push and deletion marks", () => {
+  it("notices a reused pack marked while it ran, also after re-reading the index for a late reference", async () => {
+    const storage = await openStorage(`file://${mkdtempSync(join(tmpdir(), "cairn-push-"))}/repo`);
+    dirs.push(storage.url.replace("file://", "").replace(/\/repo$/, ""));
+    await createConfig(storage, newConfig({ keyset: KEYSET, packSize: 64 * 1024 }));
+    const chunks = randomChunks(5, 1000);
+    const first = fixtureSnapshot(chunks, { keyset: KEYSET });
+    await push(frames(fixtureFrames(first)), [storage], { cache: false });
+    const [pack] = (await keys(storage, PACKS_PREFIX)).map((k) => k.split("/").pop()!);
+    // The next snapshot reuses the first's chunks (dropped as present), then refers to an object
+    // the first push stored: that reference makes push re-read the index, after prune's mark.
+    const extra = fixtureSnapshot(randomChunks(1, 1000), { keyset: KEYSET, label: "extra" });
+    const next = fixtureSnapshot([...chunks, ...extra.objects.slice(1, 2).map((o) => o.bytes)], { keyset: KEYSET, label: "next" });
+    const lateRef = new Set([Buffer.from(extra.objects[1].id).toString("hex")]);
+    async function* markThenRefer(): AsyncGenerator<Frame> {
+      let n = 0;
+      for (const f of fixtureFrames(next, { known: lateRef })) {
+        if (n++ === 6) {
+          // Meanwhile another host commits `extra`, and prune marks the first pack.
+          await push(frames(fixtureFrames(extra)), [storage], { cache: false });
+          await storage.put(markKey(pack), new Uint8Array(0));
+        }
+        yield f;
+      }
+    }
+    const err = await push(markThenRefer(), [storage], { cache: false }).catch((e) => e);
+    expect(err.kind).toBe("staleKnown");
+    expect(err.message).toContain(pack);
+    expect((await keys(storage, SNAPSHOTS_PREFIX)).length).toBe(2);
+  });
+});
