@@ -113,14 +113,18 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
           emit({ type: FrameType.ENTRY_END, meta: r.meta });
           break;
         case RecordTag.CHUNK: {
-          ids.add(r.id);
-          if (skipping) break;
+          // An id in the window was added when its data came: the set grows with distinct carried chunks.
+          if (skipping) {
+            ids.add(r.id);
+            break;
+          }
           if (window.has(hex(r.id))) {
             const ref = new Uint8Array(ID_SIZE + 4);
             ref.set(r.id);
             new DataView(ref.buffer).setUint32(ID_SIZE, r.size);
             emit({ type: FrameType.CHUNK_REF, data: ref });
           } else {
+            ids.add(r.id);
             waiting = r;
           }
           break;
