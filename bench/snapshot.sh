@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 BIG_GIB=${BIG_GIB:-4}
 RUNS=${RUNS:-3}
+# NICE=-20 (as root) gives the two stages the cores on a machine shared with other work.
+NICE=${NICE:-0}
 work=$(mktemp -d /tmp/cairn-bench-snapshot.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -23,8 +25,8 @@ run() {
     sync
     local t0 t1
     t0=$(date +%s.%N)
-    (cd "$dir" && /usr/bin/time -f "%M %U %S" -o "$dir/t.snap" cairn snapshot src \
-      | /usr/bin/time -f "%M %U %S" -o "$dir/t.x" cairn snapshot -x out)
+    (cd "$dir" && nice -n "$NICE" /usr/bin/time -f "%M %U %S" -o "$dir/t.snap" cairn snapshot src \
+      | nice -n "$NICE" /usr/bin/time -f "%M %U %S" -o "$dir/t.x" cairn snapshot -x out)
     t1=$(date +%s.%N)
     # The restore must be complete and byte-identical, or the number means nothing.
     diff -r "$dir/src" "$dir/out/src" >/dev/null || { echo "restore differs in $1" >&2; exit 1; }
@@ -53,7 +55,7 @@ mkdir -p docs/benchmarks
 {
   echo "# snapshot"
   echo
-  echo "Command: \`bash bench/snapshot.sh\` (RUNS=$RUNS, BIG_GIB=$BIG_GIB), which times"
+  echo "Command: \`NICE=$NICE RUNS=$RUNS BIG_GIB=$BIG_GIB bash bench/snapshot.sh\`, which times"
   echo "\`cairn snapshot src | cairn snapshot -x out\` (best of $RUNS runs) and reads each process's"
   echo "peak RSS and CPU time from \`/usr/bin/time\`. Source files are in the page cache; the"
   echo "restore is checked byte for byte with \`diff -r\` after each run. Node $(node --version),"
@@ -66,13 +68,19 @@ mkdir -p docs/benchmarks
   echo
   echo "Peak RSS does not grow with the file: the one big file costs what the 200 small ones do."
   echo
-  echo "Where the time goes (\\`node --cpu-prof\\`, per GiB): snapshot reads 1 MiB blocks one ahead,"
-  echo "hashes them (SHA-256) and frames them (CRC-32), then writes them to the pipe; \\`-x\\` reads"
-  echo "the pipe in 64 KiB pieces, gathers each DATA frame, checks its CRC-32, hashes it again (the"
-  echo "restore must verify) and writes it with one write in flight. Both stages are CPU-bound, so"
-  echo "on a loaded machine wall-clock MB/s falls with the share of the two cores they get; the"
-  echo "CPU seconds per GiB in the table are the stable measure (MB/s on an idle machine is bounded"
-  echo "by the busier stage, \\`-x\\`: about 1074 MB divided by its CPU seconds for 1 GiB)."
+  awk -v b="$bytes_many" -v s="$many" 'BEGIN {split(s, a, " "); c = a[4] > a[5] ? a[4] : a[5];
+    printf "CPU-bound ceiling for 1 GiB in 200 files: %.0f MB/s (bytes over the CPU seconds of the busier\n", b/1e6/c;
+    printf "stage: what the pair would reach with a core each to itself; the MB/s column is what it got here).\n"}'
+  cat <<'EOF'
+
+Where the time goes (`node --cpu-prof` and `perf`): snapshot reads 1 MiB blocks one ahead,
+hashes them (SHA-256) and frames them (CRC-32), then writes them to the pipe; `-x` reads the
+pipe in 64 KiB pieces, gathers each DATA frame, checks its CRC-32, hashes it again (a restore
+must verify) and writes it with one write in flight. In `-x`, copying into the page cache,
+SHA-256 and CRC-32 are about 40% of the samples; the rest is the pipe, V8 and the kernel.
+Both stages are CPU-bound: on a machine shared with other work, wall-clock MB/s falls with the
+share of the two cores they get, while CPU seconds per GiB stay put.
+EOF
 } > docs/benchmarks/snapshot.md.tmp
 mv docs/benchmarks/snapshot.md.tmp docs/benchmarks/snapshot.md
 cat docs/benchmarks/snapshot.md
