@@ -121,7 +121,8 @@ export async function checkPacks(storage: Storage, index: VerifyIndex, stored: M
   let stopped = false;
   const worker = async () => {
     while (next < visit.length) {
-      if (opts.deadline !== undefined && Date.now() >= opts.deadline) {
+      // At least one pack per run, so that even a tiny budget makes progress.
+      if (opts.deadline !== undefined && next > 0 && Date.now() >= opts.deadline) {
         stopped = true;
         return;
       }
