@@ -1,0 +1,109 @@
+// cairn repair: the index rebuilt from the packs alone, and damage dropped so that the next
+// backup re-uploads what was lost, which heals the older snapshots that share it.
+import { createHash } from "node:crypto";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { INDEX_PREFIX, indexKey, packKey } from "@cairn/repository";
+import { openStorage } from "@cairn/storage";
+import { cairnA, shA } from "./helpers/async-cli.js";
+import { buildFixture, bytes, copyRepo, dataPackOfB, flipByte, keys, type Fixture } from "./helpers/damage.js";
+
+let f: Fixture;
+beforeAll(async () => {
+  f = await buildFixture();
+});
+afterAll(() => f?.cleanup());
+
+const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+async function verifyJson(url: string, ...flags: string[]) {
+  const r = await cairnA(["verify", url, "--json", "--no-cache", ...flags], { env: f.env, cwd: f.dir });
+  return { status: r.status, report: JSON.parse(r.stdout.toString()) };
+}
+
+describe.concurrent("cairn repair", () => {
+  it("repair index: rebuilds the index from pack trailers alone, superseding and deleting the old files", async () => {
+    const dir = copyRepo(f, "rebuild");
+    const url = `file://${dir}`;
+    const storage = await openStorage(url);
+    const before = await keys(storage, INDEX_PREFIX);
+    expect(before.length).toBeGreaterThan(1);
+    for (const name of before) await storage.delete(indexKey(name));
+    expect((await verifyJson(url)).status).toBe(22);
+
+    const r = await cairnA(["repair", "index", url], { env: f.env });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString()).toMatch(new RegExp(`^rebuilt the index from ${f.packsA.length + f.packsB.length} packs \\(\\d+ objects\\): wrote 1 index file, removed 0\\n$`));
+    const after = await keys(storage, INDEX_PREFIX);
+    expect(after).toHaveLength(1);
+    const v = await verifyJson(url, "--read-data", "-i", "owner.key");
+    expect(v.report.problems).toEqual([]);
+    expect(v.status).toBe(0);
+
+    // Again: the new file supersedes the previous one, which is then deleted.
+    const again = await cairnA(["repair", "index", url, "--json"], { env: f.env });
+    expect(again.status).toBe(0);
+    expect(JSON.parse(again.stdout.toString())).toMatchObject({ superseded: after });
+    expect(await keys(storage, INDEX_PREFIX)).toHaveLength(1);
+    expect((await verifyJson(url)).status).toBe(0);
+  });
+
+  it("repair -i after a flipped byte: keeps the good objects, drops the bad chunk, and the next backup heals the older snapshot", async () => {
+    const dir = copyRepo(f, "heal");
+    const url = `file://${dir}`;
+    const storage = await openStorage(url);
+    const { pack, entry } = await dataPackOfB(storage, f);
+    await flipByte(storage, packKey(pack), entry.offset + entry.length - 20);
+
+    const r = await cairnA(["repair", url, "-i", "owner.key"], { env: f.env, cwd: f.dir });
+    expect(r.status).toBe(22);
+    expect(r.stderr).toMatch(new RegExp(`^cairn-repair: repacked pack ${pack} without its 1 damaged object as [0-9a-f]{64}$`, "m"));
+    expect(r.stdout.toString()).toMatch(new RegExp(`^1 snapshot stays damaged until a backup uploads the dropped chunks again:\\n  ${f.snapB} \\S+ \\S+ data\\n$`));
+    expect(readdirSync(join(dir, "damaged"))).toEqual([pack]);
+    const damaged = await verifyJson(url, "--read-data");
+    expect(damaged.status).toBe(22);
+    expect(damaged.report.problems).toEqual([expect.objectContaining({ object: `object ${Buffer.from(entry.id).toString("hex")}`, snapshots: [f.snapB] })]);
+
+    // The same data backed up again: the dropped chunk goes up again, and B is whole once more.
+    const backup = await shA(`cd ${f.dir} && cairn backup -k writer.key --pack-size 200000 ${url} data`, { env: f.env });
+    expect(backup.status).toBe(0);
+    const healed = await verifyJson(url, "--read-data", "-i", "owner.key");
+    expect(healed.report.problems).toEqual([]);
+    expect(healed.status).toBe(0);
+    const out = join(f.dir, "healed-b");
+    const restore = await shA(`cairn pull -i owner.key ${url} ${f.snapB} | cairn seal -d -i owner.key | cairn chunk -d -i owner.key | cairn snapshot -x ${out}`, { env: f.env, cwd: f.dir });
+    expect(restore.stderr).toBe("");
+    expect(restore.status).toBe(0);
+    expect(sha(readFileSync(join(out, "data/onlyB.bin")))).toBe(sha(bytes("onlyB", 300_000)));
+    expect(readFileSync(join(out, "data/conf.txt"), "utf8")).toBe("version = 2\n");
+  });
+
+  it("repair without a key moves a pack whose bytes do not hash to its name aside and names what stays damaged", async () => {
+    const dir = copyRepo(f, "keyless");
+    const url = `file://${dir}`;
+    const storage = await openStorage(url);
+    const { pack, entry } = await dataPackOfB(storage, f);
+    await flipByte(storage, packKey(pack), entry.offset + 10);
+    const r = await cairnA(["repair", url, "--json"], { env: f.env });
+    expect(r.status).toBe(22);
+    const result = JSON.parse(r.stdout.toString());
+    expect(result.moved).toEqual([pack]);
+    expect(result.damagedSnapshots).toEqual([f.snapB]);
+    expect(readdirSync(join(dir, "damaged"))).toEqual([pack]);
+    const v = await verifyJson(url, "--read-data");
+    expect(v.report.problems.every((p: any) => p.kind === "object" && p.snapshots.join() === f.snapB)).toBe(true);
+    expect(v.report.snapshots.find((s: any) => s.id === f.snapA).status).toBe("ok");
+    // No push resurrects it: the pack is no longer under packs/.
+    expect((await storage.head(packKey(pack))) === undefined).toBe(true);
+  });
+
+  it("refuses what it cannot do: no repository (15), stray arguments (2)", async () => {
+    const none = await cairnA(["repair", "index", `file://${f.dir}/nothing`], { env: f.env });
+    expect(none.status).toBe(15);
+    expect(none.stderr).toMatch(/^cairn-repair: no cairn repository/);
+    const stray = await cairnA(["repair", `file://${f.repo}`, "extra"], { env: f.env });
+    expect(stray.status).toBe(2);
+  });
+});
