@@ -68,6 +68,8 @@ function makeTree(src: string): void {
   chmodSync(join(src, "docs/hello.txt"), 0o640);
   chmodSync(join(src, "docs/empty"), 0o1777);
   if (asRoot) {
+    writeFileSync(join(src, "no-permissions"), "only root reads this\n");
+    chmodSync(join(src, "no-permissions"), 0);
     chownSync(join(src, "big.bin"), 1234, 5678);
     chownSync(join(src, "docs"), 65534, 65534);
   }

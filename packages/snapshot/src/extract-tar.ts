@@ -16,6 +16,7 @@ import type { ExtractOptions } from "./extract-dir.js";
 type TarType = "file" | "directory" | "symlink" | "link";
 const types: Record<string, TarType> = { file: "file", dir: "directory", symlink: "symlink", hardlink: "link" };
 const PLACEHOLDER = "cairn-binary-name";
+const typeBits: Record<string, number> = { file: 0o100000, hardlink: 0o100000, dir: 0o040000, symlink: 0o120000 };
 
 function isUtf8(raw: Uint8Array): boolean {
   return encodeName(raw).b64 === undefined;
@@ -64,12 +65,14 @@ async function packEntry(entry: Entry, reader: EntryReader, pack: tar.Pack, warn
   const header: HeaderArgument = {
     name: "",
     type,
-    mode: meta.mode & 0o7777,
+    // The file-type bits keep a mode of 0 from reading as "unset" (tar-stream then picks 644);
+    // the header stores only the low 12 bits.
+    mode: (meta.mode & 0o7777) | typeBits[meta.kind],
     uid: meta.uid ?? 0,
     gid: meta.gid ?? 0,
     uname: meta.uname,
     gname: meta.gname,
-    mtime: new Date(ms),
+    mtime: new Date(Math.max(0, ms)), // the exact time, negative too, is in the pax record
   };
   // Directory names end in "/", as every tar writes them.
   const path = meta.kind === "dir" ? Buffer.concat([entry.path, Buffer.from("/")]) : entry.path;

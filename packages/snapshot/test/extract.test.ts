@@ -124,6 +124,8 @@ describe("tar in and out", () => {
       entry({ kind: "symlink", path: "l", target: "t".repeat(200) }),
       entry({ kind: "file", path: "x", pathB64: Buffer.from([0x78, 0xff]).toString("base64"), size: 0 }),
       endOf(""),
+      entry({ kind: "file", path: "no-permissions", mode: 0, size: 0 }),
+      endOf(""),
       END,
     ];
     const back: Frame[] = [];
@@ -134,7 +136,9 @@ describe("tar in and out", () => {
       ["file", long, MTIME],
       ["symlink", "l", MTIME],
       ["file", "x\ufffd", MTIME],
+      ["file", "no-permissions", MTIME],
     ]);
+    expect(metas[4].mode).toBe(0);
     expect(metas[1]).toMatchObject({ uid: 7, gid: 8, uname: "u", gname: "g", mode: 0o644, size: 5 });
     expect(metas[2].target).toBe("t".repeat(200));
     expect(metas[3].pathB64).toBe(Buffer.from([0x78, 0xff]).toString("base64"));
