@@ -6,8 +6,13 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
 setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as (opts: { type: "minor" }) => void;
+const gc = runInNewContext("gc") as (opts?: { type: "minor" }) => void;
 
 export function minorGc(): void {
   gc({ type: "minor" });
+}
+
+/** A full collection: also frees what was promoted to the old generation. */
+export function majorGc(): void {
+  gc();
 }
