@@ -18,7 +18,7 @@ export function emptyEnd(partial?: string): Frame {
  * the way. Small pieces are gathered into frames of at least `min` bytes (one copy); large
  * ones go out as they are. Returns the ENTRY_END meta once the source ends.
  */
-export async function* contentFrames(source: AsyncIterable<Uint8Array>, min = 256 * 1024): AsyncGenerator<Frame, EntryEndMeta> {
+export async function* contentFrames(source: AsyncIterable<Uint8Array>, min = DATA_SIZE): AsyncGenerator<Frame, EntryEndMeta> {
   const hash = createHash("sha256");
   let size = 0;
   let held: Uint8Array[] = [];
