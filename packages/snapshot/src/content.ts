@@ -15,10 +15,10 @@ export function emptyEnd(partial?: string): Frame {
 
 /**
  * DATA frames for a byte source of unknown length (stdin, a command, a tar member), hashed on
- * the way. Small pieces are gathered into frames of at least `min` bytes (one copy); large
+ * the way. Small pieces are gathered into frames of DATA_SIZE (one copy), the last one shorter; large
  * ones go out as they are. Returns the ENTRY_END meta once the source ends.
  */
-export async function* contentFrames(source: AsyncIterable<Uint8Array>, min = DATA_SIZE): AsyncGenerator<Frame, EntryEndMeta> {
+export async function* contentFrames(source: AsyncIterable<Uint8Array>): AsyncGenerator<Frame, EntryEndMeta> {
   const hash = createHash("sha256");
   let size = 0;
   let held: Uint8Array[] = [];
@@ -33,13 +33,22 @@ export async function* contentFrames(source: AsyncIterable<Uint8Array>, min = DA
     if (chunk.length === 0) continue;
     hash.update(chunk);
     size += chunk.length;
-    if (heldBytes === 0 && chunk.length >= min) {
+    if (heldBytes === 0 && chunk.length >= DATA_SIZE) {
       yield* split(chunk);
       continue;
     }
     held.push(chunk);
     heldBytes += chunk.length;
-    if (heldBytes >= min) yield* split(flush().data!);
+    if (heldBytes >= DATA_SIZE) {
+      // Whole frames go out; a tail shorter than a frame waits for more.
+      const all = flush().data!;
+      const whole = all.length - (all.length % DATA_SIZE);
+      yield* split(all.subarray(0, whole));
+      if (whole < all.length) {
+        held.push(all.subarray(whole));
+        heldBytes = all.length - whole;
+      }
+    }
   }
   if (heldBytes > 0) yield flush();
   return { size, sha256: hash.digest("hex") };
