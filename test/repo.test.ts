@@ -122,6 +122,11 @@ describe.each(backends)("the repository on $name", (backend) => {
     const json = await cairnA(["ls", "-i", at("owner.key"), repo, "latest", "--json"], { env });
     const rows = json.stdout.toString().trim().split("\n").map((l) => JSON.parse(l));
     expect(rows.find((x) => x.path === "data/big.bin")).toMatchObject({ kind: "file", size: 800_000 });
+    const byLabel = await cairnA(["ls", repo, "--label", "daily", "--json"], { env });
+    expect(byLabel.stdout.toString().trim().split("\n")).toHaveLength(2);
+    const byTags = await cairnA(["ls", repo, "--tag", "daily", "--tag", "nope", "--json"], { env });
+    expect(byTags.status).toBe(0);
+    expect(byTags.stdout.toString()).toBe("");
     const keyless = await cairnA(["ls", repo, "latest"], { env });
     expect(keyless.status).toBe(2);
     expect(keyless.stderr).toMatch(/give the owner key with -i/);

@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { CairnError } from "@cairn/errors";
 import { openStorage } from "@cairn/storage";
+import { repeatedTags } from "@cairn/pull";
 import { formatRows, listSnapshotRows } from "./index.js";
 
 export default defineCommand({
@@ -11,14 +12,14 @@ export default defineCommand({
     identity: { type: "string", alias: "i", description: "owner key file (to list files)" },
     host: { type: "string", description: "only snapshots from this host" },
     label: { type: "string", description: "only snapshots with this source label" },
-    tag: { type: "string", description: "only snapshots with this tag (comma-separated for several)" },
+    tag: { type: "string", description: "only snapshots with this tag (repeat, or comma-separate, for several: all must match)" },
     json: { type: "boolean", description: "one JSON object per line" },
     cache: { type: "string", description: "local cache directory (default $CAIRN_CACHE or ~/.cache/cairn)" },
     "no-cache": { type: "boolean", description: "keep no local cache" },
   },
-  async run({ args }) {
+  async run({ args, rawArgs }) {
     const storage = await openStorage(args.repo);
-    const tags = ([] as string[]).concat(args.tag ?? []).flatMap((t) => t.split(",")).filter(Boolean);
+    const tags = repeatedTags(rawArgs);
     const filter = { host: args.host, label: args.label, tags, cache: args["no-cache"] ? (false as const) : (args.cache as string | undefined) };
     if (args.snapshot !== undefined) {
       if (!args.identity) throw new CairnError("usage", "file names live in the encrypted manifest: give the owner key with -i FILE");
@@ -30,3 +31,4 @@ export default defineCommand({
     process.stdout.write(args.json ? rows.map((r) => JSON.stringify(r) + "\n").join("") : formatRows(rows));
   },
 });
+

@@ -5,6 +5,7 @@ import { writeFrames } from "@cairn/protocol";
 import { openStorage } from "@cairn/storage";
 import { LocalCache, countingStorage, decodeKnown, loadIndex, readConfig } from "@cairn/repository";
 import { needKeyError, openSnapshot, pullRaw } from "./index.js";
+import { repeatedTags } from "./tags.js";
 
 export default defineCommand({
   meta: { name: "pull", version: "0.1.0", description: "a snapshot in a repository → sealed stream on stdout (restore order with -i, any order with --raw)" },
@@ -16,19 +17,19 @@ export default defineCommand({
     have: { type: "string", description: "with --raw: what the destination holds, as a known-ids file or its repository URL (file://…, s3://…); those objects go as references only" },
     host: { type: "string", description: "only snapshots from this host" },
     label: { type: "string", description: "only snapshots with this source label" },
-    tag: { type: "string", description: "only snapshots with this tag (comma-separated for several)" },
+    tag: { type: "string", description: "only snapshots with this tag (repeat, or comma-separate, for several: all must match)" },
     jobs: { type: "string", description: "ranged GETs in flight", default: "4" },
     cache: { type: "string", description: "local cache directory (default $CAIRN_CACHE or ~/.cache/cairn)" },
     "no-cache": { type: "boolean", description: "keep no local cache" },
     stats: { type: "boolean", description: "print requests and bytes read as JSON on stderr at the end" },
   },
-  async run({ args }) {
+  async run({ args, rawArgs }) {
     const [, , ...paths] = args._;
     const jobs = Number(args.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new CairnError("usage", `--jobs needs a positive whole number, got ${args.jobs}`);
     if (!args.raw && !args.identity) throw needKeyError();
     if (args.raw && paths.length > 0) throw new CairnError("usage", "--raw sends the whole snapshot; PATHs need the owner key (-i)");
-    const tags = ([] as string[]).concat(args.tag ?? []).flatMap((t) => t.split(",")).filter(Boolean);
+    const tags = repeatedTags(rawArgs);
     const { storage, counts } = countingStorage(await openStorage(args.repo));
     let have: Uint8Array | undefined;
     if (args.have && /^(file|s3):\/\//.test(args.have)) {
@@ -54,3 +55,4 @@ export default defineCommand({
     if (args.stats) process.stderr.write(`${JSON.stringify({ snapshot: opened.snapshot.id, requests: counts.requests, bytesIn: counts.bytesDown })}\n`);
   },
 });
+

@@ -20,6 +20,7 @@ import { referencedPositions } from "./references.js";
 
 export { fetchObjects, type FetchItem } from "./fetch.js";
 export { referencedPositions } from "./references.js";
+export { repeatedTags } from "./tags.js";
 
 export interface OpenOptions extends SnapshotFilter {
   cache?: string | false;
