@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { CairnError } from "@cairn/errors";
 import type { Storage } from "@cairn/storage";
-import { PACKS_PREFIX, idFromKey, kindName, packKey, parseTrailer, readPackTrailer, toHex, type PackEntry } from "@cairn/repository";
+import { PACKS_PREFIX, idFromKey, kindName, packKey, parseTrailer, readPackTrailer, toHex, trailerSpan, type PackEntry } from "@cairn/repository";
 import type { Damage } from "./damage.js";
 import type { VerifyIndex } from "./index-files.js";
 import type { Report } from "./report.js";
@@ -65,18 +65,20 @@ export async function checkPacks(storage: Storage, index: VerifyIndex, stored: M
     const size = table.packSizes[p];
     let entries: PackEntry[];
     if (opts.subset && selects(opts.subset, id, opts.counter)) {
-      let bytes: Uint8Array;
+      // Without a key only the hash and the trailer matter: stream the pack, keep its tail.
+      // With the key every object is opened, so the whole pack is held (one per job).
+      let read: { hashed: boolean; bytes?: Uint8Array; tail: Uint8Array; size: number };
       try {
-        bytes = await storage.get(packKey(id));
+        read = await readPack(storage, id, opts.open !== undefined);
       } catch (err) {
         if (err instanceof CairnError && err.kind === "notFound") return whole(p, "missing from the store (it vanished during verify)");
         throw err;
       }
+      const { hashed, bytes } = read;
       report.stats.packsRead++;
-      report.stats.bytesRead += bytes.length;
-      const hashed = createHash("sha256").update(bytes).digest("hex") === id;
+      report.stats.bytesRead += read.size;
       try {
-        entries = parseTrailer(bytes, bytes.length, id);
+        entries = read.tail.length < size && trailerSpan(read.tail, read.size, id) > read.tail.length ? await readPackTrailer(storage, id, read.size) : parseTrailer(read.tail, read.size, id);
       } catch (err) {
         if (!(err instanceof CairnError)) throw err;
         return whole(p, `${hashed ? "" : "its bytes do not hash to its name, and "}${err.message.replace(`pack ${id}`, "its trailer").replace(/^its trailer: /, "")}`);
@@ -90,7 +92,7 @@ export async function checkPacks(storage: Storage, index: VerifyIndex, stored: M
       let bad = 0;
       for (const e of entries) {
         try {
-          await opts.open(e.kind, e.id, bytes.subarray(e.offset, e.offset + e.length));
+          await opts.open(e.kind, e.id, bytes!.subarray(e.offset, e.offset + e.length));
           report.stats.objectsOpened++;
         } catch (err) {
           if (!(err instanceof CairnError) || !["integrity", "key", "stream"].includes(err.kind)) throw err;
@@ -163,4 +165,31 @@ function compareTrailer(index: VerifyIndex, p: number, entries: PackEntry[], rep
     }
   }
   return true;
+}
+
+/** The tail kept while streaming a pack: the trailer of a pack of up to ~1500 objects. */
+const TAIL = 64 * 1024;
+
+/** Downloads a pack and hashes it; keeps the whole pack only when `whole` (to open its objects). */
+async function readPack(storage: Storage, id: string, whole: boolean): Promise<{ hashed: boolean; bytes?: Uint8Array; tail: Uint8Array; size: number }> {
+  if (whole) {
+    const bytes = await storage.get(packKey(id));
+    return { hashed: createHash("sha256").update(bytes).digest("hex") === id, bytes, tail: bytes, size: bytes.length };
+  }
+  const hash = createHash("sha256");
+  let tail: Uint8Array = new Uint8Array(0);
+  let size = 0;
+  for await (const chunk of storage.getStream(packKey(id))) {
+    hash.update(chunk);
+    size += chunk.length;
+    if (chunk.length >= TAIL) tail = chunk.slice(chunk.length - TAIL);
+    else {
+      const joined = new Uint8Array(Math.min(TAIL, tail.length + chunk.length));
+      const keep = joined.length - chunk.length;
+      joined.set(tail.subarray(tail.length - keep), 0);
+      joined.set(chunk, keep);
+      tail = joined;
+    }
+  }
+  return { hashed: hash.digest("hex") === id, tail, size };
 }

@@ -1,93 +1,143 @@
 // A snapshot's clear references (refs root → refs blocks → ids), followed without a key: every
 // block must hash to its id and be in the index, the ids must be sorted and distinct, and every
-// id must be an indexed object in a pack that is not damaged. Returns the count and a digest of
-// the sorted set, which the keyed check compares with the set its manifest implies.
-import { createHash } from "node:crypto";
+// id must be an indexed object in a pack that is not damaged. Daily snapshots share almost all
+// their refs blocks, so each distinct block is read and examined once per run (BlockCache) and
+// its findings are charged to every snapshot that lists it.
 import { CairnError } from "@cairn/errors";
 import type { Storage } from "@cairn/storage";
 import { ID_SIZE, ObjectKind, compareIds, fromHexId, kindName, readClearObject, toHex, type IndexTable, type Snapshot } from "@cairn/repository";
 import type { Damage } from "./damage.js";
-import type { Report } from "./report.js";
+import type { Problem, Report } from "./report.js";
 
 export interface RefsSummary {
-  /** False when a refs block could not be read: count and digest cover only part of the set. */
+  /** False when the refs root or a block could not be read. */
   complete: boolean;
+  /** Ids in the clear reference set (as far as it could be read). */
   count: number;
-  /** SHA-256 of the sorted set's ids concatenated. */
-  digest: Buffer;
 }
 
+interface BlockResult {
+  /** Set when the block itself could not be read or is damaged. */
+  unreadable?: Problem;
+  count: number;
+  first?: Uint8Array;
+  last?: Uint8Array;
+  /** Problems with the objects it lists: every snapshot listing the block is affected. */
+  problems: Problem[];
+  /** Objects it lists that only packs with deletion marks hold. */
+  marked: number;
+}
+
+/** Stop naming missing objects one by one after this many (one more problem counts the rest). */
 const MAX_MISSING_PROBLEMS = 1000;
 
-export async function checkReferences(storage: Storage, table: IndexTable, snap: Snapshot, damage: Damage, report: Report, marks: Set<string>): Promise<RefsSummary> {
-  const digest = createHash("sha256");
-  let count = 0;
-  let complete = true;
-  let missing = 0;
-  let inMarked = 0;
-  const objectProblem = (id: Uint8Array, at: number, message: string) => {
-    if (missing++ < MAX_MISSING_PROBLEMS) report.affects(report.problem("object", `object ${toHex(id.subarray(at * ID_SIZE, (at + 1) * ID_SIZE))}`, message), snap.id);
-  };
+/** What each distinct refs block was found to hold, for one verify run. */
+export class BlockCache {
+  readonly blocks = new Map<string, BlockResult>();
+  missing = 0;
+}
 
-  const readClear = async (id: Uint8Array, kind: number): Promise<Uint8Array | undefined> => {
+export async function checkReferences(
+  storage: Storage,
+  table: IndexTable,
+  snap: Snapshot,
+  damage: Damage,
+  report: Report,
+  marks: Set<string>,
+  cache: BlockCache,
+): Promise<RefsSummary> {
+  const affects = (p: Problem) => report.affects(p, snap.id);
+  const readClear = async (id: Uint8Array, kind: number): Promise<Uint8Array | Problem> => {
     try {
       return await readClearObject(storage, table, id, kind);
     } catch (err) {
       if (!(err instanceof CairnError) || !["notFound", "integrity"].includes(err.kind)) throw err;
-      complete = false;
       const pos = table.find(id);
-      const why = pos >= 0 ? damage.at(table, pos) : undefined;
-      report.affects(why ?? report.problem("object", `${kindName(kind)} ${toHex(id)}`, err.message), snap.id);
-      return undefined;
+      return (pos >= 0 ? damage.at(table, pos) : undefined) ?? report.problem("object", `${kindName(kind)} ${toHex(id)}`, err.message);
     }
   };
 
-  // The manifest root must be indexed as one (the refs set lists it too; checked below with the rest).
+  // The manifest root must be indexed as one; the refs set must list it (below).
   const manifest = fromHexId(snap.manifest);
   const mpos = table.find(manifest);
   if (mpos >= 0 && table.kinds[mpos] !== ObjectKind.manifestRoot) {
-    report.affects(report.problem("object", `manifest root ${snap.manifest}`, `the index holds it as a ${kindName(table.kinds[mpos])}`), snap.id);
+    affects(report.problem("object", `manifest root ${snap.manifest}`, `the index holds it as a ${kindName(table.kinds[mpos])}`));
   }
 
   const root = await readClear(fromHexId(snap.refs), ObjectKind.refsRoot);
-  if (!root) return { complete: false, count, digest: digest.digest() };
+  if (!(root instanceof Uint8Array)) {
+    affects(root);
+    return { complete: false, count: 0 };
+  }
+  let complete = true;
+  let count = 0;
+  let marked = 0;
   let prev: Uint8Array | undefined;
-  let sawManifest = false;
+  let listsManifest = false;
   for (let b = 0; b < root.length; b += ID_SIZE) {
-    const block = await readClear(root.subarray(b, b + ID_SIZE), ObjectKind.refsBlock);
-    if (!block) {
+    const blockId = root.subarray(b, b + ID_SIZE);
+    const key = toHex(blockId);
+    let r = cache.blocks.get(key);
+    if (!r) {
+      const bytes = await readClear(blockId, ObjectKind.refsBlock);
+      r = bytes instanceof Uint8Array ? examineBlock(bytes, key, table, damage, report, marks, cache) : { unreadable: bytes, count: 0, problems: [], marked: 0 };
+      cache.blocks.set(key, r);
+    }
+    if (r.unreadable) {
+      affects(r.unreadable);
+      complete = false;
       prev = undefined;
       continue;
     }
-    digest.update(block);
-    for (let i = 0; i < block.length / ID_SIZE; i++) {
-      count++;
-      if (prev && compareIds(prev, 0, block, i) >= 0) {
-        report.affects(report.problem("refs", `refs block ${toHex(root.subarray(b, b + ID_SIZE))}`, "its ids are not sorted and distinct"), snap.id);
-      }
-      prev = block.subarray(i * ID_SIZE, (i + 1) * ID_SIZE);
-      if (compareIds(block, i, manifest, 0) === 0) sawManifest = true;
-      const pos = table.find(block, i);
-      if (pos < 0) {
-        objectProblem(block, i, "referenced, but no index file lists it (lost, or its index file is missing: cairn repair index)");
-        continue;
-      }
-      const kind = table.kinds[pos];
-      if (kind !== ObjectKind.data && kind !== ObjectKind.manifest && kind !== ObjectKind.manifestRoot) {
-        objectProblem(block, i, `referenced as content, but the index holds it as a ${kindName(kind)}`);
-        continue;
-      }
-      const bad = damage.at(table, pos);
-      if (bad) report.affects(bad, snap.id);
-      if (marks.size && marks.has(table.packIdAt(table.packs[pos]))) inMarked++;
+    for (const p of r.problems) affects(p);
+    count += r.count;
+    marked += r.marked;
+    if (prev && r.first && compareIds(prev, 0, r.first, 0) >= 0) affects(report.problem("refs", `refs root ${snap.refs}`, "its blocks do not list the ids in ascending order"));
+    prev = r.last ?? prev;
+    // Only the block whose range covers the manifest root can hold it: read that one again.
+    if (!listsManifest && r.first && r.last && compareIds(r.first, 0, manifest, 0) <= 0 && compareIds(manifest, 0, r.last, 0) <= 0) {
+      const bytes = await readClear(blockId, ObjectKind.refsBlock);
+      if (bytes instanceof Uint8Array) for (let i = 0; i < bytes.length / ID_SIZE && !listsManifest; i++) listsManifest = compareIds(bytes, i, manifest, 0) === 0;
     }
   }
-  if (missing > MAX_MISSING_PROBLEMS) report.problem("object", `snapshot ${snap.id}`, `${missing - MAX_MISSING_PROBLEMS} more referenced objects are missing`).snapshots.push(snap.id);
-  if (complete && !sawManifest) report.affects(report.problem("refs", `refs root ${snap.refs}`, "the clear reference set does not list the snapshot's manifest root"), snap.id);
+  if (complete && !listsManifest) affects(report.problem("refs", `refs root ${snap.refs}`, "the clear reference set does not list the snapshot's manifest root"));
   const stated = snap.commit.stats?.refs;
   if (complete && typeof stated === "number" && stated !== count) {
-    report.affects(report.problem("refs", `refs root ${snap.refs}`, `the clear reference set holds ${count} ids, the signed COMMIT says ${stated}`), snap.id);
+    affects(report.problem("refs", `refs root ${snap.refs}`, `the clear reference set holds ${count} ids, the signed COMMIT says ${stated}`));
   }
-  if (inMarked) report.note(`snapshot ${snap.id.slice(0, 12)} uses ${inMarked} objects in packs marked for deletion (prune unmarks packs that snapshots use)`);
-  return { complete, count, digest: digest.digest() };
+  if (marked) report.note(`snapshot ${snap.id.slice(0, 12)} uses ${marked} objects in packs marked for deletion (prune unmarks packs that snapshots use)`);
+  return { complete, count };
+}
+
+function examineBlock(bytes: Uint8Array, key: string, table: IndexTable, damage: Damage, report: Report, marks: Set<string>, cache: BlockCache): BlockResult {
+  const n = bytes.length / ID_SIZE;
+  const problems = new Set<Problem>();
+  let marked = 0;
+  const object = (i: number, message: string) => {
+    if (cache.missing++ < MAX_MISSING_PROBLEMS) problems.add(report.problem("object", `object ${toHex(bytes.subarray(i * ID_SIZE, (i + 1) * ID_SIZE))}`, message));
+    else problems.add(report.problem("object", "more objects", "further referenced objects are missing or of the wrong kind (the first 1000 are named)"));
+  };
+  for (let i = 0; i < n; i++) {
+    if (i > 0 && compareIds(bytes, i - 1, bytes, i) >= 0) problems.add(report.problem("refs", `refs block ${key}`, "its ids are not sorted and distinct"));
+    const pos = table.find(bytes, i);
+    if (pos < 0) {
+      object(i, "referenced, but no index file lists it (lost, or its index file is missing: cairn repair index)");
+      continue;
+    }
+    const kind = table.kinds[pos];
+    if (kind !== ObjectKind.data && kind !== ObjectKind.manifest && kind !== ObjectKind.manifestRoot) {
+      object(i, `referenced as content, but the index holds it as a ${kindName(kind)}`);
+      continue;
+    }
+    const bad = damage.at(table, pos);
+    if (bad) problems.add(bad);
+    if (marks.size && marks.has(table.packIdAt(table.packs[pos]))) marked++;
+  }
+  return {
+    count: n,
+    first: n ? bytes.slice(0, ID_SIZE) : undefined,
+    last: n ? bytes.slice((n - 1) * ID_SIZE) : undefined,
+    problems: [...problems],
+    marked,
+  };
 }

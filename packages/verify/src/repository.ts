@@ -8,7 +8,7 @@ import { LocalCache, readConfig, selectSnapshot } from "@cairn/repository";
 import { Damage } from "./damage.js";
 import { loadVerifyIndex } from "./index-files.js";
 import { checkPacks, listPacks, type ObjectOpener } from "./packs.js";
-import { checkReferences } from "./references.js";
+import { BlockCache, checkReferences } from "./references.js";
 import { Report } from "./report.js";
 import { checkSnapshots } from "./snapshots.js";
 import { readState, writeState } from "./state.js";
@@ -86,8 +86,9 @@ export async function verifyRepository(storage: Storage, opts: VerifyOptions): P
   }
 
   let opened = 0;
+  const blocks = new BlockCache();
   for (const snap of snaps) {
-    const refs = await checkReferences(storage, table, snap, damage, report, index.marks);
+    const refs = await checkReferences(storage, table, snap, damage, report, index.marks, blocks);
     if (keyed && owner && (await keyed.checkManifest(storage, table, snap, refs, damage, report, owner))) opened++;
   }
   if (keyed && snaps.length > 0 && opened === 0) {
