@@ -8,6 +8,7 @@ import { cairnAsync, tempDir } from "./helpers/cli.js";
 import { cairnA, shA } from "./helpers/async-cli.js";
 import { fixtureSnapshot, fixtureStream, randomChunks } from "./helpers/sealed-fixture.js";
 import { s3Available, withBucket } from "./helpers/s3.js";
+import { startDeadServer, startFaultProxy } from "./helpers/fault-proxy.js";
 
 const dir = tempDir("cairn-push-e2e-");
 afterAll(() => dir.cleanup());
@@ -148,4 +149,39 @@ describe.skipIf(!s3Available())("cairn push to Ceph RGW", () => {
         expect(Number(pull.stdout.toString())).toBe(30);
       }
     }, { tag: "push" }));
+});
+
+describe.skipIf(!s3Available())("cairn push and pull through a faulty network", () => {
+  it("lose nothing when RGW answers 503s and connections reset, and fail with one line when the server is dead", () =>
+    withBucket(async ({ url, env: s3 }) => {
+      const direct = { ...env, ...s3 };
+      expect((await cairnA(["init", url, "--writer-key", at("writer.key"), "--pack-size", String(16 * 1024)], { env: direct })).status).toBe(0);
+      const proxy = await startFaultProxy({ target: process.env.CAIRN_S3_ENDPOINT!, seed: 7, slowDown: 0.15, resetRequest: 0.1, resetResponse: 0.1 });
+      try {
+        const faulty = { ...direct, CAIRN_S3_ENDPOINT: proxy.url };
+        const snap = fixtureSnapshot(randomChunks(24, 6 * 1024), { keyset });
+        writeFileSync(at("faulty.stream"), await fixtureStream(snap));
+        const r = await shA(`cairn push ${url} --json < ${at("faulty.stream")}`, { env: faulty });
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+        const id = JSON.parse(r.stdout.toString()).targets[0].snapshot;
+        const sums = async (e: Record<string, string>) => {
+          const out = await shA(`cairn pull --raw ${url} ${id} | cairn inspect | grep '"type":"SEALED"' | sort | sha256sum`, { env: e });
+          expect(out.status).toBe(0);
+          return out.stdout.toString();
+        };
+        expect(await sums(faulty)).toBe(await sums(direct));
+        expect(proxy.stats.slowDowns + proxy.stats.requestResets + proxy.stats.responseResets).toBeGreaterThan(0);
+      } finally {
+        await proxy.close();
+      }
+      const dead = await startDeadServer();
+      try {
+        const r = await shA(`cairn push ${url} < ${at("faulty.stream")}`, { env: { ...direct, CAIRN_S3_ENDPOINT: dead.url } });
+        expect(r.status).toBe(16);
+        expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      } finally {
+        await dead.close();
+      }
+    }, { tag: "faults" }));
 });
