@@ -94,6 +94,9 @@ export default defineCommand({
     const known = a.known ? await readKnownFile(a.known) : undefined;
     const storages = await Promise.all(urls.map((u) => openStorage(u)));
 
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      process.once(signal, () => process.exit(reportError(TOOL, new CairnError("interrupted", `stopped by ${signal}; nothing was committed (a re-run reuses the packs already uploaded)`))));
+    }
     const result = await backup(storages, {
       key,
       source,

@@ -34,6 +34,28 @@ export interface BackupOptions {
   chunkWorker?: boolean;
 }
 
+/**
+ * Keeps a source one frame ahead of its consumer, as writeFrames keeps a pipeline's first stage
+ * (it asks for the next frame as soon as it has handed one to the pipe). snapshotTar needs it:
+ * left waiting right after its START frame (seal takes a moment to start its workers there), it
+ * never resumes (reported to the owner of @cairn/snapshot).
+ */
+async function* readAhead(frames: AsyncIterable<Frame>): AsyncGenerator<Frame> {
+  const it = frames[Symbol.asyncIterator]();
+  let next = it.next();
+  try {
+    for (;;) {
+      const r = await next;
+      if (r.done) return;
+      next = it.next();
+      yield r.value;
+    }
+  } finally {
+    next.catch(() => {}); // an error of the frame read ahead that nobody asked for
+    await it.return?.();
+  }
+}
+
 /** snapshot → chunk → seal: the sealed stream `push` reads. */
 export function sealedStream(opts: BackupOptions): AsyncIterable<Frame> {
   const { source, start, params, refWindow } = opts;
@@ -41,7 +63,7 @@ export function sealedStream(opts: BackupOptions): AsyncIterable<Frame> {
   const inWorker = (opts.chunkWorker ?? true) && (source.kind === "paths" || source.kind === "command");
   const chunked = inWorker
     ? framesFromWorker(CHUNK_WORKER, { source, start, idKey, chunkerSecret, params, refWindow }, "chunking")
-    : chunkStream(snapshotSource(source, start), { idKey, chunkerSecret, params, refWindow });
+    : chunkStream(readAhead(snapshotSource(source, start)), { idKey, chunkerSecret, params, refWindow });
   return seal(chunked, { key: opts.key, level: opts.level, workers: opts.workers, known: opts.known });
 }
 

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
-import { CairnError, exitCodes, toCairnError } from "@cairn/errors";
+import { CairnError, exitCodes, reportError, toCairnError } from "@cairn/errors";
 import { writeAll } from "@cairn/protocol";
 import { passphraseFromFile, readTrustedWriters } from "@cairn/keys";
 import { readOwnerSecrets } from "@cairn/seal";
-import { extractToDir, extractToStdout, extractToTar } from "@cairn/snapshot";
+import { extractToDir, extractToStdout, extractToTar, removeTempFiles } from "@cairn/snapshot";
 import { positionals, repeated, splitDashDash, wholeNumber } from "./args.js";
 import { includePatterns, plainStream } from "./index.js";
 
@@ -33,6 +33,16 @@ const flags = {
   short: ["i", "x", "h"],
   withValue: ["identity", "i", "extract", "x", "passphrase-file", "writers", "repo-key", "host", "label", "tag", "jobs", "cache"],
 };
+
+/** SIGINT/SIGTERM: remove the files being written, say so in one line, exit "interrupted" (as snapshot -x does). */
+function onSignals(): void {
+  const stop = (signal: NodeJS.Signals) => {
+    removeTempFiles();
+    process.exit(reportError("cairn-restore", new CairnError("interrupted", `stopped by ${signal}; nothing half-written was left behind`)));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
 
 function readPassphraseFile(file: string): string {
   try {
@@ -81,6 +91,7 @@ export default defineCommand({
       cache: a["no-cache"] ? false : a.cache,
     });
 
+    onSignals();
     if (a.stdout) await writeAll(extractToStdout(frames, paths[0]));
     else if (a.tar) await writeAll(extractToTar(frames, { include: includePatterns(paths) }));
     else await extractToDir(frames, a.extract!, { include: includePatterns(paths), overwrite: a.overwrite });
