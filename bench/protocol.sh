@@ -80,8 +80,9 @@ copies every 1 MiB frame out of 16 of them. \`stdinChunks()\` therefore reads a 
 with net.Socket's \`onread\` straight into 4 MiB slabs, back to back: a frame inside one slab is
 handed on as a view (no copy), and memory is allocated once per slab. A regular file is read
 with fs.createReadStream in 4 MiB blocks, so that most frames lie inside one block. What remains
-of the codec's cost is CRC-32 on both sides (node:zlib, about 0.3-0.4 CPU-s per GiB here), the kernel's pipe copy, and the page faults
-and garbage collection of fresh slabs.
+of the codec's cost is CRC-32 on both sides (node:zlib, about 0.3-0.4 CPU-s per GiB here),
+the kernel's pipe copy, and the page faults and garbage collection of fresh slabs. Every figure
+includes about 0.15 CPU-s of process start-up.
 
 On an idle machine each side of a hop has a core of its own, so the hop runs at the rate of its
 slower side: the library's reader needs $lib_reader CPU-s per GiB (the writer $lib_writer), a
