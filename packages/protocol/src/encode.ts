@@ -39,7 +39,6 @@ export class FrameEncoder {
       out.push(header);
     }
     const type = frame.type;
-    if (type === FrameType.END || type === FrameType.ERROR) this.done = true;
     if (isJsonType(type)) {
       const meta = type === FrameType.END ? { ...frame.meta, frames: this.frames, bytes: this.bytes, digest: this.digest.hex() } : frame.meta;
       const text = JSON.stringify(meta);
@@ -49,6 +48,7 @@ export class FrameEncoder {
       const one = Buffer.allocUnsafe(FRAME_OVERHEAD + length);
       one.write(text, 5, "utf8");
       out.push(this.frame(type, one, length));
+      if (type === FrameType.END || type === FrameType.ERROR) this.done = true;
       return out;
     }
     const payload = frame.data!;
