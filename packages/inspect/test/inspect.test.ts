@@ -41,6 +41,15 @@ describe("cairn inspect", () => {
     expect(ref).toEqual({ n: 4, type: "CHUNK_REF", at: ref.at, length: 36, id: chunk.id, size: 8 });
   });
 
+  it("summarises sealed objects by kind and id, and shows COMMIT", () => {
+    const out = lines(cairn(["inspect"], { input: bytes("sealed-framing.hex") }).stdout);
+    expect(out.map((l) => l.kind ?? l.type)).toEqual(["START", "manifest", "data", "data", "manifest-root", "refs", "refs-root", "COMMIT", "END"]);
+    expect(out[3]).toEqual({ n: 4, type: "SEALED_REF", at: out[3].at, length: 33, kind: "data", id: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const refsRoot = out[6];
+    expect(refsRoot).toMatchObject({ type: "SEALED", kind: "refs-root", size: 32 });
+    expect(out[7]).toMatchObject({ type: "COMMIT", v: 1, refs: refsRoot.id });
+  });
+
   it("prints whole payloads with --data, as base64 with --base64", () => {
     const hex = lines(cairn(["inspect", "--data"], { input: bytes("plain-one-file.hex") }).stdout);
     expect(hex[2].data).toBe(Buffer.from("hello, cairn\n").toString("hex"));

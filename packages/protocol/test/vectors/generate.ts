@@ -118,6 +118,42 @@ write("chunked-ref.hex", "a chunked stream: one file of the same 8-byte chunk tw
   frames: describe([...chunked.slice(0, -1), { type: FrameType.END, meta: decodeEnd(chunkedPieces) }]),
 });
 
+// A sealed stream at the framing level: the layout of SEALED and SEALED_REF frames, in the
+// order seal writes them. Objects of kinds 1-3 are placeholders, not age files (docs/sealing.md
+// specifies those); the refs block and refs root are real, their ids SHA-256 of their bytes.
+const placeholder = (kind: number, label: string) => {
+  const body = text(`placeholder ${label}`);
+  const oid = createHmac("sha256", new Uint8Array(32)).update(body).digest();
+  return { oid, frame: { type: FrameType.SEALED, data: Buffer.concat([Uint8Array.of(kind), oid, body]) } as Frame };
+};
+const manifestChunk = placeholder(2, "manifest chunk");
+const dataChunk = placeholder(1, "data chunk");
+const knownId = createHmac("sha256", new Uint8Array(32)).update("known").digest();
+const manifestRoot = placeholder(3, "manifest root");
+const refsBlock = Buffer.concat([dataChunk.oid, knownId, manifestChunk.oid].sort(Buffer.compare));
+const refsBlockId = createHash("sha256").update(refsBlock).digest();
+const refsRootId = createHash("sha256").update(refsBlockId).digest();
+const sealedStart = { stream: "sealed", host: "example", time: "2026-11-27T10:00:00.000Z", label: "/srv/data", tags: [], keyset: "ab".repeat(32), writer: "cd".repeat(32) };
+const sealed: Frame[] = [
+  { type: FrameType.START, meta: sealedStart },
+  manifestChunk.frame,
+  dataChunk.frame,
+  { type: FrameType.SEALED_REF, data: Buffer.concat([Uint8Array.of(1), knownId]) },
+  manifestRoot.frame,
+  { type: FrameType.SEALED, data: Buffer.concat([Uint8Array.of(4), refsBlockId, refsBlock]) },
+  { type: FrameType.SEALED, data: Buffer.concat([Uint8Array.of(5), refsRootId, refsBlockId]) },
+  {
+    type: FrameType.COMMIT,
+    meta: { v: 1, time: sealedStart.time, host: "example", label: "/srv/data", tags: [], writer: sealedStart.writer, keyset: sealedStart.keyset, manifest: hex(manifestRoot.oid), refs: hex(refsRootId), stats: {}, sig: "placeholder" },
+  },
+  { type: FrameType.END, meta: { entries: 1, partial: 0, unverified: false } },
+];
+const sealedPieces = encode(sealed);
+write("sealed-framing.hex", "a sealed stream's framing: every object kind, a SEALED_REF and COMMIT (kinds 1-3 hold placeholders, not age files)", sealedPieces, {
+  valid: true,
+  frames: describe([...sealed.slice(0, -1), { type: FrameType.END, meta: decodeEnd(sealedPieces) }]),
+});
+
 // --- a stream that carries an upstream failure
 const errorMeta = { tool: "cairn-snapshot", kind: "command", message: "pg_dump exited with status 1" };
 const failed: Frame[] = [start, plain[1], { type: FrameType.DATA, data: text("-- partial dump\n") }, { type: FrameType.ERROR, meta: errorMeta }];
