@@ -3,7 +3,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CairnError } from "@cairn/errors";
-import { FrameType, encodeFrames, type Frame } from "@cairn/protocol";
+import { PassThrough } from "node:stream";
+import { FrameType, encodeFrames, writeFrames, type Frame } from "@cairn/protocol";
 import { collect, decodeAll } from "./helpers.js";
 
 const meta = fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }) as fc.Arbitrary<Record<string, unknown>>;
@@ -99,6 +100,34 @@ describe("stream protocol properties", () => {
         const spliced = Buffer.concat([x.subarray(0, frameStarts(x)[1]), y.subarray(frameStarts(y)[1])]);
         if (spliced.equals(y)) return; // the two STARTs were identical: that is y itself
         expectRejected(await decodeAll(spliced));
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe("writeFrames properties", () => {
+  it("a stage that throws at any point never lets END out, and the next stage sees its ERROR", async () => {
+    await fc.assert(
+      fc.asyncProperty(stream, fc.nat(), async (frames, at) => {
+        const failAt = at % (frames.length + 1); // frames.length: after END was yielded
+        async function* stage() {
+          for (let i = 0; i < frames.length; i++) {
+            if (i === failAt) throw new CairnError("io", "disk on fire");
+            yield frames[i];
+          }
+          if (failAt === frames.length) throw new CairnError("io", "disk on fire");
+        }
+        const out = new PassThrough();
+        const written = collect(out);
+        const thrown = await writeFrames("stage", stage(), out).then(() => undefined, (e) => e);
+        out.end();
+        expect(thrown).toBeInstanceOf(CairnError);
+        const got = await decodeAll(await written, 7);
+        expect(got.other).toBeUndefined();
+        expect(got.error?.message).toBe("stage failed: disk on fire");
+        expect(got.frames.some((f) => f.type === FrameType.END)).toBe(false);
+        expect(got.frames.length).toBe(Math.min(failAt, frames.length - 1));
       }),
       { numRuns: 100 },
     );
