@@ -48,7 +48,7 @@ async function* batched(lines: AsyncIterable<string>): AsyncGenerator<Uint8Array
 
 async function openFile(path: string): Promise<AsyncIterable<Uint8Array>> {
   try {
-    return (await open(path)).createReadStream({ highWaterMark: 1 << 20 });
+    return (await open(path)).createReadStream({ highWaterMark: 4 << 20 });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new CairnError("notFound", `${path}: no such file`);
