@@ -12,6 +12,7 @@ export default defineCommand({
   args: {
     repo: { type: "positional", description: "repository URL: file:///path or s3://bucket/prefix", required: true },
     snapshot: { type: "positional", description: "id, unique id prefix, latest, or a date/time (newest at or before it)", required: true },
+    path: { type: "positional", description: "PATH…: with -i, only the entries at or under these paths", required: false },
     raw: { type: "boolean", description: "every object of the snapshot in any order, for replication (no key)" },
     identity: { type: "string", alias: "i", description: "owner key file: restore order, and only what PATHs need" },
     have: { type: "string", description: "with --raw: what the destination holds, as a known-ids file or its repository URL (file://…, s3://…); those objects go as references only" },
