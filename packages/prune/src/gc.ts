@@ -1,0 +1,403 @@
+// Garbage collection (docs/prune.md, "Garbage collection"; docs/repository.md): marks plus a grace
+// period measured in the store's own timestamps.
+//
+//   1. index packs a dead push left unindexed (older than the grace period);
+//   2. flag every object the remaining snapshots reference (clear refs), in typed arrays;
+//   3. a marked pack that a snapshot references again is unmarked; an unmarked pack nothing
+//      references (older than the grace period) is marked; a pack mostly garbage is repacked
+//      (live objects copied into new packs + an index file) and then marked;
+//   4. a pack whose mark is older than the grace period (store time) is deleted, unless a fresh
+//      listing of snapshots, taken after that check, references it (then it is unmarked);
+//   5. the index is compacted (files that list deleted packs are superseded), stale multipart
+//      uploads aborted, and on versioned buckets old versions of garbage purged.
+// Any sign of damage (a kept snapshot's references unreadable, a referenced object no index lists,
+// an indexed pack that holds live objects but is gone) stops every write: nothing is marked or
+// deleted on a repository that cannot be trusted to say what it needs.
+import { createHash } from "node:crypto";
+import type { Storage } from "@cairn/storage";
+import {
+  ID_SIZE,
+  IndexTable,
+  LocalCache,
+  MARKS_PREFIX,
+  PACKS_PREFIX,
+  INDEX_PREFIX,
+  SNAPSHOTS_PREFIX,
+  PackBuilder,
+  decodeIndexFile,
+  encodeIndexFile,
+  idFromKey,
+  indexKey,
+  indexPacksFromTrailers,
+  listSnapshots,
+  loadIndex,
+  mapLimit,
+  markKey,
+  packKey,
+  readConfig,
+  type IndexFile,
+  type IndexedPack,
+  type PackEntry,
+  type Snapshot,
+} from "@cairn/repository";
+import { Liveness, isMissing } from "./references.js";
+import type { Remover } from "./remover.js";
+
+export interface GcOptions {
+  graceMs: number;
+  /** Repack a pack when at least this fraction of its bytes is garbage (0–1; above 1: never). */
+  repackThreshold: number;
+  dryRun: boolean;
+  jobs: number;
+  cache: LocalCache;
+  now: Date;
+  remover: Remover;
+  /** Ids of snapshots that count as real backups: their references must be readable. */
+  trusted: ReadonlySet<string>;
+  /** Snapshot ids being removed by this run: not counted (they may still be listed in a dry run). */
+  removing: ReadonlySet<string>;
+  extendLocksDays?: number;
+  log?: (line: string) => void;
+}
+
+export interface GcReport {
+  packs: number;
+  packBytes: number;
+  livePacks: number;
+  marked: string[];
+  unmarked: string[];
+  deleted: string[];
+  deletedBytes: number;
+  repacked: string[];
+  repackedInto: string[];
+  /** Garbage packs left alone: younger than the grace period (perhaps a push in progress). */
+  young: number;
+  /** Marked packs whose mark is younger than the grace period. */
+  waiting: number;
+  indexedFromTrailers: number;
+  indexFilesWritten: number;
+  indexFilesDeleted: number;
+  multipartAborted: number;
+  versionsPurged: number;
+  locksExtended: number;
+  problems: string[];
+}
+
+/** Index files are kept in memory as read by loadIndex, so the compaction does not fetch them twice. */
+class RecordingCache extends LocalCache {
+  readonly seen = new Map<string, Uint8Array>();
+  constructor(inner: LocalCache) {
+    super(inner.dir);
+  }
+  override async read(key: string): Promise<Uint8Array | undefined> {
+    const b = await super.read(key);
+    if (b) this.seen.set(key, b);
+    return b;
+  }
+  override async write(key: string, bytes: Uint8Array): Promise<void> {
+    this.seen.set(key, bytes);
+    await super.write(key, bytes);
+  }
+}
+
+interface Listed {
+  size: number;
+  mtime: Date;
+}
+
+async function listIds(storage: Storage, prefix: string): Promise<Map<string, Listed>> {
+  const out = new Map<string, Listed>();
+  for await (const o of storage.list(prefix)) {
+    const id = idFromKey(o.key, prefix);
+    if (id) out.set(id, { size: o.size, mtime: o.mtime });
+  }
+  return out;
+}
+
+function packIdsOf(files: IndexFile[]): Set<string> {
+  const ids = new Set<string>();
+  for (const f of files) for (let i = 0; i < f.packSizes.length; i++) ids.add(Buffer.from(f.packIds.subarray(i * ID_SIZE, (i + 1) * ID_SIZE)).toString("hex"));
+  return ids;
+}
+
+export async function collectGarbage(storage: Storage, snapshots: Snapshot[], opts: GcOptions): Promise<GcReport> {
+  const log = opts.log ?? (() => {});
+  const r: GcReport = {
+    packs: 0, packBytes: 0, livePacks: 0, marked: [], unmarked: [], deleted: [], deletedBytes: 0, repacked: [], repackedInto: [],
+    young: 0, waiting: 0, indexedFromTrailers: 0, indexFilesWritten: 0, indexFilesDeleted: 0, multipartAborted: 0, versionsPurged: 0, locksExtended: 0, problems: [],
+  };
+  const oldEnough = (t: Date) => t.getTime() <= opts.now.getTime() - opts.graceMs;
+  const config = await readConfig(storage);
+
+  // 1. The index, with packs a dead push never indexed (young ones may be a push in progress).
+  let cache = new RecordingCache(opts.cache);
+  let loaded = await loadIndex(storage, cache, { jobs: opts.jobs });
+  let files = loaded.files.map((name) => decodeIndexFile(cache.seen.get(indexKey(name))!, name));
+  const packs = await listIds(storage, PACKS_PREFIX);
+  const indexed = packIdsOf(files);
+  const orphans = [...packs].filter(([id, p]) => !indexed.has(id) && oldEnough(p.mtime)).map(([id, p]) => ({ id, size: p.size }));
+  if (orphans.length > 0 && !opts.dryRun) {
+    const written = await indexPacksFromTrailers(storage, orphans, { jobs: opts.jobs, onDamaged: (id, err) => r.problems.push(`pack ${id} is not indexed and its trailer cannot be read: ${(err as Error).message}`) });
+    r.indexedFromTrailers = written.length;
+    cache = new RecordingCache(opts.cache);
+    loaded = await loadIndex(storage, cache, { jobs: opts.jobs });
+    files = loaded.files.map((name) => decodeIndexFile(cache.seen.get(indexKey(name))!, name));
+  } else if (orphans.length > 0) {
+    log(`${orphans.length} packs are not indexed (a push died before indexing them); a real run indexes them first`);
+  }
+  const marks = await listIds(storage, MARKS_PREFIX);
+  const marked = new Set([...loaded.marks].filter((m) => marks.has(m)));
+  const allPacks = packIdsOf(files);
+  const unmarked = IndexTable.build(files, marked);
+  const markedTable = IndexTable.build(files, new Set([...allPacks].filter((p) => !marked.has(p))));
+  const all = IndexTable.build(files);
+  r.packs = allPacks.size;
+  for (const [, p] of packs) r.packBytes += p.size;
+
+  // 2. What the snapshots reference.
+  const live = new Liveness(unmarked, markedTable, all);
+  const counted = new Set<string>();
+  for (const s of snapshots) {
+    if (opts.removing.has(s.id)) continue;
+    counted.add(s.id);
+    try {
+      await live.addSnapshot(storage, s);
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+      const msg = `snapshot ${s.id}: its references cannot be read: ${(err as Error).message}`;
+      if (opts.trusted.has(s.id)) r.problems.push(msg);
+      else log(`${msg} (an untrusted snapshot: reported, not protected)`);
+    }
+  }
+  if (live.missing > 0) r.problems.push(`${live.missing} referenced objects are in no index file (e.g. ${live.firstMissing}): run cairn verify, then cairn repair`);
+
+  // 3. Per pack: live objects and bytes (unmarked packs), and whether a marked pack is needed again.
+  const liveCount = new Uint32Array(unmarked.packCount);
+  const liveBytes = new Float64Array(unmarked.packCount);
+  for (let i = 0; i < unmarked.size; i++) {
+    if (!live.live[i]) continue;
+    liveCount[unmarked.packs[i]]++;
+    liveBytes[unmarked.packs[i]] += unmarked.lengths[i];
+  }
+  const neededMarked = new Uint8Array(markedTable.packCount);
+  for (let i = 0; i < markedTable.size; i++) if (live.liveMarked[i]) neededMarked[markedTable.packs[i]] = 1;
+
+  const toMark: string[] = [];
+  const toRepack: number[] = [];
+  for (let p = 0; p < unmarked.packCount; p++) {
+    const id = unmarked.packIdAt(p);
+    const listed = packs.get(id);
+    if (liveCount[p] > 0) {
+      r.livePacks++;
+      if (!listed) {
+        r.problems.push(`pack ${id} holds objects that snapshots reference but is missing from the store`);
+        continue;
+      }
+      const garbage = 1 - liveBytes[p] / unmarked.packSizes[p];
+      if (garbage >= opts.repackThreshold && oldEnough(listed.mtime)) toRepack.push(p);
+      continue;
+    }
+    if (listed && !oldEnough(listed.mtime)) {
+      r.young++;
+      continue;
+    }
+    toMark.push(id);
+  }
+  const toUnmark: string[] = [];
+  const candidates: string[] = [];
+  for (let p = 0; p < markedTable.packCount; p++) {
+    const id = markedTable.packIdAt(p);
+    if (neededMarked[p]) toUnmark.push(id);
+    else if (oldEnough(marks.get(id)!.mtime)) candidates.push(id);
+    else r.waiting++;
+  }
+  // A mark whose pack no index lists and the store lacks is left from a finished deletion.
+  const staleMarks = [...marks.keys()].filter((m) => !allPacks.has(m) && !packs.has(m));
+
+  if (r.problems.length > 0) {
+    log("the repository shows damage: nothing is marked, repacked or deleted");
+    return r;
+  }
+
+  // Object Lock: a locked pack is never marked, repacked or deleted.
+  const lockedOut = async (ids: string[]) => {
+    if (!opts.remover.objectLock) return ids;
+    const keep: string[] = [];
+    for (const id of ids) {
+      const until = await opts.remover.lockedUntil(packKey(id));
+      if (until) opts.remover.keptForLock.push({ key: packKey(id), until: until.toISOString() });
+      else keep.push(id);
+    }
+    return keep;
+  };
+  const markNow = await lockedOut(toMark);
+  const repackNow = (await lockedOut(toRepack.map((p) => unmarked.packIdAt(p)))).map((id) => unmarked.findPack(id));
+
+  if (opts.dryRun) {
+    r.marked = markNow;
+    r.unmarked = toUnmark;
+    r.deleted = candidates;
+    for (const id of candidates) r.deletedBytes += packs.get(id)?.size ?? 0;
+    r.repacked = repackNow.map((p) => unmarked.packIdAt(p));
+    return r;
+  }
+
+  // Repack: copy the live objects of mostly-garbage packs into new packs, index them, then mark the old.
+  if (repackNow.length > 0) await repack(storage, unmarked, live.live, repackNow, config.packSize, r);
+  const marksToWrite = [...markNow, ...r.repacked];
+  await mapLimit(marksToWrite, opts.jobs, (id) => storage.put(markKey(id), new Uint8Array(0)));
+  r.marked = marksToWrite;
+  await mapLimit(toUnmark, opts.jobs, (id) => opts.remover.remove(markKey(id)));
+  r.unmarked = toUnmark;
+
+  // 4. Deletion: snapshots listed again now; one that references a candidate saves it.
+  const fresh = await listSnapshots(storage, opts.cache, { jobs: opts.jobs });
+  const freshMarked = new Set(marksToWrite);
+  for (const s of fresh) {
+    if (counted.has(s.id) || opts.removing.has(s.id)) continue;
+    try {
+      await live.addSnapshot(storage, s);
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+      r.problems.push(`snapshot ${s.id} (new since this prune started): its references cannot be read: ${(err as Error).message}`);
+    }
+  }
+  if (live.missing > 0 || r.problems.length > 0) {
+    r.problems.push("a snapshot committed during this prune refers to objects no index lists: nothing deleted");
+    return r;
+  }
+  const saved = new Set<string>();
+  for (let i = 0; i < markedTable.size; i++) if (live.liveMarked[i]) saved.add(markedTable.packIdAt(markedTable.packs[i]));
+  for (let i = 0; i < unmarked.size; i++) {
+    if (!live.live[i]) continue;
+    const id = unmarked.packIdAt(unmarked.packs[i]);
+    if (freshMarked.has(id) && !r.repacked.includes(id)) saved.add(id);
+  }
+  const rescue = [...saved].filter((id) => !toUnmark.includes(id));
+  await mapLimit(rescue, opts.jobs, (id) => opts.remover.remove(markKey(id)));
+  r.unmarked.push(...rescue);
+  r.marked = r.marked.filter((id) => !saved.has(id));
+  const deletable = await lockedOut(candidates.filter((id) => !saved.has(id)));
+
+  // 5. The compacted index first (so no live file lists a deleted pack), then packs, marks, old files.
+  // Packs the index lists but the store lacks hold nothing live (that was checked above): drop them too.
+  const gone = new Set([...deletable, ...[...allPacks].filter((id) => !packs.has(id))]);
+  if (gone.size > 0 || loaded.files.length > 16) {
+    const written = await compactIndex(storage, unmarked, markedTable, gone, loaded.files);
+    r.indexFilesWritten = written;
+  }
+  await mapLimit(deletable, opts.jobs, async (id) => {
+    if (await opts.remover.remove(packKey(id))) {
+      r.deleted.push(id);
+      r.deletedBytes += packs.get(id)?.size ?? 0;
+      await opts.remover.remove(markKey(id));
+    }
+  });
+  await mapLimit(staleMarks, opts.jobs, (id) => opts.remover.remove(markKey(id)));
+  if (r.indexFilesWritten > 0) {
+    await mapLimit(loaded.files, opts.jobs, async (name) => {
+      await opts.remover.remove(indexKey(name));
+      r.indexFilesDeleted++;
+    });
+  }
+
+  // Housekeeping: abandoned multipart uploads (a day old), versions of deleted garbage, locks.
+  if (storage.abortStaleMultipartUploads) r.multipartAborted = await storage.abortStaleMultipartUploads(new Date(opts.now.getTime() - 86_400_000));
+  for (const prefix of [PACKS_PREFIX, INDEX_PREFIX, MARKS_PREFIX, SNAPSHOTS_PREFIX]) r.versionsPurged += await opts.remover.purgeDeleted(prefix);
+  if (opts.extendLocksDays !== undefined) r.locksExtended = await extendLocks(storage, unmarked, liveCount, snapshots.filter((s) => counted.has(s.id)).map((s) => s.id), opts);
+  return r;
+}
+
+/** Copies the live objects of the given packs into new packs (each checked against its name first). */
+async function repack(storage: Storage, table: IndexTable, live: Uint8Array, packOrdinals: number[], packSize: number, r: GcReport): Promise<void> {
+  const chosen = new Set(packOrdinals);
+  const byPack = new Map<number, number[]>();
+  for (let i = 0; i < table.size; i++) {
+    if (live[i] && chosen.has(table.packs[i])) {
+      let l = byPack.get(table.packs[i]);
+      if (!l) byPack.set(table.packs[i], (l = []));
+      l.push(i);
+    }
+  }
+  const builder = new PackBuilder();
+  const done: IndexedPack[] = [];
+  const flush = async () => {
+    if (builder.count === 0) return;
+    const p = builder.finish();
+    await storage.put(packKey(p.id), p.bytes, { ifNoneMatch: true });
+    done.push({ id: p.id, size: p.bytes.length, entries: p.entries });
+    r.repackedInto.push(p.id);
+  };
+  const copied: string[] = [];
+  for (const p of packOrdinals) {
+    const id = table.packIdAt(p);
+    const bytes = await storage.get(packKey(id));
+    if (createHash("sha256").update(bytes).digest("hex") !== id) {
+      r.problems.push(`pack ${id} does not hash to its name: not repacked (run cairn verify --read-data)`);
+      continue;
+    }
+    for (const i of (byPack.get(p) ?? []).sort((a, b) => table.offsets[a] - table.offsets[b])) {
+      builder.add(table.kinds[i], table.idAt(i), bytes.subarray(table.offsets[i], table.offsets[i] + table.lengths[i]));
+      if (builder.objectBytes >= packSize) await flush();
+    }
+    copied.push(id);
+  }
+  await flush();
+  if (done.length > 0) {
+    const index = encodeIndexFile(done);
+    await storage.put(indexKey(index.id), index.bytes, { ifNoneMatch: true });
+  }
+  r.repacked = copied;
+}
+
+/**
+ * Writes the index of every pack except those in `gone`, in files of at most 256 packs; only the
+ * last file names the old files as superseded, so a crash part-way leaves duplicates, never gaps.
+ */
+async function compactIndex(storage: Storage, unmarked: IndexTable, marked: IndexTable, gone: Set<string>, oldFiles: string[]): Promise<number> {
+  const groups: { table: IndexTable; ordinals: number[] }[] = [];
+  for (const table of [unmarked, marked]) {
+    let ords: number[] = [];
+    for (let p = 0; p < table.packCount; p++) {
+      if (gone.has(table.packIdAt(p))) continue;
+      ords.push(p);
+      if (ords.length === 256) {
+        groups.push({ table, ordinals: ords });
+        ords = [];
+      }
+    }
+    if (ords.length > 0) groups.push({ table, ordinals: ords });
+  }
+  if (groups.length === 0) groups.push({ table: unmarked, ordinals: [] });
+  let written = 0;
+  for (const [gi, g] of groups.entries()) {
+    const slot = new Map<number, IndexedPack>();
+    for (const p of g.ordinals) slot.set(p, { id: g.table.packIdAt(p), size: g.table.packSizes[p], entries: [] });
+    for (let i = 0; i < g.table.size; i++) {
+      const pack = slot.get(g.table.packs[i]);
+      if (pack) pack.entries.push({ kind: g.table.kinds[i], id: g.table.idAt(i), offset: g.table.offsets[i], length: g.table.lengths[i] } satisfies PackEntry);
+    }
+    for (const p of slot.values()) p.entries.sort((a, b) => a.offset - b.offset);
+    const file = encodeIndexFile([...slot.values()], gi === groups.length - 1 ? oldFiles : []);
+    await storage.put(indexKey(file.id), file.bytes, { ifNoneMatch: true });
+    written++;
+  }
+  return written;
+}
+
+/** Keeps the locks of live packs and kept snapshots at least `days` ahead (only objects that have a lock). */
+async function extendLocks(storage: Storage, table: IndexTable, liveCount: Uint32Array, snapshotIds: string[], opts: GcOptions): Promise<number> {
+  if (!opts.remover.objectLock || !storage.retention || !storage.setRetention) return 0;
+  const until = new Date(Math.ceil((opts.now.getTime() + opts.extendLocksDays! * 86_400_000) / 1000) * 1000);
+  const keys: string[] = [];
+  for (let p = 0; p < table.packCount; p++) if (liveCount[p] > 0) keys.push(packKey(table.packIdAt(p)));
+  for (const id of snapshotIds) keys.push(`${SNAPSHOTS_PREFIX}${id}`);
+  let extended = 0;
+  await mapLimit(keys, opts.jobs, async (key) => {
+    const r = await storage.retention!(key);
+    if (!r || r.until.getTime() >= until.getTime()) return;
+    await storage.setRetention!(key, { mode: r.mode, until });
+    extended++;
+  });
+  return extended;
+}

@@ -1,0 +1,69 @@
+// Which indexed objects the snapshots reference, read from their clear references (refs root,
+// refs blocks) and kept as one flag byte per index position: no per-object JS value. A refs block
+// shared by many snapshots (unchanged trees) is read once per run.
+import { CairnError } from "@cairn/errors";
+import type { Storage } from "@cairn/storage";
+import { ID_SIZE, IdSet, IndexTable, ObjectKind, readClearObject, type Snapshot } from "@cairn/repository";
+
+/** Where referenced ids are looked up: the live table (unmarked packs) first, then marked packs. */
+export class Liveness {
+  readonly live: Uint8Array;
+  readonly liveMarked: Uint8Array;
+  missing = 0;
+  firstMissing?: string;
+  private seenBlocks = new IdSet();
+
+  constructor(
+    readonly unmarked: IndexTable,
+    readonly marked: IndexTable,
+    /** Every indexed object (both), for reading the clear refs objects. */
+    readonly all: IndexTable,
+  ) {
+    this.live = new Uint8Array(unmarked.size);
+    this.liveMarked = new Uint8Array(marked.size);
+  }
+
+  /** Flags one id; returns where it was found. */
+  note(ids: Uint8Array, at: number): "unmarked" | "marked" | "missing" {
+    const p = this.unmarked.find(ids, at);
+    if (p >= 0) {
+      this.live[p] = 1;
+      return "unmarked";
+    }
+    const q = this.marked.find(ids, at);
+    if (q >= 0) {
+      this.liveMarked[q] = 1;
+      return "marked";
+    }
+    this.missing++;
+    this.firstMissing ??= Buffer.from(ids.subarray(at * ID_SIZE, (at + 1) * ID_SIZE)).toString("hex");
+    return "missing";
+  }
+
+  /** Flags everything a snapshot references; calls onRef for each id found (with where). */
+  async addSnapshot(storage: Storage, s: Snapshot, onRef?: (ids: Uint8Array, at: number, where: "unmarked" | "marked" | "missing") => void): Promise<void> {
+    const head = new Uint8Array(2 * ID_SIZE);
+    head.set(Buffer.from(s.manifest, "hex"), 0);
+    head.set(Buffer.from(s.refs, "hex"), ID_SIZE);
+    this.noteAll(head, onRef);
+    const root = await readClearObject(storage, this.all, head.subarray(ID_SIZE), ObjectKind.refsRoot);
+    this.noteAll(root, onRef);
+    for (let i = 0; i < root.length; i += ID_SIZE) {
+      const blockId = root.subarray(i, i + ID_SIZE);
+      if (!this.seenBlocks.add(blockId)) continue;
+      const block = await readClearObject(storage, this.all, blockId, ObjectKind.refsBlock);
+      this.noteAll(block, onRef);
+    }
+  }
+
+  private noteAll(ids: Uint8Array, onRef?: (ids: Uint8Array, at: number, where: "unmarked" | "marked" | "missing") => void): void {
+    for (let i = 0; i < ids.length / ID_SIZE; i++) {
+      const where = this.note(ids, i);
+      onRef?.(ids, i, where);
+    }
+  }
+}
+
+export function isMissing(err: unknown): boolean {
+  return err instanceof CairnError && (err.kind === "notFound" || err.kind === "integrity");
+}

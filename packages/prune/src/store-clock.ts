@@ -1,0 +1,17 @@
+// The store's own "now": grace periods are measured in the store's timestamps (docs/repository.md,
+// "Garbage collection"), never the local clock. Prune writes an empty probe under marks/ (a key
+// that is not a pack id, so every reader ignores it), reads its LastModified and removes it.
+import { randomBytes } from "node:crypto";
+import { CairnError } from "@cairn/errors";
+import type { Storage } from "@cairn/storage";
+import { MARKS_PREFIX } from "@cairn/repository";
+
+export async function storeNow(storage: Storage): Promise<Date> {
+  const key = `${MARKS_PREFIX}clock-${randomBytes(8).toString("hex")}`;
+  const put = await storage.put(key, new Uint8Array(0));
+  const info = await storage.head(key);
+  if (put.versionId && storage.deleteVersion) await storage.deleteVersion(key, put.versionId);
+  else await storage.delete(key);
+  if (!info) throw new CairnError("storage", `${storage.url} does not show an object just written (${key}): cannot read the store's clock`);
+  return info.mtime;
+}
