@@ -9,6 +9,7 @@ export default defineCommand({
   args: {
     repo: { type: "positional", description: "repository URL: file:///path or s3://bucket/prefix", required: true },
     snapshot: { type: "positional", description: "a snapshot (id, prefix, latest, date): list its files (needs -i)", required: false },
+    path: { type: "positional", description: "with SNAPSHOT: only the entries at or under this path", required: false },
     identity: { type: "string", alias: "i", description: "owner key file (to list files)" },
     host: { type: "string", description: "only snapshots from this host" },
     label: { type: "string", description: "only snapshots with this source label" },
