@@ -125,6 +125,7 @@ done
 
 cd "$ROOT"
 mkdir -p docs/benchmarks
+mkdir -p bench/out && cp "$RESULTS" bench/out/compare-results.tsv   # the raw numbers of this run
 node bench/compare/report.ts "$RESULTS" "$MIB" "$BYTES" "$FILES" "$(restic version | head -1)" > "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 cat "$OUT"
