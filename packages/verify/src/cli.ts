@@ -69,8 +69,10 @@ export default defineCommand({
         cache: args["no-cache"] ? false : (args.cache as string | undefined),
         identity,
         restoreTest: args["restore-test"],
+        progress: process.stderr.isTTY ? (done, total) => process.stderr.write(`\rcairn-verify: packs ${done}/${total}${done === total ? "\n" : ""}`) : undefined,
       });
     }
+    if (process.stderr.isTTY && !report.complete) process.stderr.write("\n");
     process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : report.format());
     return report.ok ? 0 : 22;
   },

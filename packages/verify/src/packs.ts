@@ -25,6 +25,8 @@ export interface PackCheckOptions {
   /** Epoch ms after which no new pack is started. */
   deadline?: number;
   open?: ObjectOpener;
+  /** Called after each pack with how many of this run's packs are done. */
+  progress?: (done: number, total: number) => void;
 }
 
 export interface PackCheckResult {
@@ -120,6 +122,7 @@ export async function checkPacks(storage: Storage, index: VerifyIndex, stored: M
   const done = new Uint8Array(visit.length);
   let next = 0;
   let frontier = 0;
+  let finished = 0;
   let stopped = false;
   const worker = async () => {
     while (next < visit.length) {
@@ -132,6 +135,7 @@ export async function checkPacks(storage: Storage, index: VerifyIndex, stored: M
       await check(visit[i]);
       done[i] = 1;
       while (frontier < visit.length && done[frontier]) frontier++;
+      opts.progress?.(++finished, visit.length);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, visit.length)) }, worker));

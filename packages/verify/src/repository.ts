@@ -33,6 +33,8 @@ export interface VerifyOptions {
   passphrase?: string;
   /** --restore-test: a snapshot selector to restore to nowhere (needs identity). */
   restoreTest?: string;
+  /** Progress of the pack checks (the CLI shows it when stderr is a terminal). */
+  progress?: (done: number, total: number) => void;
   /** The clock, for tests of future-dated snapshots. */
   now?: number;
 }
@@ -75,6 +77,7 @@ export async function verifyRepository(storage: Storage, opts: VerifyOptions): P
     after: resume?.after,
     deadline: opts.maxDurationMs !== undefined ? started + opts.maxDurationMs : undefined,
     open,
+    progress: opts.progress,
   });
   if (result.stopped && result.stoppedAfter) {
     report.complete = false;
