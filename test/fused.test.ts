@@ -156,7 +156,7 @@ describe("cairn backup", () => {
     expect(piped.status).toBe(4);
     const back = await run(`cairn restore -i o.key ${url("history")} latest nums.txt --stdout | sha256sum && seq 1 300000 | sha256sum`);
     expect(back.status).toBe(0);
-    expect(back.stderr).toMatch(/^cairn-snapshot: the snapshot's completeness is unverified/); // restore warns, as snapshot -x does
+    expect(back.stderr).toMatch(/^cairn-restore: the snapshot.s completeness is unverified/); // restore warns, as snapshot -x does
     const [a, b] = back.stdout.toString().trim().split("\n");
     expect(a).toBe(b);
   });
@@ -181,6 +181,20 @@ describe("cairn restore", () => {
     }
     const latest = (await ok(run(`cairn restore -i o.key ${url("history")} latest live/docs/log.txt --stdout`))).stdout.toString();
     expect(latest).toBe("rewritten\n");
+  });
+});
+
+describe("cairn restore with a passphrase-protected owner key", () => {
+  it("reads the passphrase once (--passphrase-file, else CAIRN_PASSPHRASE, else the terminal) for pull and seal -d", async () => {
+    writeFileSync(at("pass"), "correct horse battery staple\n");
+    await ok(run("cairn key new --passphrase-file pass --work-factor 10 -o locked.key >/dev/null && CAIRN_PASSPHRASE='correct horse battery staple' cairn key writer -i locked.key -o locked-w.key >/dev/null"));
+    expect((await run(`CAIRN_PASSPHRASE='correct horse battery staple' cairn init ${url("locked")} --owner-key locked.key --writer-key locked-w.key`)).status).toBe(0);
+    await ok(run(`cairn backup -k locked-w.key ${url("locked")} --from-command --name n.txt -- seq 1 5000 >/dev/null`));
+    const r = await ok(run(`cairn restore -i locked.key --passphrase-file pass ${url("locked")} latest --stdout | tail -1`));
+    expect(r.stdout.toString()).toBe("5000\n");
+    const noTerminal = await run(`setsid cairn restore -i locked.key ${url("locked")} latest --stdout </dev/null`);
+    expect(noTerminal.status).toBe(14);
+    expect(noTerminal.stderr).toBe("cairn-restore: a passphrase is needed and there is no terminal to ask: set CAIRN_PASSPHRASE or use --passphrase-file\n");
   });
 });
 

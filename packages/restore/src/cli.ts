@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
 import { CairnError, exitCodes, reportError, toCairnError } from "@cairn/errors";
 import { writeAll } from "@cairn/protocol";
-import { passphraseFromFile, readTrustedWriters } from "@cairn/keys";
+import { PASSPHRASE_ENV, obtainPassphrase, passphraseFromFile, readTrustedWriters } from "@cairn/keys";
+import { isAgeFile } from "@cairn/age";
 import { readOwnerSecrets } from "@cairn/seal";
 import { extractToDir, extractToStdout, extractToTar, removeTempFiles } from "@cairn/snapshot";
 import { positionals, repeated, splitDashDash, wholeNumber } from "./args.js";
@@ -44,6 +45,22 @@ function onSignals(): void {
   process.once("SIGTERM", stop);
 }
 
+/**
+ * The owner key is read twice (seal -d's secrets here, pull's restore order on the worker): a
+ * passphrase-protected one is asked for once, here, and handed to both.
+ */
+async function askOnce(files: string[]): Promise<string | undefined> {
+  if (process.env[PASSPHRASE_ENV]) return undefined;
+  const locked = files.find((f) => {
+    try {
+      return isAgeFile(readFileSync(f));
+    } catch {
+      return false; // reading it again reports the problem
+    }
+  });
+  return locked === undefined ? undefined : obtainPassphrase(`Enter passphrase for owner key ${locked}: `);
+}
+
 function readPassphraseFile(file: string): string {
   try {
     return passphraseFromFile(readFileSync(file, "utf8"));
@@ -76,7 +93,7 @@ export default defineCommand({
     const jobs = wholeNumber(a.jobs, "--jobs", 1, 1024);
     const tags = repeated(own, ["--tag"]).flatMap((t) => t.split(",")).filter(Boolean);
 
-    const passphrase = a["passphrase-file"] ? readPassphraseFile(a["passphrase-file"]) : undefined;
+    const passphrase = a["passphrase-file"] ? readPassphraseFile(a["passphrase-file"]) : await askOnce(identityFiles);
     const secrets = await readOwnerSecrets(identityFiles, { passphrase, repoKey: a["repo-key"], trustRepoKey: a["trust-repo-key"] });
     const trusted = readTrustedWriters(a.writers);
     const frames = plainStream(repo, selector, {
@@ -92,9 +109,10 @@ export default defineCommand({
     });
 
     onSignals();
-    if (a.stdout) await writeAll(extractToStdout(frames, paths[0]));
-    else if (a.tar) await writeAll(extractToTar(frames, { include: includePatterns(paths) }));
-    else await extractToDir(frames, a.extract!, { include: includePatterns(paths), overwrite: a.overwrite });
+    const warn = (m: string) => process.stderr.write(`cairn-restore: ${m}\n`);
+    if (a.stdout) await writeAll(extractToStdout(frames, paths[0], warn));
+    else if (a.tar) await writeAll(extractToTar(frames, { include: includePatterns(paths), warn }));
+    else await extractToDir(frames, a.extract!, { include: includePatterns(paths), overwrite: a.overwrite, warn });
     return exitCodes.ok;
   },
 });
