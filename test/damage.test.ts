@@ -16,10 +16,12 @@ import {
   dataPackOfB,
   flipByte,
   keys,
+  objectBytes,
   plantSnapshot,
   readSnapshot,
   refsSet,
   replaceChunk,
+  replaceObjects,
   resign,
   signByStranger,
   storeRefs,
@@ -247,7 +249,7 @@ describe.concurrent("damage that verify names", () => {
     expect(named(keyless.report, `refs root ${refs}`).snapshots).toContain(sloppy);
   });
 
-  it("manifests swapped between two snapshots: keyless verify sees the refs not listing it, keyed names the manifest", async () => {
+  it("a COMMIT re-signed by the writer to name another snapshot's manifest: keyless verify sees the refs not listing it, keyed names the manifest", async () => {
     const d = await damaged("swapmanifest");
     const a = await readSnapshot(d.storage, f.snapA);
     const b = await readSnapshot(d.storage, f.snapB);
@@ -259,6 +261,21 @@ describe.concurrent("damage that verify names", () => {
     expect(named(keyed.report, `manifest of snapshot ${id}`)).toMatchObject({ kind: "manifest", message: expect.stringMatching(/a manifest from another snapshot/) });
     await expectRestoreFails(d.url, id, "swapm-x", /a manifest (from|swapped in from) another snapshot/);
     await expectRestores(d.url, f.snapA);
+  });
+
+  it("manifest roots swapped between two snapshots in storage, without the writer key: only the key tells, and it names both", async () => {
+    const d = await damaged("swaproots");
+    const a = await readSnapshot(d.storage, f.snapA);
+    const b = await readSnapshot(d.storage, f.snapB);
+    const [rootA, rootB] = [await objectBytes(d.storage, a.manifest), await objectBytes(d.storage, b.manifest)];
+    await replaceObjects(d.storage, new Map([[a.manifest, rootB], [b.manifest, rootA]]));
+    expect((await verify(d.url, { readData: { kind: "all" } })).report.problems).toEqual([]);
+    const keyed = await verify(d.url, { key: true });
+    expect(keyed.status).toBe(22);
+    for (const s of [f.snapA, f.snapB]) {
+      expect(named(keyed.report, `manifest of snapshot ${s}`)).toMatchObject({ kind: "manifest", snapshots: [s], message: expect.stringMatching(/manifest root [0-9a-f]{64} is not authentic/) });
+    }
+    await expectRestoreFails(d.url, f.snapA, "swaproots-a", /manifest root [0-9a-f]{64} is not authentic/);
   });
 
   it("future-dated snapshots, signed or planted, are flagged and not trusted", async () => {

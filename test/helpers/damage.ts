@@ -174,32 +174,48 @@ export async function addPack(storage: Storage, objects: { kind: number; id: Uin
 
 /**
  * Replaces a data chunk with another plaintext sealed to the repository's public recipients,
- * keeping its id, and rewrites its pack under the new pack's own name (with a new index file),
- * so every keyless check passes: only the keyed id check can tell.
+ * keeping its id (see replaceObjects): only the keyed id check can tell.
  */
-export async function replaceChunk(storage: Storage, f: Fixture, pack: string, victim: PackEntry): Promise<void> {
+export async function replaceChunk(storage: Storage, f: Fixture, _pack: string, victim: PackEntry): Promise<void> {
   const owner = await readOwnerKey(join(f.dir, "owner.key"));
   const session = await newSession(owner.recipients);
-  const data = await storage.get(packKey(pack));
-  const objects = (await trailer(storage, pack)).map((e) => ({
-    kind: e.kind,
-    id: e.id,
-    bytes: e === victim || toHex(e.id) === toHex(victim.id) ? sealWithSession(session, compressChunk(bytes("evil", 4096), 3)) : data.subarray(e.offset, e.offset + e.length),
-  }));
-  await addPack(storage, objects);
-  await storage.delete(packKey(pack));
-  // The index files that listed the old pack go too (an attacker cleans up after itself).
-  for (const name of await keys(storage, INDEX_PREFIX)) {
-    const b = await storage.get(indexKey(name));
-    if (Buffer.from(b).includes(Buffer.from(pack, "hex"))) {
+  await replaceObjects(storage, new Map([[toHex(victim.id), sealWithSession(session, compressChunk(bytes("evil", 4096), 3))]]));
+}
+
+/**
+ * Puts other bytes under some object ids, as someone with write access to the bucket but no key
+ * can: each pack holding one is rewritten under its new pack's own name, with new index files in
+ * place of those that listed the old pack, so every keyless check still passes.
+ */
+export async function replaceObjects(storage: Storage, replace: Map<string, Uint8Array>): Promise<void> {
+  for (const pack of await keys(storage, PACKS_PREFIX)) {
+    const entries = await trailer(storage, pack);
+    if (!entries.some((e) => replace.has(toHex(e.id)))) continue;
+    const data = await storage.get(packKey(pack));
+    await addPack(
+      storage,
+      entries.map((e) => ({ kind: e.kind, id: e.id, bytes: replace.get(toHex(e.id)) ?? data.subarray(e.offset, e.offset + e.length) })),
+    );
+    await storage.delete(packKey(pack));
+    for (const name of await keys(storage, INDEX_PREFIX)) {
+      const b = await storage.get(indexKey(name));
+      if (!(await packsIn(b)).includes(pack)) continue;
       const rest = [];
-      // Re-list the other packs of that file from their trailers.
       for (const p of await packsIn(b)) if (p !== pack) rest.push({ id: p, size: (await storage.head(packKey(p)))!.size, entries: await trailer(storage, p) });
       const fresh = encodeIndexFile(rest);
       await storage.put(indexKey(fresh.id), fresh.bytes);
       await storage.delete(indexKey(name));
     }
   }
+}
+
+/** The stored bytes of an object, found through the pack trailers. */
+export async function objectBytes(storage: Storage, id: string): Promise<Uint8Array> {
+  for (const pack of await keys(storage, PACKS_PREFIX)) {
+    const e = (await trailer(storage, pack)).find((x) => toHex(x.id) === id);
+    if (e) return storage.get(packKey(pack), { offset: e.offset, length: e.length });
+  }
+  throw new Error(`no pack holds ${id}`);
 }
 
 async function packsIn(index: Uint8Array): Promise<string[]> {
