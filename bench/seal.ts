@@ -105,11 +105,16 @@ rmSync(sealed);
 const pipes = [0, 1].map(() => pipeline(k.writer));
 
 // In-process: what the incompressible shortcut saves (CPU time, 32 × 1 MiB chunks of each kind).
+/** MB per CPU-second, best of 3 runs (the machine may be shared). */
 function cpuRate(f: () => void, bytes: number): string {
-  const t = process.cpuUsage();
-  f();
-  const d = process.cpuUsage(t);
-  return (bytes / ((d.user + d.system) / 1e6) / 1e6).toFixed(0);
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t = process.cpuUsage();
+    f();
+    const d = process.cpuUsage(t);
+    best = Math.min(best, (d.user + d.system) / 1e6);
+  }
+  return (bytes / best / 1e6).toFixed(0);
 }
 const randomChunks = Array.from({ length: 32 }, (_, i) => randomBlock(`bench random ${i}`, 1 << 20));
 const textChunks = Array.from({ length: 32 }, (_, i) => textBlock(`bench text ${i}`, 1 << 20));
@@ -156,7 +161,7 @@ Goals: seal ≥ 250 MB/s, pipeline ≥ 200 MB/s, each process < 150 MiB.
 
 Incompressible chunks (in-process, MB per CPU-second, 32 × 1 MiB): random data through
 \`compressChunk\` (sampled, then a raw-block zstd frame) ${shortcut.randomRaw} vs zstd level 3 ${shortcut.randomZstd};
-pseudo-text through \`compressChunk\` ${shortcut.textChunk} vs plain zstd level 3 ${shortcut.textZstd} (the sampling costs text little).
+pseudo-text through \`compressChunk\` ${shortcut.textChunk} vs plain zstd level 3 ${shortcut.textZstd} (for text the sampling is one 64 KiB level-1 probe per chunk).
 
 ## Where the time and the memory go
 
