@@ -84,7 +84,7 @@ export async function checkManifest(storage: Storage, table: IndexTable, snap: S
             break;
           case RecordTag.CHUNK: {
             ids.add(r.id);
-            if (!damage.empty) {
+            if (report.problems.size > 0) {
               const pos = table.find(r.id);
               const bad = pos >= 0 ? damage.at(table, pos) : report.problems.get(`object ${toHex(r.id)}`);
               if (bad) report.affectsFile(bad, snap.id, path);

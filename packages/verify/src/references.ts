@@ -121,7 +121,7 @@ function examineBlock(bytes: Uint8Array, key: string, table: IndexTable, damage:
     if (i > 0 && compareIds(bytes, i - 1, bytes, i) >= 0) problems.add(report.problem("refs", `refs block ${key}`, "its ids are not sorted and distinct"));
     const pos = table.find(bytes, i);
     if (pos < 0) {
-      object(i, "referenced, but no index file lists it (lost, or its index file is missing: cairn repair index)");
+      object(i, "referenced, but no index file lists it (lost, dropped by cairn repair, or its index file is missing: cairn repair index rebuilds the index)");
       continue;
     }
     const kind = table.kinds[pos];
