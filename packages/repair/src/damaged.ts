@@ -61,9 +61,8 @@ export async function repairDamage(storage: Storage, opts: RepairOptions): Promi
 
   // Packs holding objects that failed to open: keep the good objects in a new pack.
   const bad = new Map<string, Set<string>>();
-  for (const [objectId, problem] of damage.objects) {
-    const pack = /in pack ([0-9a-f]{64})/.exec(problem.message)?.[1];
-    if (!pack || wholly.has(pack)) continue;
+  for (const [objectId, pack] of damage.objectPacks) {
+    if (wholly.has(pack)) continue;
     if (!bad.has(pack)) bad.set(pack, new Set());
     bad.get(pack)!.add(objectId);
   }

@@ -9,6 +9,8 @@ export class Damage {
   readonly packs = new Map<number, Problem>();
   /** Hex object id → the problem with that object. */
   readonly objects = new Map<string, Problem>();
+  /** Hex object id → the pack (hex id) the damaged copy lies in. */
+  readonly objectPacks = new Map<string, string>();
 
   get empty(): boolean {
     return this.packs.size === 0 && this.objects.size === 0;

@@ -102,7 +102,10 @@ export async function checkPacks(storage: Storage, index: VerifyIndex, stored: M
           const name = `${kindName(e.kind)} ${toHex(e.id)}`;
           const pos = table.find(e.id);
           const problem = report.problem("object", name, `in pack ${id}: ${err.message.replace(`cannot open ${name}: `, "cannot open it: ").replace(`${name}: `, "").replace(`${name} `, "it ")}`);
-          if (pos >= 0 && table.packs[pos] === p) damage.objects.set(toHex(e.id), problem);
+          if (pos >= 0 && table.packs[pos] === p) {
+            damage.objects.set(toHex(e.id), problem);
+            damage.objectPacks.set(toHex(e.id), id);
+          }
         }
       }
       if (!hashed) report.problem("pack", `pack ${id}`, bad ? `its bytes do not hash to its name: ${bad} object${bad > 1 ? "s" : ""} in it fail${bad > 1 ? "" : "s"} to open (named separately)` : "its bytes do not hash to its name, yet every object in it opens and authenticates: the damage lies outside the objects");
