@@ -23,6 +23,7 @@ import {
   PACKS_PREFIX,
   INDEX_PREFIX,
   SNAPSHOTS_PREFIX,
+  PACK_ENTRY_SIZE,
   PackBuilder,
   decodeIndexFile,
   encodeIndexFile,
@@ -174,7 +175,9 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
   // 3. Per pack: live objects and bytes (unmarked packs), and whether a marked pack is needed again.
   const liveCount = new Uint32Array(unmarked.packCount);
   const liveBytes = new Float64Array(unmarked.packCount);
+  const objectCount = new Uint32Array(unmarked.packCount);
   for (let i = 0; i < unmarked.size; i++) {
+    objectCount[unmarked.packs[i]]++;
     if (!live.live[i]) continue;
     liveCount[unmarked.packs[i]]++;
     liveBytes[unmarked.packs[i]] += unmarked.lengths[i];
@@ -193,8 +196,10 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
         r.problems.push(`pack ${id} holds objects that snapshots reference but is missing from the store`);
         continue;
       }
-      const garbage = 1 - liveBytes[p] / unmarked.packSizes[p];
-      if (garbage >= opts.repackThreshold && oldEnough(listed.mtime)) toRepack.push(p);
+      // Garbage share of the pack's object bytes (its trailer is not garbage: a repacked copy has one too).
+      const objectBytes = unmarked.packSizes[p] - 16 - PACK_ENTRY_SIZE * objectCount[p];
+      const garbage = objectBytes > 0 ? 1 - liveBytes[p] / objectBytes : 0;
+      if (garbage > 0 && garbage >= opts.repackThreshold && oldEnough(listed.mtime)) toRepack.push(p);
       continue;
     }
     if (listed && !oldEnough(listed.mtime)) {
@@ -244,7 +249,9 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
 
   // Repack: copy the live objects of mostly-garbage packs into new packs, index them, then mark the old.
   if (repackNow.length > 0) await repack(storage, unmarked, live.live, repackNow, config.packSize, r);
-  const marksToWrite = [...markNow, ...r.repacked];
+  // A repacked copy identical to its source (same objects, same order) has the source's name: never mark it.
+  const marksToWrite = [...markNow, ...r.repacked].filter((id) => !r.repackedInto.includes(id));
+  r.repacked = r.repacked.filter((id) => !r.repackedInto.includes(id));
   await mapLimit(marksToWrite, opts.jobs, (id) => storage.put(markKey(id), new Uint8Array(0)));
   r.marked = marksToWrite;
   await mapLimit(toUnmark, opts.jobs, (id) => opts.remover.remove(markKey(id)));
