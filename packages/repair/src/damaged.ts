@@ -46,7 +46,11 @@ export async function repairDamage(storage: Storage, opts: RepairOptions): Promi
   const index = await loadVerifyIndex(storage, found, jobs);
   const damage = new Damage();
   const stored = await listPacks(storage);
-  await checkPacks(storage, index, stored, damage, found, { jobs, subset: { kind: "all" }, counter: 0, open });
+  try {
+    await checkPacks(storage, index, stored, damage, found, { jobs, subset: { kind: "all" }, counter: 0, open });
+  } finally {
+    await open?.close?.();
+  }
   const { table } = index;
 
   const moved: string[] = [];

@@ -4,18 +4,19 @@
 // reference set; a restore test runs pull → seal -d → chunk -d (the same library stages as
 // `cairn restore`) and checks every file's digest.
 // Loaded only when -i is given: a transport host never loads key or encryption code through it.
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash } from "node:crypto";
 import { CairnError } from "@cairn/errors";
-import { FrameType, MAX_PAYLOAD, type Frame } from "@cairn/protocol";
+import { FrameType, type Frame } from "@cairn/protocol";
 import type { Storage } from "@cairn/storage";
-import { FileKeyCache, openFile } from "@cairn/age";
 import { ID_SIZE, ObjectKind, compareIds, kindName, readClearObject, fromHexId, toHex, type IndexTable, type Snapshot } from "@cairn/repository";
-import { IdList, RecordTag, checkHeader, decompressChunk, readOwnerSecrets, refsBlocks, sha256, unseal } from "@cairn/seal";
+import { IdList, RecordTag, checkHeader, readOwnerSecrets, refsBlocks, sha256, unseal } from "@cairn/seal";
 import { readManifest } from "@cairn/pull/manifest";
 import { openSnapshot, type OpenedSnapshot } from "@cairn/pull";
 import { dechunkStream } from "@cairn/chunk";
 import type { Damage } from "./damage.js";
 import type { ObjectOpener } from "./packs.js";
+import { objectOpenerHere } from "./open-object.js";
+import { OpenPool } from "./open-pool.js";
 import type { RefsSummary } from "./references.js";
 import type { Report } from "./report.js";
 
@@ -32,26 +33,13 @@ export async function ownerAccess(paths: string[], passphrase?: string): Promise
   return { paths, passphrase, identities, idKey };
 }
 
-/** Opens any stored object as seal -d would and checks it against its id. */
+/** Opens any stored object as seal -d would and checks it against its id: on worker threads when it can. */
 export function objectOpener(owner: OwnerAccess): ObjectOpener {
-  const cache = new FileKeyCache();
-  return async (kind, id, bytes) => {
-    const name = `${kindName(kind)} ${toHex(id)}`;
-    if (kind === ObjectKind.refsBlock || kind === ObjectKind.refsRoot) {
-      if (!createHash("sha256").update(bytes).digest().equals(Buffer.from(id))) throw new CairnError("integrity", `${name}: its bytes do not hash to its id`);
-      return;
-    }
-    let frame: Uint8Array;
-    try {
-      frame = await openFile(bytes, owner.identities, cache);
-    } catch (err) {
-      if (err instanceof CairnError) throw new CairnError(err.kind === "key" ? "key" : "integrity", `cannot open ${name}: ${err.message}`);
-      throw err;
-    }
-    const plain = decompressChunk(frame, MAX_PAYLOAD, name);
-    const mac = createHmac("sha256", owner.idKey).update(plain).digest();
-    if (!timingSafeEqual(mac, Buffer.from(id))) throw new CairnError("integrity", `${name}: not authentic: its content does not match its id under the pinned id key (forged or tampered)`);
-  };
+  const pool = OpenPool.create({ identities: owner.identities, idKey: owner.idKey });
+  const here = objectOpenerHere(owner.identities, owner.idKey);
+  const open: ObjectOpener = pool ? (kind, id, bytes) => pool.open(kind, id, bytes) : here;
+  open.close = async () => pool?.close();
+  return open;
 }
 
 /**

@@ -14,7 +14,7 @@ import type { Report } from "./report.js";
 import { selects, type Subset } from "./subset.js";
 
 /** Opens one sealed object with the owner key and checks it against its id; throws CairnError. */
-export type ObjectOpener = (kind: number, id: Uint8Array, bytes: Uint8Array) => Promise<void>;
+export type ObjectOpener = ((kind: number, id: Uint8Array, bytes: Uint8Array) => Promise<void>) & { close?: () => Promise<void> };
 
 export interface PackCheckOptions {
   jobs: number;
@@ -91,23 +91,26 @@ export async function checkPacks(storage: Storage, index: VerifyIndex, stored: M
         if (!hashed) whole(p, "its bytes do not hash to its name: bit rot or tampering (read without a key: every object in it is suspect)");
         return;
       }
+      // Every object of the pack at once: the opener spreads them over its worker threads.
+      const results = await Promise.allSettled(entries.map((e) => opts.open!(e.kind, e.id, bytes!.subarray(e.offset, e.offset + e.length))));
       let bad = 0;
-      for (const e of entries) {
-        try {
-          await opts.open(e.kind, e.id, bytes!.subarray(e.offset, e.offset + e.length));
+      results.forEach((r, i) => {
+        const e = entries[i];
+        if (r.status === "fulfilled") {
           report.stats.objectsOpened++;
-        } catch (err) {
-          if (!(err instanceof CairnError) || !["integrity", "key", "stream"].includes(err.kind)) throw err;
-          bad++;
-          const name = `${kindName(e.kind)} ${toHex(e.id)}`;
-          const pos = table.find(e.id);
-          const problem = report.problem("object", name, `in pack ${id}: ${err.message.replace(`cannot open ${name}: `, "cannot open it: ").replace(`${name}: `, "").replace(`${name} `, "it ")}`);
-          if (pos >= 0 && table.packs[pos] === p) {
-            damage.objects.set(toHex(e.id), problem);
-            damage.objectPacks.set(toHex(e.id), id);
-          }
+          return;
         }
-      }
+        const err = r.reason;
+        if (!(err instanceof CairnError) || !["integrity", "key", "stream"].includes(err.kind)) throw err;
+        bad++;
+        const name = `${kindName(e.kind)} ${toHex(e.id)}`;
+        const pos = table.find(e.id);
+        const problem = report.problem("object", name, `in pack ${id}: ${err.message.replace(`cannot open ${name}: `, "cannot open it: ").replace(`${name}: `, "").replace(`${name} `, "it ")}`);
+        if (pos >= 0 && table.packs[pos] === p) {
+          damage.objects.set(toHex(e.id), problem);
+          damage.objectPacks.set(toHex(e.id), id);
+        }
+      });
       if (!hashed) report.problem("pack", `pack ${id}`, bad ? `its bytes do not hash to its name: ${bad} object${bad > 1 ? "s" : ""} in it fail${bad > 1 ? "" : "s"} to open (named separately)` : "its bytes do not hash to its name, yet every object in it opens and authenticates: the damage lies outside the objects");
       return;
     }

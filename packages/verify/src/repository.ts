@@ -50,7 +50,8 @@ export async function verifyRepository(storage: Storage, opts: VerifyOptions): P
   // The keyed part lives apart and is loaded only with -i.
   const keyed = opts.identity?.length ? await import("./keyed.js") : undefined;
   const owner = keyed ? await keyed.ownerAccess(opts.identity!, opts.passphrase) : undefined;
-  const open: ObjectOpener | undefined = keyed && owner ? keyed.objectOpener(owner) : undefined;
+  // Objects are opened only where --read-data reads them.
+  const open: ObjectOpener | undefined = keyed && owner && opts.readData ? keyed.objectOpener(owner) : undefined;
 
   const snaps = await checkSnapshots(storage, config, report, { trusted: opts.trusted, skewMs: opts.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS, now });
   const index = await loadVerifyIndex(storage, report, 8);
@@ -70,15 +71,20 @@ export async function verifyRepository(storage: Storage, opts: VerifyOptions): P
   if (resume) report.note(`resuming after pack ${resume.after.slice(0, 12)}, where a run stopped by --max-duration got to`);
   const damage = new Damage();
   const stored = await listPacks(storage);
-  const result = await checkPacks(storage, index, stored, damage, report, {
-    jobs,
-    subset: opts.readData,
-    counter,
-    after: resume?.after,
-    deadline: opts.maxDurationMs !== undefined ? started + opts.maxDurationMs : undefined,
-    open,
-    progress: opts.progress,
-  });
+  let result;
+  try {
+    result = await checkPacks(storage, index, stored, damage, report, {
+      jobs,
+      subset: opts.readData,
+      counter,
+      after: resume?.after,
+      deadline: opts.maxDurationMs !== undefined ? started + opts.maxDurationMs : undefined,
+      open,
+      progress: opts.progress,
+    });
+  } finally {
+    await open?.close?.();
+  }
   if (result.stopped && result.stoppedAfter) {
     report.complete = false;
     await writeState(cache, { counter: state.counter, resume: { subset: name, counter, after: result.stoppedAfter } });

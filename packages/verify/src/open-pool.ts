@@ -1,0 +1,57 @@
+// Opening objects on worker threads (one per core, at most 4), so that `verify -i --read-data`
+// decrypts, decompresses and authenticates on every core. Each job's bytes are copied into a
+// buffer of their own and moved to the worker.
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { CairnError, type ErrorKind } from "@cairn/errors";
+import type { OpenAnswer, OpenJob } from "./open-worker.js";
+
+// src/ and dist/ are siblings: from either, the compiled worker is in ../dist/.
+const OPEN_WORKER = new URL("../dist/open-worker.js", import.meta.url);
+
+export class OpenPool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private seq = 0;
+
+  private constructor(init: { identities: string[]; idKey: Uint8Array }, size: number) {
+    for (let i = 0; i < size; i++) {
+      // execArgv: [] so a test runner's TypeScript resolve conditions do not reach the worker.
+      const w = new Worker(OPEN_WORKER, { workerData: init, execArgv: [] });
+      w.on("message", (a: OpenAnswer) => {
+        const p = this.pending.get(a.seq);
+        if (!p) return;
+        this.pending.delete(a.seq);
+        if (a.error) p.reject(new CairnError(a.error.kind as ErrorKind, a.error.message));
+        else p.resolve();
+      });
+      w.on("error", (err) => {
+        for (const p of this.pending.values()) p.reject(new CairnError("failed", `a worker thread died: ${err.message}`));
+        this.pending.clear();
+      });
+      this.workers.push(w);
+    }
+  }
+
+  /** A pool, or undefined where the compiled worker is missing (then objects open in this thread). */
+  static create(init: { identities: string[]; idKey: Uint8Array }): OpenPool | undefined {
+    if (!existsSync(fileURLToPath(OPEN_WORKER))) return undefined;
+    return new OpenPool(init, Math.max(1, Math.min(availableParallelism(), 4)));
+  }
+
+  open(kind: number, id: Uint8Array, bytes: Uint8Array): Promise<void> {
+    const seq = this.seq++;
+    const data = new Uint8Array(bytes);
+    const job: OpenJob = { seq, kind, id: new Uint8Array(id), data };
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject });
+      this.workers[seq % this.workers.length].postMessage(job, [data.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

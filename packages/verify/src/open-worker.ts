@@ -1,0 +1,29 @@
+// A worker thread of open-pool.ts: opens the objects it is sent (open-object.ts) and answers
+// with nothing, or with the CairnError's kind and message.
+import { parentPort, workerData } from "node:worker_threads";
+import { CairnError } from "@cairn/errors";
+import { objectOpenerHere } from "./open-object.js";
+
+export interface OpenJob {
+  seq: number;
+  kind: number;
+  id: Uint8Array;
+  data: Uint8Array;
+}
+
+export interface OpenAnswer {
+  seq: number;
+  error?: { kind: string; message: string };
+}
+
+const { identities, idKey } = workerData as { identities: string[]; idKey: Uint8Array };
+const open = objectOpenerHere(identities, idKey);
+parentPort?.on("message", async (job: OpenJob) => {
+  let answer: OpenAnswer = { seq: job.seq };
+  try {
+    await open(job.kind, job.id, job.data);
+  } catch (err) {
+    answer = { seq: job.seq, error: { kind: err instanceof CairnError ? err.kind : "failed", message: (err as Error).message ?? String(err) } };
+  }
+  parentPort!.postMessage(answer);
+});
