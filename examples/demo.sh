@@ -38,9 +38,9 @@ diff -r "$WORK/data" "$WORK/restore/data"
 echo "restored tree is identical to the source"
 
 first=$(cairn ls --json "$REPO" | node -e 'const l=require("fs").readFileSync(0,"utf8").trim().split("\n").map(JSON.parse);l.sort((a,b)=>a.time<b.time?-1:1);console.log(l[0].id)')
-step "cairn pull -i owner.key $REPO ${first:0:12} | … | cairn snapshot -x --stdout data/notes.txt   # one file, as it was"
-cairn pull -i "$WORK/owner.key" "$REPO" "$first" | cairn seal -d -i "$WORK/owner.key" \
-  | cairn chunk -d -i "$WORK/owner.key" | cairn snapshot -x --stdout data/notes.txt > "$WORK/notes.old"
+step "cairn pull -i owner.key $REPO ${first:0:12} data/notes.txt | … | cairn snapshot -x --stdout   # one file, as it was"
+cairn pull -i "$WORK/owner.key" "$REPO" "$first" data/notes.txt | cairn seal -d -i "$WORK/owner.key" \
+  | cairn chunk -d -i "$WORK/owner.key" | cairn snapshot -x --stdout > "$WORK/notes.old"
 [ "$(cat "$WORK/notes.old")" = "version 1" ] && echo "the first snapshot's notes.txt says: $(cat "$WORK/notes.old")"
 
 printf '\ndemo done; everything is under %s\n' "$WORK"
