@@ -43,4 +43,7 @@ cairn pull -i "$WORK/owner.key" "$REPO" "$first" data/notes.txt | cairn seal -d 
   | cairn chunk -d -i "$WORK/owner.key" | cairn snapshot -x --stdout > "$WORK/notes.old"
 [ "$(cat "$WORK/notes.old")" = "version 1" ] && echo "the first snapshot's notes.txt says: $(cat "$WORK/notes.old")"
 
+step "cairn verify -i owner.key $REPO --read-data   # proof that it restores: every pack, object and manifest checked"
+cairn verify -i "$WORK/owner.key" "$REPO" --read-data
+
 printf '\ndemo done; everything is under %s\n' "$WORK"
