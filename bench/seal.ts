@@ -104,27 +104,27 @@ const open = run(`seal -d -i ${k.owner} --writers ${k.writers}`, sealed);
 rmSync(sealed);
 const pipes = [0, 1].map(() => pipeline(k.writer));
 
-// In-process: what the incompressible shortcut saves (CPU time, 32 × 1 MiB chunks of each kind).
-/** MB per CPU-second, best of 3 runs (the machine may be shared). */
-function cpuRate(f: () => void, bytes: number): string {
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t = process.cpuUsage();
-    f();
-    const d = process.cpuUsage(t);
-    best = Math.min(best, (d.user + d.system) / 1e6);
-  }
-  return (bytes / best / 1e6).toFixed(0);
-}
+// In-process: what the incompressible shortcut saves (CPU time, 32 × 1 MiB chunks of each kind,
+// the variants interleaved over 5 rounds, best round of each: the machine may be shared).
 const randomChunks = Array.from({ length: 32 }, (_, i) => randomBlock(`bench random ${i}`, 1 << 20));
 const textChunks = Array.from({ length: 32 }, (_, i) => textBlock(`bench text ${i}`, 1 << 20));
 const level3 = (c: Buffer) => zstdCompressSync(c, { params: { [constants.ZSTD_c_compressionLevel]: 3 } });
-const shortcut = {
-  randomRaw: cpuRate(() => randomChunks.forEach((c) => compressChunk(c, 3)), 32 << 20),
-  randomZstd: cpuRate(() => randomChunks.forEach(level3), 32 << 20),
-  textChunk: cpuRate(() => textChunks.forEach((c) => compressChunk(c, 3)), 32 << 20),
-  textZstd: cpuRate(() => textChunks.forEach(level3), 32 << 20),
+const variants: Record<string, () => void> = {
+  randomRaw: () => randomChunks.forEach((c) => compressChunk(c, 3)),
+  randomZstd: () => randomChunks.forEach(level3),
+  textChunk: () => textChunks.forEach((c) => compressChunk(c, 3)),
+  textZstd: () => textChunks.forEach(level3),
 };
+const bestCpu: Record<string, number> = {};
+for (let round = 0; round < 5; round++) {
+  for (const [name, f] of Object.entries(variants)) {
+    const t = process.cpuUsage();
+    f();
+    const d = process.cpuUsage(t);
+    bestCpu[name] = Math.min(bestCpu[name] ?? Infinity, (d.user + d.system) / 1e6);
+  }
+}
+const shortcut = Object.fromEntries(Object.entries(bestCpu).map(([k, s]) => [k, ((32 << 20) / s / 1e6).toFixed(0)]));
 
 const best = (rs: Run[]) => rs.reduce((a, b) => (b.wall < a.wall ? b : a));
 const mbps = (s: number) => (content / s / 1e6).toFixed(0);
@@ -161,7 +161,7 @@ Goals: seal ≥ 250 MB/s, pipeline ≥ 200 MB/s, each process < 150 MiB.
 
 Incompressible chunks (in-process, MB per CPU-second, 32 × 1 MiB): random data through
 \`compressChunk\` (sampled, then a raw-block zstd frame) ${shortcut.randomRaw} vs zstd level 3 ${shortcut.randomZstd};
-pseudo-text through \`compressChunk\` ${shortcut.textChunk} vs plain zstd level 3 ${shortcut.textZstd} (for text the sampling is one 64 KiB level-1 probe per chunk).
+pseudo-text through \`compressChunk\` ${shortcut.textChunk} vs plain zstd level 3 ${shortcut.textZstd} (for text the sampling is one 64 KiB level-1 probe per chunk; the rest is zstd with the chunk's size pledged).
 
 ## Where the time and the memory go
 

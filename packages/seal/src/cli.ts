@@ -49,7 +49,7 @@ export default defineCommand({
     key: { type: "string", alias: "k", description: `the writer key (default $${WRITER_KEY_ENV})`, valueHint: "WRITER_KEY" },
     level: { type: "string", description: `zstd level, -7…19 (default ${DEFAULT_LEVEL})`, valueHint: "N" },
     known: { type: "string", description: "ids the repository holds (a file push writes): such chunks go out as references, unsealed", valueHint: "FILE" },
-    workers: { type: "string", description: "worker threads for compression and encryption (default: the cores, at most 4)", valueHint: "N" },
+    workers: { type: "string", description: "worker threads that seal (or, with -d, open) chunks (default: the cores, at most 4)", valueHint: "N" },
     decrypt: { type: "boolean", alias: "d", description: "open a sealed stream: sealed → chunked stream" },
     identity: { type: "string", alias: "i", description: "-d: the owner key (repeatable)", valueHint: "OWNER_KEY" },
     "passphrase-file": { type: "string", description: "-d: the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE, else the terminal)", valueHint: "FILE" },
@@ -65,7 +65,8 @@ export default defineCommand({
         trustRepoKey: args["trust-repo-key"],
       });
       const trusted = readTrustedWriters(args.writers);
-      await writeFrames("seal -d", unseal(decodeFrames(stdinChunks()), { ...secrets, trusted }));
+      const workers = intOption(args.workers, "--workers", 1, 64);
+      await writeFrames("seal -d", unseal(decodeFrames(stdinChunks()), { ...secrets, trusted, workers }));
       return;
     }
     const keyPath = args.key ?? process.env[WRITER_KEY_ENV];
