@@ -70,6 +70,8 @@ describe.concurrent("cairn prune and forget", () => {
     expect(second.status).toBe(0);
     expect(second.report.gc.deleted.sort()).toEqual([...first.report.gc.marked].sort());
     for (const p of second.report.gc.deleted) expect(f.packsA).toContain(p); // only packs A's push wrote
+    expect((await keys(storage, MARKS_PREFIX)).sort()).toEqual([...second.report.gc.deleted].sort()); // until a later run
+    await prune(url, "--grace", "0s", "--keep-last", "1");
     expect(await keys(storage, MARKS_PREFIX)).toEqual([]);
     expect(await keys(storage, SNAPSHOTS_PREFIX)).toEqual([f.snapB]);
     const v = await verify(url, "--read-data", "-i", "owner.key", "--restore-test", f.snapB);

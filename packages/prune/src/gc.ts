@@ -216,7 +216,7 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
     else if (oldEnough(marks.get(id)!.mtime)) candidates.push(id);
     else r.waiting++;
   }
-  // A mark whose pack no index lists and the store lacks is left from a finished deletion.
+  // A mark whose pack no live index file lists and the store lacks is left from a finished deletion.
   const staleMarks = [...marks.keys()].filter((m) => !allPacks.has(m) && !packs.has(m));
 
   if (r.problems.length > 0) {
@@ -294,10 +294,11 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
     r.indexFilesWritten = written;
   }
   await mapLimit(deletable, opts.jobs, async (id) => {
+    // The mark stays: a concurrent prune may still write an index that lists this pack, and the
+    // mark keeps readers away from it until a later run finds no index listing it (stale marks).
     if (await opts.remover.remove(packKey(id))) {
       r.deleted.push(id);
       r.deletedBytes += packs.get(id)?.size ?? 0;
-      await opts.remover.remove(markKey(id));
     }
   });
   await mapLimit(staleMarks, opts.jobs, (id) => opts.remover.remove(markKey(id)));
