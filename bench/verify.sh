@@ -73,10 +73,11 @@ mkdir -p docs/benchmarks
   echo "  ranged GET of each pack's trailer: its time grows with the number of packs and objects, not"
   echo "  with their bytes (the MB/s is \"repository bytes covered per second\")."
   echo "- \`--read-data\` downloads each pack and hashes it (SHA-256 against its name): bounded by"
-  echo "  hashing and the store's read rate; memory stays at about \`--jobs\` (4) packs."
+  echo "  hashing and the store's read rate; packs are streamed (hash + the last 64 KiB for the"
+  echo "  trailer), so memory does not grow with the pack size."
   echo "- With \`-i\`, \`--read-data\` also decrypts (ChaCha20-Poly1305), decompresses (zstd) and"
-  echo "  HMACs every object, in the main thread, holding up to `--jobs` (4) whole packs: about 10
-  CPU-seconds per GiB, so ~100 MB/s on an idle core; the wall time above is what a 2-core machine
-  at load ~30 left it. Spreading the opening over worker threads (as \`seal -d\` does) is left open."
+  echo "  HMACs every object, on worker threads (one per core, at most 4), holding up to \`--jobs\` (4)"
+  echo "  whole packs. The CPU column counts every thread; the wall time is what a machine shared with"
+  echo "  other work (load above) left it."
 } > docs/benchmarks/verify.md
 cat docs/benchmarks/verify.md
