@@ -8,7 +8,6 @@ import {
   IdSet,
   IndexTable,
   LocalCache,
-  ObjectKind,
   PackBuilder,
   encodeCommit,
   indexPacksFromTrailers,
@@ -202,4 +201,3 @@ export class PushTarget {
   }
 }
 
-export { ObjectKind };
