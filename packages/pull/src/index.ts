@@ -6,10 +6,10 @@ import type { Storage } from "@cairn/storage";
 import {
   ID_SIZE,
   LocalCache,
-  compareIds,
   listSnapshots,
   loadIndex,
   readConfig,
+  searchIds,
   selectSnapshot,
   type IndexTable,
   type Snapshot,
@@ -78,7 +78,7 @@ export async function* pullRaw(storage: Storage, opened: OpenedSnapshot, opts: R
   const toFetch: number[] = [];
   let objects = 0;
   for (const pos of positions) {
-    if (have && holds(have, table.ids, pos)) {
+    if (have && searchIds(have, have.length / ID_SIZE, table.ids, pos) >= 0) {
       const ref = new Uint8Array(1 + ID_SIZE);
       ref[0] = table.kinds[pos];
       ref.set(table.idAt(pos), 1);
@@ -87,28 +87,19 @@ export async function* pullRaw(storage: Storage, opened: OpenedSnapshot, opts: R
     } else toFetch.push(pos);
   }
   for await (const [pos, bytes] of fetchObjects(storage, table, toFetch, { jobs: opts.jobs })) {
-    const payload = new Uint8Array(1 + ID_SIZE + bytes.length);
-    payload[0] = table.kinds[pos];
-    payload.set(table.idAt(pos), 1);
-    payload.set(bytes, 1 + ID_SIZE);
-    yield { type: FrameType.SEALED, data: payload };
+    yield sealedFrame(table, pos, bytes);
     objects++;
   }
   yield { type: FrameType.END, meta: endMeta(snapshot, objects) };
 }
 
-/** Binary search of the id at ids[pos] in a sorted id list. */
-function holds(sorted: Uint8Array, ids: Uint8Array, pos: number): boolean {
-  let lo = 0;
-  let hi = sorted.length / ID_SIZE - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const c = compareIds(sorted, mid, ids, pos);
-    if (c === 0) return true;
-    if (c < 0) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return false;
+/** The SEALED frame for the object at table position pos: kind, id, then its stored bytes. */
+export function sealedFrame(table: IndexTable, pos: number, bytes: Uint8Array): Frame {
+  const payload = new Uint8Array(1 + ID_SIZE + bytes.length);
+  payload[0] = table.kinds[pos];
+  payload.set(table.idAt(pos), 1);
+  payload.set(bytes, 1 + ID_SIZE);
+  return { type: FrameType.SEALED, data: payload };
 }
 
 export function needKeyError(): CairnError {

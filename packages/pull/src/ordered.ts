@@ -13,7 +13,7 @@ import type { Storage } from "@cairn/storage";
 import { readOwnerKey } from "@cairn/keys";
 import { RecordTag, Selection } from "@cairn/seal";
 import { ID_SIZE, ObjectKind, readObject, toHex, type IndexTable } from "@cairn/repository";
-import { endMeta, startMeta, type OpenedSnapshot } from "./index.js";
+import { endMeta, sealedFrame, startMeta, type OpenedSnapshot } from "./index.js";
 import { fetchObjects, type FetchItem } from "./fetch.js";
 import { locate, readManifest } from "./manifest.js";
 
@@ -35,11 +35,7 @@ export async function* pullOrdered(storage: Storage, opened: OpenedSnapshot, opt
   let objects = 0;
   const order = restoreOrder(storage, table, snapshot.manifest, snapshot.refs, { identities: owner.identities, idKey: owner.idKey, lookahead: opts.jobs ?? 4, selection });
   for await (const [pos, bytes] of fetchObjects(storage, table, order, { jobs: opts.jobs })) {
-    const payload = new Uint8Array(1 + ID_SIZE + bytes.length);
-    payload[0] = table.kinds[pos];
-    payload.set(table.idAt(pos), 1);
-    payload.set(bytes, 1 + ID_SIZE);
-    yield { type: FrameType.SEALED, data: payload };
+    yield sealedFrame(table, pos, bytes);
     objects++;
   }
   yield { type: FrameType.END, meta: endMeta(snapshot, objects) };

@@ -47,3 +47,17 @@ export function compareIds(a: Uint8Array, ai: number, b: Uint8Array, bi: number)
   }
   return 0;
 }
+
+/** Binary search for the 32-byte key at key[at*32…] among n sorted ids: its position, or -1. */
+export function searchIds(ids: Uint8Array, n: number, key: Uint8Array, at: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareIds(ids, mid, key, at);
+    if (c === 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}

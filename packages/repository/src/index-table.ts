@@ -1,6 +1,6 @@
 // The in-memory index: every indexed object as parallel typed arrays sorted by id (about 45
 // bytes per object, no per-object JS values), with binary search. Built from index files.
-import { ID_SIZE, compareIds, toHex } from "./ids.js";
+import { ID_SIZE, compareIds, searchIds, toHex } from "./ids.js";
 import type { IndexFile } from "./index-file.js";
 
 export class IndexTable {
@@ -112,7 +112,7 @@ export class IndexTable {
 
   /** Position of the object with this id, or -1. */
   find(id: Uint8Array, at = 0): number {
-    return search(this.ids, this.size, id, at);
+    return searchIds(this.ids, this.size, id, at);
   }
 
   has(id: Uint8Array, at = 0): boolean {
@@ -129,22 +129,8 @@ export class IndexTable {
 
   /** Ordinal of a pack (hex id), or -1 when no index file lists it. */
   findPack(packIdHex: string): number {
-    return search(this.packIds, this.packCount, Buffer.from(packIdHex, "hex"), 0);
+    return searchIds(this.packIds, this.packCount, Buffer.from(packIdHex, "hex"), 0);
   }
-}
-
-/** Binary search for the 32-byte key at key[at*32…] among n sorted ids. */
-function search(ids: Uint8Array, n: number, key: Uint8Array, at: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const c = compareIds(ids, mid, key, at);
-    if (c === 0) return mid;
-    if (c < 0) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
 }
 
 /** The permutation that sorts n 32-byte ids (stable for equal ids). */
