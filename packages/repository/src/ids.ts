@@ -1,20 +1,22 @@
 // Object ids and kinds as they appear in sealed streams and in the repository
-// (docs/repository.md, "Objects"). Ids are 32 bytes; kinds are the sealed-stream kinds.
+// (docs/repository.md, "Objects"). Ids are 32 bytes; kinds are the sealed-stream kinds, so both
+// come from the protocol's one definition.
+import { ID_SIZE, SealedKind } from "@cairn/protocol";
 
-export const ID_SIZE = 32;
+export { ID_SIZE };
 
 export const ObjectKind = {
-  data: 1, // a sealed data chunk (age file)
-  manifest: 2, // a sealed manifest chunk (age file)
-  manifestRoot: 3, // the sealed manifest root (age file)
-  refsBlock: 4, // clear: sorted 32-byte ids the snapshot references
-  refsRoot: 5, // clear: the refs block ids in order
+  data: SealedKind.DATA_CHUNK, // a sealed data chunk (age file)
+  manifest: SealedKind.MANIFEST_CHUNK, // a sealed manifest chunk (age file)
+  manifestRoot: SealedKind.MANIFEST_ROOT, // the sealed manifest root (age file)
+  refsBlock: SealedKind.REFS_BLOCK, // clear: sorted 32-byte ids the snapshot references
+  refsRoot: SealedKind.REFS_ROOT, // clear: the refs block ids in order
 } as const;
 
 export type ObjectKindCode = (typeof ObjectKind)[keyof typeof ObjectKind];
 
 export function isObjectKind(k: number): k is ObjectKindCode {
-  return k >= 1 && k <= 5;
+  return k >= SealedKind.DATA_CHUNK && k <= SealedKind.REFS_ROOT;
 }
 
 const kindNames = ["", "data chunk", "manifest chunk", "manifest root", "refs block", "refs root"];
