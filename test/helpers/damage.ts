@@ -6,7 +6,7 @@ import { createHash, generateKeyPairSync } from "node:crypto";
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readOwnerKey, readWriterKey, publicKeyHex } from "@cairn/keys";
-import { compressChunk, refsBlocks, signCommit, sha256 } from "@cairn/seal";
+import { compressChunk, refsBlocks, signCommit, sha256, type UnsignedCommit } from "@cairn/seal";
 import { newSession, sealWithSession } from "@cairn/age";
 import {
   ID_SIZE,
@@ -148,17 +148,17 @@ export async function plantSnapshot(storage: Storage, commit: Record<string, unk
 }
 
 /** Re-signs a COMMIT with the fixture's (pinned) writer key: what a compromised or buggy writer can do. */
-export async function resign(f: Fixture, commit: Record<string, any>): Promise<Record<string, unknown>> {
+export async function resign(f: Fixture, commit: Record<string, unknown>): Promise<Record<string, unknown>> {
   const w = await readWriterKey(join(f.dir, "writer.key"));
   const { sig: _sig, ...unsigned } = commit;
-  return signCommit(unsigned as any, w.signingKey) as unknown as Record<string, unknown>;
+  return signCommit(unsigned as unknown as UnsignedCommit, w.signingKey) as unknown as Record<string, unknown>;
 }
 
 /** Signs a COMMIT with a fresh key that nobody pinned. */
-export function signByStranger(commit: Record<string, any>): Record<string, unknown> {
+export function signByStranger(commit: Record<string, unknown>): Record<string, unknown> {
   const { privateKey } = generateKeyPairSync("ed25519");
   const { sig: _sig, ...unsigned } = commit;
-  return signCommit({ ...(unsigned as any), writer: publicKeyHex(privateKey) }, privateKey) as unknown as Record<string, unknown>;
+  return signCommit({ ...(unsigned as unknown as UnsignedCommit), writer: publicKeyHex(privateKey) }, privateKey) as unknown as Record<string, unknown>;
 }
 
 /** Writes objects into a new pack and an index file for it (as push would); returns the pack id. */
