@@ -13,7 +13,8 @@ const PORT = 55471;
 const SIZES = "--min 16K --avg 64K --max 256K";
 
 describe.skipIf(!postgresAvailable() || !s3Available())("pg_dump into RGW", () => {
-  const dir = tempDir("cairn-pgdump-");
+  // Made in beforeAll: a skipped describe still runs its body, and would leave the directory behind.
+  let dir = { path: "", cleanup: () => {} };
   let pg: { url: string; stop: () => void } | undefined;
   let server = "";
   let bucket: TestBucket | undefined;
@@ -40,6 +41,7 @@ describe.skipIf(!postgresAvailable() || !s3Available())("pg_dump into RGW", () =
   const snapshots = async () => (await ok(`cairn ls --json ${bucket!.url}`)).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 
   beforeAll(async () => {
+    dir = tempDir("cairn-pgdump-");
     pg = startPostgres(PORT);
     server = pg.url.replace(/\/postgres$/, "");
     bucket = await newBucketUrl({ tag: "pgdump" });
