@@ -3,7 +3,7 @@
 import { CairnError, exitCodes } from "@cairn/errors";
 import { FrameType, frameTypeName, type Frame } from "@cairn/protocol";
 import type { Storage } from "@cairn/storage";
-import { ID_SIZE, intersectIds, writeKnownFile } from "@cairn/repository";
+import { ID_SIZE, checkCommit, intersectIds, writeKnownFile } from "@cairn/repository";
 import { PushTarget, type TargetStats } from "./target.js";
 
 export type { TargetStats } from "./target.js";
@@ -106,6 +106,8 @@ async function pushStream(
   if (!start) throw new CairnError("stream", "the stream has no START frame");
   if (!commit) throw new CairnError("stream", "the sealed stream carries no COMMIT frame; nothing committed");
   if (commit.keyset !== start.keyset) throw new CairnError("key", "the COMMIT's key set differs from the stream's START; nothing committed");
+  // The snapshot object must be one that listSnapshots can read back, or it is committed but lost.
+  checkCommit(commit, "the stream's COMMIT", "stream");
 
   await Promise.all(live().map((t) => t.commit(commit!).catch((err) => t.fail(err))));
   if (opts.knownOut) await writeKnown(opts.knownOut, targets);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CairnError } from "@cairn/errors";
-import { decodeFrames, encodeFrames, type Frame } from "@cairn/protocol";
+import { FrameType, decodeFrames, encodeFrames, type Frame } from "@cairn/protocol";
 import { openStorage, type Storage } from "@cairn/storage";
 import {
   INDEX_PREFIX,
@@ -116,6 +116,22 @@ describe("push", () => {
     expect(err.kind).toBe("key");
     expect(err.message).toMatch(/sealed for key set 2222.*belongs to key set 1111/);
     expect(await keys(repo, PACKS_PREFIX)).toEqual([]);
+  });
+
+  it("refuses a COMMIT without a valid time, which no reader could list: nothing committed, exit 10", async () => {
+    const repo = await newRepo();
+    const snap = fixtureSnapshot(randomChunks(3, 1000), { keyset: KEYSET });
+    const timeless = [...fixtureFrames(snap)].map((f): Frame => {
+      if (f.type !== FrameType.COMMIT) return f;
+      const { time: _time, ...meta } = f.meta!;
+      return { type: f.type, meta };
+    });
+    const err = await push(overPipe(timeless), [repo], { cache: tmp() }).catch((e) => e);
+    expect(err).toBeInstanceOf(CairnError);
+    expect(err.kind).toBe("stream");
+    expect(err.exitCode).toBe(10);
+    expect(err.message).toBe("the stream's COMMIT: no valid time");
+    expect(await keys(repo, SNAPSHOTS_PREFIX)).toEqual([]);
   });
 
   it("commits nothing when the stream ends without END, and a re-run reuses the packs that finished", async () => {

@@ -1,7 +1,7 @@
 // Snapshot objects (docs/repository.md, "Snapshots"): snapshots/<id> holds the COMMIT JSON as
 // pushed, id = SHA-256 of those bytes. Written last: its presence is the commit.
 import { createHash } from "node:crypto";
-import { CairnError } from "@cairn/errors";
+import { CairnError, type ErrorKind } from "@cairn/errors";
 import type { Storage } from "@cairn/storage";
 import type { LocalCache } from "./cache.js";
 import { isHexId } from "./ids.js";
@@ -32,9 +32,12 @@ export function snapshotIdOf(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-/** Checks that a COMMIT has what the repository relies on (manifest and refs roots, time). */
-export function checkCommit(commit: Record<string, any>, where: string): void {
-  const bad = (why: string) => new CairnError("integrity", `${where}: ${why}`);
+/**
+ * Checks that a COMMIT has what the repository relies on (manifest and refs roots, time). A stored
+ * snapshot that lacks them is damaged (integrity); a stream's COMMIT that lacks them is a bad stream.
+ */
+export function checkCommit(commit: Record<string, any>, where: string, kind: ErrorKind = "integrity"): void {
+  const bad = (why: string) => new CairnError(kind, `${where}: ${why}`);
   if (typeof commit.manifest !== "string" || !isHexId(commit.manifest)) throw bad("no manifest root id");
   if (typeof commit.refs !== "string" || !isHexId(commit.refs)) throw bad("no refs root id");
   if (typeof commit.time !== "string" || Number.isNaN(Date.parse(commit.time))) throw bad("no valid time");
