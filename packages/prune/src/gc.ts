@@ -258,19 +258,27 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
   r.unmarked = toUnmark;
 
   // 4. Deletion: snapshots listed again now; one that references a candidate saves it.
+  // Snapshots committed since step 2 may live in packs this run has not loaded: read their refs
+  // through a freshly loaded index. An id found in none of this run's tables is in a new pack,
+  // which is no candidate; a snapshot whose refs cannot be read at all stops the deletions.
   const fresh = await listSnapshots(storage, opts.cache, { jobs: opts.jobs });
   const freshMarked = new Set(marksToWrite);
-  for (const s of fresh) {
-    if (counted.has(s.id) || opts.removing.has(s.id)) continue;
-    try {
-      await live.addSnapshot(storage, s);
-    } catch (err) {
-      if (!isMissing(err)) throw err;
-      r.problems.push(`snapshot ${s.id} (new since this prune started): its references cannot be read: ${(err as Error).message}`);
+  const newcomers = fresh.filter((s) => !counted.has(s.id) && !opts.removing.has(s.id));
+  let unreadable: string | undefined;
+  if (newcomers.length > 0) {
+    const reader = (await loadIndex(storage, new LocalCache(opts.cache.dir), { jobs: opts.jobs })).table;
+    for (const s of newcomers) {
+      try {
+        await live.addSnapshot(storage, s, { reader });
+      } catch (err) {
+        if (!isMissing(err)) throw err;
+        unreadable ??= `snapshot ${s.id}, committed during this prune: its references cannot be read yet (${(err as Error).message})`;
+      }
     }
   }
-  if (live.missing > 0 || r.problems.length > 0) {
-    r.problems.push("a snapshot committed during this prune refers to objects no index lists: nothing deleted");
+  if (unreadable) {
+    log(`${unreadable}: nothing deleted in this run; the next run will`);
+    r.waiting += candidates.length;
     return r;
   }
   const saved = new Set<string>();

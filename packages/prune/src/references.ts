@@ -41,17 +41,23 @@ export class Liveness {
   }
 
   /** Flags everything a snapshot references; calls onRef for each id found (with where). */
-  async addSnapshot(storage: Storage, s: Snapshot, onRef?: (ids: Uint8Array, at: number, where: "unmarked" | "marked" | "missing") => void): Promise<void> {
+  async addSnapshot(
+    storage: Storage,
+    s: Snapshot,
+    opts: { reader?: IndexTable; onRef?: (ids: Uint8Array, at: number, where: "unmarked" | "marked" | "missing") => void } = {},
+  ): Promise<void> {
+    const reader = opts.reader ?? this.all;
+    const onRef = opts.onRef;
     const head = new Uint8Array(2 * ID_SIZE);
     head.set(Buffer.from(s.manifest, "hex"), 0);
     head.set(Buffer.from(s.refs, "hex"), ID_SIZE);
     this.noteAll(head, onRef);
-    const root = await readClearObject(storage, this.all, head.subarray(ID_SIZE), ObjectKind.refsRoot);
+    const root = await readClearObject(storage, reader, head.subarray(ID_SIZE), ObjectKind.refsRoot);
     this.noteAll(root, onRef);
     for (let i = 0; i < root.length; i += ID_SIZE) {
       const blockId = root.subarray(i, i + ID_SIZE);
       if (!this.seenBlocks.add(blockId)) continue;
-      const block = await readClearObject(storage, this.all, blockId, ObjectKind.refsBlock);
+      const block = await readClearObject(storage, reader, blockId, ObjectKind.refsBlock);
       this.noteAll(block, onRef);
     }
   }
