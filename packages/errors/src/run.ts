@@ -24,7 +24,8 @@ export async function runTool<T extends ArgsDef>(tool: string, cmd: CommandDef<T
     const dashdash = rawArgs.indexOf("--");
     const own = dashdash === -1 ? rawArgs : rawArgs.slice(0, dashdash);
     if (own.includes("--help") || own.includes("-h")) {
-      await showUsage(cmd as CommandDef);
+      const [sub, parent] = await subCommandOf(cmd as CommandDef, own);
+      await showUsage(sub, parent);
     } else if (own.length === 1 && own[0] === "--version") {
       const meta = typeof cmd.meta === "function" ? await cmd.meta() : await cmd.meta;
       process.stdout.write(`${meta?.version ?? "0.0.0"}\n`);
@@ -40,6 +41,21 @@ export async function runTool<T extends ArgsDef>(tool: string, cmd: CommandDef<T
   }
   await flushStdout();
   process.exit(code);
+}
+
+/** The (sub)command that the words before any flag name, as citty resolves it, and its parent. */
+async function subCommandOf(cmd: CommandDef, args: string[]): Promise<[CommandDef, CommandDef | undefined]> {
+  let current = cmd;
+  let parent: CommandDef | undefined;
+  for (const word of args) {
+    if (word.startsWith("-")) break;
+    const subs = typeof current.subCommands === "function" ? await current.subCommands() : await current.subCommands;
+    const next = subs?.[word];
+    if (!next) break;
+    parent = current;
+    current = typeof next === "function" ? await (next as () => Promise<CommandDef>)() : await next;
+  }
+  return [current, parent];
 }
 
 function flushStdout(): Promise<void> {
