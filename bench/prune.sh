@@ -71,7 +71,7 @@ mkdir -p docs/benchmarks
   echo
   echo "- Most of the time is Node's start-up and the listing and reading of $N snapshot objects and"
   echo "  their refs roots (each distinct refs block is read once per run: unchanged trees share them)."
-  echo "- Memory is the index as typed arrays (about 45 bytes per object, held twice: live and"
-  echo "  marked packs) plus one flag byte per object; it does not grow with the snapshots' sizes."
+  echo "- Memory is the index as typed arrays (about 45 bytes per object, held twice: by pack state"
+  echo "  (live, marked) and once whole for reading refs) plus a flag byte per object; it does not grow with the snapshots' sizes."
 } > docs/benchmarks/prune.md
 echo "wrote docs/benchmarks/prune.md" >&2
