@@ -25,15 +25,14 @@ export async function listSnapshotRows(storage: Storage, filter: SnapshotFilter 
 }
 
 function row(s: Snapshot): SnapshotRow {
-  const stats = (s.commit.stats ?? {}) as Record<string, unknown>;
-  const size = [stats.bytes, stats.size, stats.plainBytes].find((v) => typeof v === "number") as number | undefined;
+  const size: unknown = s.commit.stats?.bytes; // docs/sealing.md, "COMMIT": stats.bytes
   return {
     id: s.id,
     time: s.commit.time,
     host: s.host,
     label: s.label,
     tags: s.tags,
-    ...(size !== undefined ? { size } : {}),
+    ...(typeof size === "number" ? { size } : {}),
     signer: s.writer,
     ...(s.commit.partial ? { partial: s.commit.partial } : {}),
     ...(s.commit.unverified ? { unverified: true } : {}),
