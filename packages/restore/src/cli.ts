@@ -102,6 +102,7 @@ export default defineCommand({
       identity: identityFiles[0],
       passphrase,
       jobs,
+      paths,
       host: a.host,
       label: a.label,
       tags,

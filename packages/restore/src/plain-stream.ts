@@ -4,7 +4,7 @@ import type { Storage } from "@cairn/storage";
 import { openSnapshot, type OpenOptions } from "@cairn/pull";
 import { unseal } from "@cairn/seal";
 import { dechunkStream } from "@cairn/chunk";
-import { loadPullOrdered } from "./keyed-pull.js";
+import { pullOrdered } from "@cairn/pull/ordered";
 
 export interface RestoreOptions extends OpenOptions {
   /** Owner key file (pull reads restore order with it). */
@@ -16,12 +16,13 @@ export interface RestoreOptions extends OpenOptions {
   trusted: Set<string>;
   /** Ranged GETs in flight. */
   jobs?: number;
+  /** Entry paths to restore (none: all): pull then fetches only what they need. */
+  paths?: string[];
 }
 
 export async function plainStreamHere(storage: Storage, selector: string, opts: RestoreOptions): Promise<AsyncIterable<Frame>> {
   const opened = await openSnapshot(storage, selector, opts);
-  const pullOrdered = await loadPullOrdered();
-  const sealed = pullOrdered(storage, opened, { jobs: opts.jobs, identity: opts.identity, paths: [], passphrase: opts.passphrase });
+  const sealed = pullOrdered(storage, opened, { jobs: opts.jobs, identity: opts.identity, paths: opts.paths ?? [], passphrase: opts.passphrase });
   const chunked = unseal(sealed, { identities: opts.identities, idKey: opts.idKey, trusted: opts.trusted });
   return dechunkStream(chunked, { idKey: opts.idKey });
 }
