@@ -3,6 +3,7 @@
 // grace period) removes only what A alone needed, and `cairn verify --read-data` plus a restore
 // test of B prove nothing B needs was lost, also on repositories damaged in the ways a disk or an
 // attacker can. Untrusted and future-dated snapshots are reported, not counted, never removed.
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INDEX_PREFIX, MARKS_PREFIX, PACKS_PREFIX, SNAPSHOTS_PREFIX, indexKey, packKey } from "@cairn/repository";
 import { openStorage, type Storage } from "@cairn/storage";
@@ -134,6 +135,27 @@ describe.concurrent("cairn prune and forget", () => {
     await prune(url, "--grace", "0s");
     expect((await keys(storage, PACKS_PREFIX)).length).toBeLessThan(packsBefore);
     expect((await verify(url, "--read-data")).status).toBe(0);
+  });
+
+  it("bad flags, a missing repository and a bad trust file: one line each, documented exit codes", async () => {
+    const cases: [string[], number, RegExp][] = [
+      [["--keep-last", "x"], 2, /--keep-last needs a whole number, got x/],
+      [["--keep-within", "30"], 2, /--keep-within needs a duration like 30d/],
+      [["--group-by", "path"], 2, /--group-by takes host, label and tags, got path/],
+      [["--grace", "soon"], 2, /--grace needs a duration/],
+    ];
+    for (const [flags, code, message] of cases) {
+      const r = await cairnA(["prune", `file://${f.repo}`, "--dry-run", ...flags], { env: f.env });
+      expect(r.status).toBe(code);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+    const missing = await cairnA(["prune", `file://${f.dir}/no-such-repo`, "--keep-last", "1"], { env: f.env });
+    expect(missing.status).toBe(15);
+    expect(missing.stderr).toMatch(/^cairn-prune: no cairn repository at .*no-such-repo.*\n$/);
+    const badTrust = await cairnA(["prune", `file://${f.repo}`, "--dry-run", "--writers", join(f.dir, "owner.key")], { env: f.env });
+    expect(badTrust.status).toBe(14);
+    expect(badTrust.stderr).toMatch(/^cairn-prune: trusted writers file .* line \d+: not a hex Ed25519 public key\n$/);
   });
 
   it("repacks a partly-garbage pack: live objects copied into a new pack, the old one marked, then deleted; B intact", async () => {
