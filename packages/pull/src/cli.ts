@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { defineCommand } from "citty";
-import { CairnError, toCairnError } from "@cairn/errors";
+import { CairnError } from "@cairn/errors";
 import { writeFrames } from "@cairn/protocol";
 import { openStorage } from "@cairn/storage";
 import { LocalCache, countingStorage, decodeKnown, loadIndex, readConfig } from "@cairn/repository";
@@ -31,21 +31,19 @@ export default defineCommand({
     if (!args.raw && !args.identity) throw needKeyError();
     if (args.raw && paths.length > 0) throw new CairnError("usage", "--raw sends the whole snapshot; PATHs need the owner key (-i)");
     const tags = repeatedTags(rawArgs);
+    const cache = args["no-cache"] ? (false as const) : (args.cache as string | undefined);
     const { storage, counts } = countingStorage(await openStorage(args.repo));
     let have: Uint8Array | undefined;
     if (args.have && /^(file|s3):\/\//.test(args.have)) {
       // The destination's own index: what it holds, read without a key.
       const dest = await openStorage(args.have);
       const config = await readConfig(dest);
-      have = (await loadIndex(dest, LocalCache.forRepository(config.id, args["no-cache"] ? false : (args.cache as string | undefined)))).table.ids;
+      have = (await loadIndex(dest, LocalCache.forRepository(config.id, cache))).table.ids;
     } else if (args.have) {
-      try {
-        have = decodeKnown(new Uint8Array(await readFile(args.have)), args.have);
-      } catch (err) {
-        throw err instanceof CairnError ? err : toCairnError(err);
-      }
+      // A read error reaches runTool, whose toCairnError gives it its one line and code.
+      have = decodeKnown(new Uint8Array(await readFile(args.have)), args.have);
     }
-    const opened = await openSnapshot(storage, args.snapshot, { host: args.host, label: args.label, tags, cache: args["no-cache"] ? (false as const) : (args.cache as string | undefined) });
+    const opened = await openSnapshot(storage, args.snapshot, { host: args.host, label: args.label, tags, cache });
     if (args.raw) {
       await writeFrames("cairn-pull", pullRaw(storage, opened, { jobs, have }));
     } else {
