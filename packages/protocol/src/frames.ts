@@ -59,11 +59,3 @@ export function frameTypeName(type: number): string {
 export type Frame =
   | { type: number; meta: Record<string, any>; data?: undefined }
   | { type: number; data: Uint8Array; meta?: undefined };
-
-export function jsonFrame(type: number, meta: Record<string, any>): Frame {
-  return { type, meta };
-}
-
-export function dataFrame(type: number, data: Uint8Array): Frame {
-  return { type, data };
-}
