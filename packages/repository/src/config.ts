@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { CairnError } from "@cairn/errors";
 import type { Storage } from "@cairn/storage";
+import { isHexId } from "./ids.js";
 import { CONFIG_KEY } from "./layout.js";
 
 export const FORMAT_VERSION = 1;
@@ -42,18 +43,20 @@ export function encodeConfig(config: RepoConfig): Uint8Array {
 
 /** Parses and checks a config object's bytes. */
 export function parseConfig(bytes: Uint8Array, where = "config"): RepoConfig {
-  let c: any;
+  let parsed: unknown;
   try {
-    c = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {
     throw new CairnError("integrity", `${where} is not valid JSON: not a cairn repository, or damaged`);
   }
+  const c = parsed as Record<string, unknown> | null;
   if (c === null || typeof c !== "object" || c.cairn !== "repository") throw new CairnError("integrity", `${where} does not describe a cairn repository`);
   if (c.version !== FORMAT_VERSION) throw new CairnError("version", `repository format version ${c.version} is not supported (this build reads version ${FORMAT_VERSION})`);
-  if (typeof c.id !== "string" || !/^[0-9a-f]{64}$/.test(c.id)) throw new CairnError("integrity", `${where} has no valid repository id`);
+  if (typeof c.id !== "string" || !isHexId(c.id)) throw new CairnError("integrity", `${where} has no valid repository id`);
   if (typeof c.keyset !== "string" || c.keyset.length === 0) throw new CairnError("integrity", `${where} has no key-set fingerprint`);
-  if (!Number.isInteger(c.packSize) || c.packSize < 1024 || c.packSize > 1024 * 1024 * 1024) throw new CairnError("integrity", `${where} has an invalid pack size: ${c.packSize}`);
-  return c as RepoConfig;
+  const packSize = c.packSize;
+  if (typeof packSize !== "number" || !Number.isInteger(packSize) || packSize < 1024 || packSize > 1024 * 1024 * 1024) throw new CairnError("integrity", `${where} has an invalid pack size: ${packSize}`);
+  return c as unknown as RepoConfig;
 }
 
 /** Writes config only if the repository has none yet. */
