@@ -96,7 +96,7 @@ export class PushTarget {
       const pack = this.table.packIdAt(i);
       const j = loaded.table.findPack(pack);
       if (j < 0) {
-        throw new CairnError("staleKnown", `pack ${pack}, which this snapshot reuses, was marked for deletion by prune while the push ran; nothing committed, run the backup again`);
+        throw markedMeanwhile(pack);
       }
       used[j] = 1;
     }
@@ -165,7 +165,7 @@ export class PushTarget {
     for (const m of marks) {
       const p = this.table.findPack(m);
       if (p >= 0 && this.usedPacks[p]) {
-        throw new CairnError("staleKnown", `pack ${m}, which this snapshot reuses, was marked for deletion by prune while the push ran; nothing committed, run the backup again`);
+        throw markedMeanwhile(m);
       }
     }
     const bytes = encodeCommit(commit);
@@ -201,3 +201,7 @@ export class PushTarget {
   }
 }
 
+/** A pack this snapshot reuses that prune marked while the push ran: committing would reference garbage. */
+function markedMeanwhile(pack: string): CairnError {
+  return new CairnError("staleKnown", `pack ${pack}, which this snapshot reuses, was marked for deletion by prune while the push ran; nothing committed, run the backup again`);
+}
