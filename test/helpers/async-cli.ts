@@ -1,9 +1,9 @@
 // Asynchronous twins of cli.ts's cairn() and sh(): a long pipeline run with spawnSync blocks the
 // test worker's event loop, and vitest's worker RPC times out under load. Same results.
 import { spawn } from "node:child_process";
-import { CAIRN, shellEnv, type Result } from "./cli.js";
+import { CAIRN, shellEnv, type Result, type RunOptions } from "./cli.js";
 
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: Uint8Array | string }): Promise<Result> {
+function run(cmd: string, args: string[], opts: RunOptions): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: shellEnv(opts.env), stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
@@ -18,11 +18,11 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: Record<str
 }
 
 /** `cairn ARGS…`, awaited. */
-export function cairnA(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: Uint8Array | string } = {}): Promise<Result> {
+export function cairnA(args: string[], opts: RunOptions = {}): Promise<Result> {
   return run(process.execPath, [CAIRN, ...args], opts);
 }
 
 /** A bash script with pipefail, awaited. */
-export function shA(script: string, opts: { cwd?: string; env?: Record<string, string>; input?: Uint8Array | string } = {}): Promise<Result> {
+export function shA(script: string, opts: RunOptions = {}): Promise<Result> {
   return run("bash", ["-c", `set -o pipefail\n${script}`], opts);
 }

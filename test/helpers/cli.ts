@@ -15,6 +15,12 @@ export function shellEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...process.env, PATH: `${dirname(process.execPath)}:${BIN}:${process.env.PATH}`, ...extra };
 }
 
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  input?: Uint8Array | string;
+}
+
 export interface Result {
   status: number | null;
   signal: NodeJS.Signals | null;
@@ -27,7 +33,7 @@ function result(r: SpawnSyncReturns<Buffer>): Result {
 }
 
 /** Runs `cairn ARGS…` to completion. */
-export function cairn(args: string[], opts: { input?: Uint8Array | string; cwd?: string; env?: Record<string, string> } = {}): Result {
+export function cairn(args: string[], opts: RunOptions = {}): Result {
   return result(
     spawnSync(process.execPath, [CAIRN, ...args], {
       input: opts.input,
@@ -39,7 +45,7 @@ export function cairn(args: string[], opts: { input?: Uint8Array | string; cwd?:
 }
 
 /** Runs a bash script (a real pipeline); `set -o pipefail` is on, so any stage's failure shows. */
-export function sh(script: string, opts: { cwd?: string; env?: Record<string, string>; input?: Uint8Array | string } = {}): Result {
+export function sh(script: string, opts: RunOptions = {}): Result {
   return result(
     spawnSync("bash", ["-c", `set -o pipefail\n${script}`], {
       cwd: opts.cwd,
