@@ -16,7 +16,7 @@ export function emptyEnd(partial?: string): Frame {
 /**
  * DATA frames for a byte source of unknown length (stdin, a command, a tar member), hashed on
  * the way. Small pieces are gathered into frames of DATA_SIZE (one copy), the last one shorter; large
- * ones go out as they are. Returns the ENTRY_END meta once the source ends.
+ * ones are cut into DATA_SIZE views without a copy. Returns the ENTRY_END meta once the source ends.
  */
 export async function* contentFrames(source: AsyncIterable<Uint8Array>): AsyncGenerator<Frame, EntryEndMeta> {
   const hash = createHash("sha256");
