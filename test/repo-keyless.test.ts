@@ -1,5 +1,6 @@
-// The security model in the import graph: push, the keyless part of pull, and ls load no key or
-// encryption code (@cairn/keys, @cairn/age, @cairn/seal), so a transport host holds none.
+// The security model in the import graph: push, prune, forget, ls and the keyless parts of pull,
+// verify and repair load no key or encryption code (@cairn/keys, @cairn/age, @cairn/seal), so a
+// transport host holds none.
 import { describe, expect, it } from "vitest";
 import { shA } from "./helpers/async-cli.js";
 
@@ -17,7 +18,7 @@ async function loadedModules(entry: string): Promise<string[]> {
 }
 
 describe("keyless tools", () => {
-  for (const entry of ["@cairn/push/cli", "@cairn/pull/cli", "@cairn/ls/cli", "@cairn/repository"]) {
+  for (const entry of ["@cairn/push/cli", "@cairn/pull/cli", "@cairn/ls/cli", "@cairn/repository", "@cairn/verify/cli", "@cairn/repair/cli", "@cairn/prune/cli", "@cairn/forget/cli"]) {
     it(`${entry} loads no key or encryption code`, async () => {
       const urls = await loadedModules(entry);
       expect(urls.some((u) => u.includes("/packages/repository/"))).toBe(true);

@@ -21,7 +21,4 @@ export function publicKeyHex(key: KeyObject): string {
   return toHex(new Uint8Array(Buffer.from(pub.export({ format: "jwk" }).x as string, "base64url")));
 }
 
-/** A public KeyObject from its hex raw form (for verifying snapshot signatures). */
-export function publicKeyFromHex(hex: string): KeyObject {
-  return createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(hex, "hex").toString("base64url") }, format: "jwk" });
-}
+export { publicKeyFromHex } from "@cairn/trust";

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { CairnError } from "@cairn/errors";
 import { openStorage } from "@cairn/storage";
-import { readTrustedWriters } from "@cairn/keys";
+import { readTrustedWriters } from "@cairn/trust";
 import { readConfig } from "@cairn/repository";
 import { rebuildIndex } from "./rebuild.js";
 import { repairDamage } from "./damaged.js";

@@ -2,7 +2,7 @@ import { defineCommand, parseArgs, type ArgsDef } from "citty";
 import { CairnError } from "@cairn/errors";
 import { stdinChunks } from "@cairn/protocol";
 import { openStorage } from "@cairn/storage";
-import { readTrustedWriters } from "@cairn/keys";
+import { readTrustedWriters } from "@cairn/trust";
 import { DEFAULT_CLOCK_SKEW_MS, verifyRepository } from "./repository.js";
 import { verifyStream } from "./stream.js";
 import { parseDuration, parseSubset } from "./subset.js";

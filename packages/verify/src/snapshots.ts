@@ -4,7 +4,7 @@
 import { CairnError } from "@cairn/errors";
 import type { Storage } from "@cairn/storage";
 import { LocalCache, listSnapshots, type RepoConfig, type Snapshot } from "@cairn/repository";
-import { verifyCommit } from "@cairn/seal";
+import { verifyCommit } from "@cairn/trust";
 import type { Report } from "./report.js";
 
 export interface SnapshotCheck {

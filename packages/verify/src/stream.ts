@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { CairnError } from "@cairn/errors";
 import { DEFAULT_REF_WINDOW, FrameType, RefWindow, decodeFrames, type Frame } from "@cairn/protocol";
-import { verifyCommit } from "@cairn/seal";
+import { verifyCommit } from "@cairn/trust";
 import { Report } from "./report.js";
 
 export interface StreamVerifyOptions {
