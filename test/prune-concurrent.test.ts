@@ -3,7 +3,8 @@
 // writer key) and prunes with a 2 s grace period against one repository. A push may be refused
 // (exit 17: a pack it reused was marked meanwhile; nothing committed), never damaged. Afterwards
 // every snapshot verifies with --read-data and the owner key, and two restore with every digest.
-// On a folder, and on Ceph RGW when the suite has one (about 30 s each on an idle machine).
+// On a folder, and on Ceph RGW when the suite has one (measured at load average ~22 on 2 cores:
+// about 30 s on a folder, 58 s on RGW).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
