@@ -1,6 +1,6 @@
 // One repository a push commits to: its index, the pack being filled, its uploads, its stats.
 // Every step that can fail is confined to this target, so one failing store never stops the others.
-import { CairnError } from "@cairn/errors";
+import { CairnError, toCairnError } from "@cairn/errors";
 import type { Storage } from "@cairn/storage";
 import {
   countingStorage,
@@ -188,7 +188,7 @@ export class PushTarget {
   }
 
   fail(err: unknown): void {
-    const e = err instanceof CairnError ? err : new CairnError("failed", String((err as Error)?.message ?? err));
+    const e = toCairnError(err);
     this.failure ??= e;
     this.stats.error = { kind: e.kind, message: e.message };
   }
