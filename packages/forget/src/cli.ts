@@ -1,7 +1,8 @@
 import { defineCommand } from "citty";
 import { CairnError } from "@cairn/errors";
 import { openStorage } from "@cairn/storage";
-import { parseDuration, readPinnedWriters } from "@cairn/prune";
+import { parseDuration } from "@cairn/prune";
+import { readTrustedWriters } from "@cairn/trust";
 import { renderReport } from "@cairn/prune/render";
 import { forget } from "./index.js";
 
@@ -23,7 +24,7 @@ export default defineCommand({
     const storage = await openStorage(args.repo);
     const report = await forget(storage, {
       ids,
-      pinned: readPinnedWriters(args.writers as string | undefined),
+      pinned: readTrustedWriters(args.writers as string | undefined),
       gc: !!args.prune,
       graceMs: parseDuration(args.grace as string, "--grace"),
       dryRun: !!args["dry-run"],

@@ -3,7 +3,7 @@
 // (by the store's clock). The others are reported, never removed by a policy, and never allowed
 // to push a real snapshot out (they are not in the policy's input at all).
 import type { Snapshot } from "@cairn/repository";
-import { checkCommitSignature } from "./commit-signature.js";
+import { checkCommitSignature } from "@cairn/trust";
 
 export type Standing = "trusted" | "unsigned" | "forged" | "keyset" | "future";
 

@@ -3,7 +3,7 @@ import { CairnError } from "@cairn/errors";
 import { openStorage } from "@cairn/storage";
 import { DEFAULT_REPACK_THRESHOLD, prune } from "./index.js";
 import { parseDuration } from "./duration.js";
-import { readPinnedWriters } from "./trust-file.js";
+import { readTrustedWriters } from "@cairn/trust";
 import { renderReport } from "./render.js";
 import type { GroupKey, Policy } from "./retention.js";
 
@@ -48,7 +48,7 @@ export default defineCommand({
     const report = await prune(storage, {
       policy,
       groupBy,
-      pinned: readPinnedWriters(args.writers as string | undefined),
+      pinned: readTrustedWriters(args.writers as string | undefined),
       maxSkewMs: parseDuration(args["max-skew"] as string, "--max-skew"),
       graceMs: parseDuration(args.grace as string, "--grace"),
       repackThreshold: threshold / 100,

@@ -12,8 +12,6 @@ import { storeNow } from "./store-clock.js";
 
 export { applyPolicy, bucketOf, groupOf, hasRules, type Policy, type GroupKey, type Candidate, type Decision } from "./retention.js";
 export { parseDuration } from "./duration.js";
-export { canonicalJson, checkCommitSignature } from "./commit-signature.js";
-export { readPinnedWriters, trustFilePath } from "./trust-file.js";
 export { classify, type Standing } from "./classify.js";
 export { collectGarbage, type GcReport, type GcOptions } from "./gc.js";
 export { Remover } from "./remover.js";
