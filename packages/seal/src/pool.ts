@@ -9,6 +9,10 @@ import type { Job, JobResult } from "./worker-serve.js";
 export const SEAL_WORKER = new URL("../dist/seal-worker.js", import.meta.url);
 export const OPEN_WORKER = new URL("../dist/open-worker.js", import.meta.url);
 
+/** Smallest input buffer allocated (so small jobs share sizes), and spares kept per worker. */
+const SPARE_MIN = 64 * 1024;
+const SPARES_PER_WORKER = 4;
+
 interface Pending {
   resolve: (payload: Uint8Array) => void;
   reject: (err: Error) => void;
@@ -22,6 +26,8 @@ export class WorkerPool {
   private seq = 0;
   private failure: Error | undefined;
   private waiters: (() => void)[] = [];
+  /** Input buffers the workers handed back, reused for later jobs (fewer large allocations, less GC on this thread). */
+  private spares: ArrayBuffer[] = [];
   readonly size: number;
 
   constructor(
@@ -57,13 +63,27 @@ export class WorkerPool {
     let w = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.load[i] < this.load[w]) w = i;
     if (this.workers.length < this.size && (this.workers.length === 0 || this.load[w] > 0)) w = this.spawn();
-    const own = new Uint8Array(data);
+    const own = this.buffer(data.length);
+    own.set(data);
     const job: Job = { seq, kind, id: new Uint8Array(id), data: own, ...extra };
     return new Promise<Uint8Array>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject, worker: w });
       this.load[w]++;
       this.workers[w].postMessage(job, [own.buffer as ArrayBuffer]);
     });
+  }
+
+  /** A buffer of exactly `n` bytes for a job's input: a view of a spare one when one is big enough. */
+  private buffer(n: number): Uint8Array {
+    for (let i = this.spares.length - 1; i >= 0; i--) {
+      const spare = this.spares[i];
+      // A spare much larger than needed stays for a larger job (memory stays proportional).
+      if (spare.byteLength >= n && spare.byteLength <= 2 * n + SPARE_MIN) {
+        this.spares.splice(i, 1);
+        return new Uint8Array(spare, 0, n);
+      }
+    }
+    return new Uint8Array(new ArrayBuffer(Math.max(n, SPARE_MIN)), 0, n);
   }
 
   /** Resolves once fewer than `limit` jobs are in flight. */
@@ -77,6 +97,7 @@ export class WorkerPool {
   }
 
   private settle(r: JobResult): void {
+    if (r.spare && this.spares.length < SPARES_PER_WORKER * this.size) this.spares.push(r.spare);
     const p = this.pending.get(r.seq);
     if (!p) return;
     this.pending.delete(r.seq);

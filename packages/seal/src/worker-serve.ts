@@ -18,7 +18,8 @@ export interface Job {
   exact?: boolean;
 }
 
-export type JobResult = { seq: number; payload: Uint8Array } | { seq: number; error: { kind: string; message: string } };
+/** `spare`: the job's input buffer, handed back so the pool can reuse it for a later job. */
+export type JobResult = { seq: number; payload: Uint8Array; spare?: ArrayBuffer } | { seq: number; error: { kind: string; message: string }; spare?: ArrayBuffer };
 
 export function serve(handle: (job: Job) => Uint8Array | Promise<Uint8Array>): void {
   const port = parentPort;
@@ -31,7 +32,14 @@ export function serve(handle: (job: Job) => Uint8Array | Promise<Uint8Array>): v
       const kind = err instanceof CairnError ? err.kind : "failed";
       result = { seq: job.seq, error: { kind, message: (err as Error).message ?? String(err) } };
     }
-    port.postMessage(result, "payload" in result ? [result.payload.buffer as ArrayBuffer] : []);
+    // The input buffer goes back to the pool (moved, not copied) unless the answer lies in it.
+    const transfer: ArrayBuffer[] = "payload" in result ? [result.payload.buffer as ArrayBuffer] : [];
+    const input = job.data.buffer as ArrayBuffer;
+    if (!transfer.includes(input)) {
+      result.spare = input;
+      transfer.push(input);
+    }
+    port.postMessage(result, transfer);
     // Minor collections free the young garbage of each job; what got promoted (and the native
     // memory it holds) needs a full one now and then, or RSS creeps up over a long stream.
     if (++jobs % MAJOR_EVERY === 0) majorGc();
