@@ -53,6 +53,8 @@ export class PushTarget {
   table: IndexTable = IndexTable.empty();
   private cache!: LocalCache;
   private marks = new Set<string>();
+  /** Marks that existed before this push wrote anything (see commit()). */
+  private marksAtStart = new Set<string>();
   private added = new IdSet();
   /** Which indexed packs this snapshot reuses objects from (checked against deletion marks). */
   private usedPacks = new Uint8Array(0);
@@ -80,6 +82,7 @@ export class PushTarget {
     this.builder = new PackBuilder(this.packSize + 4 * 1024 * 1024, (size) => pool.take(size));
     this.uploader = new PackUploader(this.storage, this.opts.jobs, this.opts.indexEvery ?? 8, pool);
     await this.reloadIndex();
+    this.marksAtStart = new Set(this.marks);
     const orphans = await unindexedPacks(this.storage, this.table, this.marks);
     if (orphans.length > 0) {
       await indexPacksFromTrailers(this.storage, orphans, { jobs: this.opts.jobs });
@@ -96,7 +99,7 @@ export class PushTarget {
       const pack = this.table.packIdAt(i);
       const j = loaded.table.findPack(pack);
       if (j < 0) {
-        throw markedMeanwhile(pack);
+        throw markedMeanwhile(pack, "reuses");
       }
       used[j] = 1;
     }
@@ -160,13 +163,19 @@ export class PushTarget {
       const id = Buffer.from(hex, "hex");
       if (!this.present(id)) throw new CairnError("staleKnown", `${this.storage.url} does not hold the snapshot's ${what} ${hex}; nothing committed`);
     }
-    // Prune marks a pack before deleting it; a snapshot must not start depending on a marked pack.
+    // Prune marks a pack before deleting it; a snapshot must not start depending on a marked pack,
+    // whether it reuses the pack or wrote it itself (a push that outlives prune's grace period can
+    // find its own early packs marked as unreferenced).
     const marks = await listMarks(this.storage);
     for (const m of marks) {
       const p = this.table.findPack(m);
-      if (p >= 0 && this.usedPacks[p]) {
-        throw markedMeanwhile(m);
-      }
+      if (p >= 0 && this.usedPacks[p]) throw markedMeanwhile(m, "reuses");
+    }
+    // A pack that was already marked when the push began and that it wrote again byte for byte
+    // (marked objects count as absent) is not refused: refusing would refuse every re-run of the
+    // same backup; prune unmarks a marked pack that a snapshot references.
+    for (const own of this.uploader?.written ?? []) {
+      if (marks.has(own) && !this.marksAtStart.has(own)) throw markedMeanwhile(own, "wrote");
     }
     const bytes = encodeCommit(commit);
     const id = snapshotIdOf(bytes);
@@ -201,7 +210,7 @@ export class PushTarget {
   }
 }
 
-/** A pack this snapshot reuses that prune marked while the push ran: committing would reference garbage. */
-function markedMeanwhile(pack: string): CairnError {
-  return new CairnError("staleKnown", `pack ${pack}, which this snapshot reuses, was marked for deletion by prune while the push ran; nothing committed, run the backup again`);
+/** A pack this snapshot needs that prune marked while the push ran: committing would reference garbage. */
+function markedMeanwhile(pack: string, how: "reuses" | "wrote"): CairnError {
+  return new CairnError("staleKnown", `pack ${pack}, which this snapshot ${how}, was marked for deletion by prune while the push ran; nothing committed, run the backup again`);
 }

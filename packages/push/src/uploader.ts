@@ -13,6 +13,8 @@ export class PackUploader {
   private unindexed: IndexedPack[] = [];
   uploadedBytes = 0;
   packs = 0;
+  /** Hex ids of the packs this push wrote (checked against deletion marks before the commit). */
+  readonly written: string[] = [];
 
   constructor(
     private readonly storage: Storage,
@@ -62,6 +64,7 @@ export class PackUploader {
     this.pool?.give(pack.bytes);
     this.uploadedBytes += pack.bytes.length;
     this.packs++;
+    this.written.push(pack.id);
     this.unindexed.push({ id: pack.id, size: pack.bytes.length, entries: pack.entries });
     if (this.unindexed.length >= this.indexEvery) await this.writeIndex(this.unindexed.splice(0));
   }
