@@ -1,6 +1,6 @@
 // Flag helpers for the fused commands (backup, and restore through "@cairn/backup/args"), which
-// take several stages' flags at once. citty keeps
-// only the last value of a repeated flag and lets unknown flags through, so these read rawArgs.
+// take several stages' flags at once. citty keeps only the last value of a repeated flag and
+// lets unknown flags through, so these read rawArgs.
 // (@cairn/snapshot has the same helpers in its cli-side args.ts, which its index does not export.)
 import { CairnError } from "@cairn/errors";
 
