@@ -23,6 +23,10 @@ export interface ManifestOptions {
   /** When given, every object is checked against its id (HMAC-SHA256 under the id key). */
   idKey?: Uint8Array;
   lookahead?: number;
+  /** How an object is read (default: one ranged GET of exactly its bytes). */
+  read?: (pos: number) => Promise<Uint8Array>;
+  /** Whether a manifest chunk may be read ahead of its turn (default: always, up to lookahead). */
+  ahead?: (pos: number) => boolean;
 }
 
 export function locate(table: IndexTable, id: Uint8Array, kind: number): number {
@@ -50,7 +54,8 @@ export async function* readManifest(storage: Storage, table: IndexTable, manifes
   };
 
   const rootPos = locate(table, Buffer.from(manifestRoot, "hex"), ObjectKind.manifestRoot);
-  const rootBytes = await readObject(storage, table, rootPos);
+  const read = opts.read ?? ((pos: number) => readObject(storage, table, pos));
+  const rootBytes = await read(rootPos);
   const list = await open(rootPos, rootBytes, ObjectKind.manifestRoot);
   if (list.length === 0 || list.length % ID_SIZE !== 0) throw new CairnError("integrity", `manifest root ${manifestRoot} is not a list of manifest chunk ids`);
   yield { pos: rootPos, bytes: rootBytes, records: [] };
@@ -58,19 +63,23 @@ export async function* readManifest(storage: Storage, table: IndexTable, manifes
   const count = list.length / ID_SIZE;
   const lookahead = opts.lookahead ?? 4;
   const positionOf = (i: number) => locate(table, list.subarray(i * ID_SIZE, (i + 1) * ID_SIZE), ObjectKind.manifest);
+  const mayReadAhead = opts.ahead ?? (() => true);
   const ahead: Promise<Uint8Array>[] = [];
-  const prefetch = (i: number) => {
-    if (i >= count) return;
-    const p = readObject(storage, table, positionOf(i));
-    p.catch(() => {}); // awaited in order below
-    ahead.push(p);
+  let requested = 0; // manifest chunks 0…requested-1 are read or being read
+  // Chunk i is requested at its turn at the latest; later ones while `ahead` allows them.
+  const fill = (i: number, turn: boolean) => {
+    while (requested < count && requested < i + Math.max(1, lookahead) && ((turn && requested === i) || mayReadAhead(positionOf(requested)))) {
+      const p = read(positionOf(requested++));
+      p.catch(() => {}); // awaited in order below
+      ahead.push(p);
+    }
   };
-  for (let i = 0; i < Math.min(lookahead, count); i++) prefetch(i);
   const parser = new ManifestParser();
   for (let i = 0; i < count; i++) {
     const pos = positionOf(i);
+    fill(i, true);
     const bytes = await ahead.shift()!;
-    prefetch(i + lookahead);
+    fill(i + 1, false);
     const plain = await open(pos, bytes, ObjectKind.manifest);
     yield { pos, bytes, records: parser.push(plain) };
   }

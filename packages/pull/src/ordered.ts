@@ -12,10 +12,17 @@ import { DEFAULT_REF_WINDOW, FrameType, RefWindow, type Frame } from "@cairn/pro
 import type { Storage } from "@cairn/storage";
 import { readOwnerKey } from "@cairn/keys";
 import { RecordTag, Selection } from "@cairn/seal";
-import { ID_SIZE, ObjectKind, readObject, toHex, type IndexTable } from "@cairn/repository";
+import { ID_SIZE, ObjectKind, toHex, type IndexTable } from "@cairn/repository";
 import { endMeta, sealedFrame, startMeta, type OpenedSnapshot } from "./index.js";
 import { fetchObjects, type FetchItem } from "./fetch.js";
 import { locate, readManifest } from "./manifest.js";
+import { PackSpans } from "./spans.js";
+
+/** Bytes read from a pack from a manifest chunk's offset on (the data it describes follows it):
+ * the rest of a pack of the default size (32 MiB target + the object that crossed it). */
+const SPAN = 36 * 1024 * 1024;
+/** Bytes of spans held at once (memory for restore order, on top of the fetcher's). */
+const BUDGET = 3 * SPAN;
 
 export interface OrderedOptions {
   jobs?: number;
@@ -52,10 +59,25 @@ async function* restoreOrder(
   let window = new RefWindow(DEFAULT_REF_WINDOW);
   let skipping = false; // inside an entry the selection leaves out
   let matched = false;
-  for await (const piece of readManifest(storage, table, manifestRoot, opts)) {
-    // By position, not by the bytes already read: the fetcher then reads a manifest chunk in one
-    // ranged GET with the data chunks stored after it (a few KiB read twice, far fewer requests).
-    yield piece.pos;
+  // Each manifest chunk is read with the span of its pack after it, where its data usually lies
+  // (docs/repository.md, "Pull"); with PATHs most of that data is not wanted, so only the
+  // manifest chunk itself is read.
+  const speculate = !opts.selection;
+  const spans = new PackSpans(storage, table, speculate ? SPAN : 0, BUDGET);
+  const fromSpan = async (pos: number): Promise<FetchItem> => {
+    const bytes = await spans.held(pos);
+    if (bytes) return { pos, bytes };
+    // A manifest chunk's data continues at the start of the next pack when push cut the pack in
+    // between: read that pack as a span from its start, which then also holds the next manifest
+    // chunk and its data (the reader waits for this before it reads that chunk; see `ahead`).
+    if (speculate && table.offsets[pos] === 0) return { pos, bytes: await spans.read(pos) };
+    return pos;
+  };
+  // A manifest chunk no span holds yet is read only at its turn: by then the data before it in
+  // its pack is known, and the span can start there instead of at the manifest chunk.
+  const ahead = (pos: number) => spans.covers(pos);
+  for await (const piece of readManifest(storage, table, manifestRoot, { ...opts, read: (pos) => spans.read(pos), ahead })) {
+    yield { pos: piece.pos, bytes: piece.bytes };
     for (const r of piece.records) {
       if (r.tag === RecordTag.HEADER) {
         const limit = r.meta?.start?.refWindow;
@@ -67,14 +89,14 @@ async function* restoreOrder(
         if (skipping) continue;
         const key = toHex(r.id);
         if (window.has(key)) continue;
-        yield locate(table, r.id, ObjectKind.data);
+        yield await fromSpan(locate(table, r.id, ObjectKind.data));
         window.add(key, r.size, undefined);
       }
     }
   }
   if (!matched) throw new CairnError("notFound", "no entry of the snapshot is or lies under the PATHs given");
   const refsPos = locate(table, Buffer.from(refsRoot, "hex"), ObjectKind.refsRoot);
-  const refsBytes = await readObject(storage, table, refsPos);
-  for (let i = 0; i < refsBytes.length; i += ID_SIZE) yield locate(table, refsBytes.subarray(i, i + ID_SIZE), ObjectKind.refsBlock);
-  yield refsPos;
+  const refsBytes = await spans.get(refsPos);
+  for (let i = 0; i < refsBytes.length; i += ID_SIZE) yield await fromSpan(locate(table, refsBytes.subarray(i, i + ID_SIZE), ObjectKind.refsBlock));
+  yield { pos: refsPos, bytes: refsBytes };
 }

@@ -1,0 +1,98 @@
+// Speculative pack reads for restore order (docs/repository.md, "Pull"). push stores objects in
+// stream order and seal emits each manifest chunk right before the data it describes, so in a
+// pack a manifest chunk is usually followed by exactly that data. Reading a manifest chunk
+// therefore reads a whole span of its pack from its offset (up to `span` bytes, at most to the
+// pack's end); the data after it is then taken from the span instead of being fetched again.
+// Spans are held up to `budget` bytes in all (oldest dropped first), so memory is bounded; an
+// object no held span covers is fetched on its own by the caller.
+import { CairnError } from "@cairn/errors";
+import type { Storage } from "@cairn/storage";
+import { kindName, packKey, toHex, type IndexTable } from "@cairn/repository";
+
+interface Span {
+  pack: number;
+  offset: number;
+  end: number;
+  bytes: Promise<Uint8Array>;
+}
+
+export class PackSpans {
+  private readonly spans: Span[] = [];
+  private heldBytes = 0;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly table: IndexTable,
+    private readonly span: number,
+    private readonly budget: number,
+  ) {}
+
+  /** Whether a held span (read or in flight) covers the object at pos. */
+  covers(pos: number): boolean {
+    return this.covering(pos) !== undefined;
+  }
+
+  /** The held span that covers the object at pos, if any (its bytes may still be in flight). */
+  private covering(pos: number): Span | undefined {
+    const { packs, offsets, lengths } = this.table;
+    const start = offsets[pos];
+    const end = start + lengths[pos];
+    return this.spans.find((s) => s.pack === packs[pos] && s.offset <= start && end <= s.end);
+  }
+
+  /** The object's bytes from a held span, or undefined when none covers it. */
+  async held(pos: number): Promise<Uint8Array | undefined> {
+    const s = this.covering(pos);
+    return s ? this.slice(s, pos, await s.bytes) : undefined;
+  }
+
+  /** Like held, but fetches the object alone when no span covers it (nothing new is held). */
+  async get(pos: number): Promise<Uint8Array> {
+    return (await this.held(pos)) ?? this.fetch(pos, this.table.packs[pos], this.table.offsets[pos], this.table.offsets[pos] + this.table.lengths[pos]);
+  }
+
+  /** The object's bytes: from a held span, else from a new span that starts at the object. */
+  read(pos: number): Promise<Uint8Array> {
+    let s = this.covering(pos);
+    if (!s) {
+      const pack = this.table.packs[pos];
+      const offset = this.table.offsets[pos];
+      const objectEnd = offset + this.table.lengths[pos];
+      const end = Math.max(objectEnd, Math.min(offset + this.span, this.table.packSizes[pack]));
+      s = { pack, offset, end, bytes: this.fetch(pos, pack, offset, end) };
+      s.bytes.catch(() => {}); // awaited by whoever reads from it
+      this.spans.push(s);
+      this.heldBytes += end - offset;
+      while (this.spans.length > 1 && this.heldBytes > this.budget) {
+        const old = this.spans.shift()!;
+        this.heldBytes -= old.end - old.offset;
+      }
+    }
+    const span = s;
+    return span.bytes.then((bytes) => this.slice(span, pos, bytes) ?? this.fetch(pos, span.pack, this.table.offsets[pos], this.table.offsets[pos] + this.table.lengths[pos]));
+  }
+
+  /** The object's bytes within a span, or undefined when the pack was shorter than expected. */
+  private slice(s: Span, pos: number, bytes: Uint8Array): Uint8Array | undefined {
+    const at = this.table.offsets[pos] - s.offset;
+    const end = at + this.table.lengths[pos];
+    return end <= bytes.length ? bytes.subarray(at, end) : undefined;
+  }
+
+  private async fetch(pos: number, packOrdinal: number, offset: number, end: number): Promise<Uint8Array> {
+    const pack = this.table.packIdAt(packOrdinal);
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.storage.get(packKey(pack), { offset, length: end - offset });
+    } catch (err) {
+      if (err instanceof CairnError && err.kind === "notFound") {
+        throw new CairnError("notFound", `pack ${pack} is missing from the repository (it holds ${kindName(this.table.kinds[pos])} ${toHex(this.table.idAt(pos))})`);
+      }
+      throw err;
+    }
+    // A span past the pack's real end (a damaged pack) comes back short: only the object at pos
+    // must be whole; objects beyond are fetched alone and fail there with their own message.
+    if (bytes.length < this.table.offsets[pos] + this.table.lengths[pos] - offset) throw new CairnError("integrity", `pack ${pack} is shorter than the index says (wanted bytes ${offset}…${end})`);
+    return bytes;
+  }
+}
