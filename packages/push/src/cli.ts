@@ -14,16 +14,23 @@ export default defineCommand({
     cache: { type: "string", description: "local cache directory (default $CAIRN_CACHE or ~/.cache/cairn)" },
     "no-cache": { type: "boolean", description: "keep no local cache" },
     "pack-size": { type: "string", description: "target pack size in bytes (default: the repository's, 32 MiB)" },
+    "lock-days": { type: "string", description: "S3 Object Lock: retain every object written for N days (bucket must have Object Lock)" },
+    "lock-mode": { type: "string", description: "Object Lock mode with --lock-days: COMPLIANCE (default) or GOVERNANCE" },
   },
   async run({ args }) {
     const urls = args._.length > 0 ? args._ : [args.repo];
     const jobs = positiveInt(args.jobs, "--jobs");
     const packSize = args["pack-size"] !== undefined ? positiveInt(args["pack-size"], "--pack-size") : undefined;
+    const lockMode = args["lock-mode"] ?? "COMPLIANCE";
+    if (lockMode !== "COMPLIANCE" && lockMode !== "GOVERNANCE") throw new CairnError("usage", `--lock-mode is COMPLIANCE or GOVERNANCE, got ${lockMode}`);
+    if (args["lock-mode"] !== undefined && args["lock-days"] === undefined) throw new CairnError("usage", "--lock-mode needs --lock-days");
+    const lock = args["lock-days"] !== undefined ? { days: positiveInt(args["lock-days"], "--lock-days"), mode: lockMode as "COMPLIANCE" | "GOVERNANCE" } : undefined;
     const storages = await Promise.all(urls.map((u) => openStorage(u)));
     const result = await push(decodeFrames(stdinChunks()), storages, {
       jobs,
       packSize,
       knownOut: args["known-out"],
+      lock,
       cache: args["no-cache"] ? (false as const) : (args.cache as string | undefined),
     });
     if (args.json) {

@@ -5,6 +5,9 @@ import { FrameType, frameTypeName, type Frame } from "@cairn/protocol";
 import type { Storage } from "@cairn/storage";
 import { ID_SIZE, checkCommit, intersectIds, writeKnownFile } from "@cairn/repository";
 import { PushTarget, type TargetStats } from "./target.js";
+import { checkLockable, lockUntilFor, type LockRequest } from "./lock.js";
+
+export type { LockRequest } from "./lock.js";
 
 export type { TargetStats } from "./target.js";
 
@@ -19,6 +22,8 @@ export interface PushOptions {
   indexEvery?: number;
   /** Writes the known-chunk file: the ids every target holds afterwards. */
   knownOut?: string;
+  /** Object Lock: every object written is retained until start + days (docs/repository.md). */
+  lock?: LockRequest;
 }
 
 export interface PushResult {
@@ -36,7 +41,10 @@ export interface PushResult {
  */
 export async function push(frames: AsyncIterable<Frame>, storages: Storage[], opts: PushOptions = {}): Promise<PushResult> {
   if (storages.length === 0) throw new CairnError("usage", "push needs at least one repository");
-  const targets = storages.map((s) => new PushTarget(s, { jobs: opts.jobs ?? 4, cache: opts.cache, packSize: opts.packSize, indexEvery: opts.indexEvery }));
+  // A store that cannot lock is a usage error, found before the stream is read.
+  if (opts.lock) for (const s of storages) checkLockable(s);
+  const lock = opts.lock ? { until: lockUntilFor(opts.lock.days), mode: opts.lock.mode } : undefined;
+  const targets = storages.map((s) => new PushTarget(s, { jobs: opts.jobs ?? 4, cache: opts.cache, packSize: opts.packSize, indexEvery: opts.indexEvery, lock }));
   await Promise.all(targets.map((t) => t.open().catch((err) => t.fail(err))));
   const live = () => targets.filter((t) => t.failure === undefined);
   const each = async (fn: (t: PushTarget) => unknown) => {

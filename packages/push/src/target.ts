@@ -23,6 +23,7 @@ import {
 } from "@cairn/repository";
 import { PackUploader } from "./uploader.js";
 import { BufferPool } from "./buffer-pool.js";
+import { checkBucketLock, lockingStorage } from "./lock.js";
 
 export interface TargetStats {
   url: string;
@@ -35,6 +36,8 @@ export interface TargetStats {
   bytesOut: number;
   packs: number;
   requests: number;
+  /** With --lock-days: the retain-until date of every object this push wrote (ISO). */
+  lockedUntil?: string;
   error?: { kind: string; message: string };
 }
 
@@ -44,6 +47,8 @@ export interface TargetOptions {
   indexEvery?: number;
   cache?: string | false;
   packSize?: number;
+  /** Object Lock for every object written (the store must have lockInfo/retention). */
+  lock?: { until: Date; mode: "COMPLIANCE" | "GOVERNANCE" };
 }
 
 export class PushTarget {
@@ -65,15 +70,20 @@ export class PushTarget {
   failure?: CairnError;
   stats: TargetStats;
 
+  private readonly raw: Storage;
+
   constructor(storage: Storage, private readonly opts: TargetOptions) {
-    const counted = countingStorage(storage);
+    this.raw = storage;
+    const counted = countingStorage(opts.lock ? lockingStorage(storage, opts.lock) : storage);
     this.storage = counted.storage;
     this.counts = counted.counts;
     this.stats = { url: storage.url, newObjects: 0, reusedObjects: 0, bytesIn: 0, bytesOut: 0, packs: 0, requests: 0 };
+    if (opts.lock) this.stats.lockedUntil = opts.lock.until.toISOString();
   }
 
   /** Reads config and index; indexes packs a killed push finished but never indexed. */
   async open(): Promise<void> {
+    if (this.opts.lock) await checkBucketLock(this.raw);
     this.config = await readConfig(this.storage);
     this.cache = LocalCache.forRepository(this.config.id, this.opts.cache);
     this.packSize = this.opts.packSize ?? this.config.packSize;
