@@ -46,6 +46,9 @@ describe("push --lock-days", () => {
       expect(r.status).toBe(2);
       expect(r.stderr.toString()).toContain("--lock-days needs a positive whole number");
     }
+    const r = await cairnA(["push", `file://${at("folder")}`, "--lock-mode", "GOVERNANCE"], { env, input: "" });
+    expect(r.status).toBe(2);
+    expect(r.stderr.toString()).toContain("--lock-mode needs --lock-days");
   });
 });
 
@@ -86,6 +89,21 @@ describe.skipIf(!s3Available())("push --lock-days on Ceph RGW", () => {
         expect(still.map((v) => v.versionId)).toEqual([versions[0].versionId]);
       },
       { objectLock: true, tag: "push-lock" },
+    ));
+
+  it("--lock-mode GOVERNANCE stores GOVERNANCE retention", () =>
+    withBucket(
+      async ({ url, env: s3env }) => {
+        const e = { ...env, ...s3env };
+        expect((await cairnA(["init", url, "--writer-key", at("writer.key")], { env: e })).status).toBe(0);
+        const stream = await fixtureStream(fixtureSnapshot(randomChunks(3, 8 * 1024), { keyset }));
+        const r = await cairnA(["push", url, "--lock-days", "1", "--lock-mode", "GOVERNANCE"], { env: e, input: stream });
+        expect(r.status, r.stderr.toString()).toBe(0);
+        const storage = await openStorage(url, s3Options());
+        const snap = `${SNAPSHOTS_PREFIX}${r.stdout.toString().trim()}`;
+        expect((await storage.retention!(snap))?.mode).toBe("GOVERNANCE");
+      },
+      { objectLock: true, tag: "push-gov" },
     ));
 
   it("refuses a store that accepts the lock headers and ignores them (as Swift's s3api does): exit 18, no snapshot", () =>
