@@ -1,9 +1,8 @@
 // The known-ids file (docs/sealing.md, "Known ids file"; the seal engineer's format): the ids a
 // repository holds, written by `push --known-out`, read by `seal --known`, so seal sends
 // SEALED_REF instead of re-sealing. A 16-byte header (magic "\x89known\r\n", version 1, three
-// zero bytes, count u32 BE), then count 32-byte ids in strictly ascending order. Push may not
-// import @cairn/seal (it holds key code), so this is a second reading of the same spec, checked
-// against the same vector.
+// zero bytes, count u32 BE), then count 32-byte ids in strictly ascending order. The format's
+// only reading: push (which may not load key code) and seal both use it from here.
 import { open, rename } from "node:fs/promises";
 import { CairnError } from "@cairn/errors";
 import { ID_SIZE, compareIds } from "./ids.js";

@@ -9,5 +9,5 @@ export { ManifestCutter, MANIFEST_CDC, ID_CUT_BELOW, HELD_CAP } from "./manifest
 export { IdList, refsBlocks, isSortedIds, sha256, REFS_CUT_BELOW, REFS_BLOCK_MAX } from "./refs.js";
 export { KnownIds, encodeKnown, decodeKnown, readKnownFile, KNOWN_MAGIC, KNOWN_VERSION, KNOWN_HEADER } from "./known.js";
 export { signCommit, verifyCommit, signedBytes, SIGNING_LABEL, COMMIT_VERSION, type Commit, type UnsignedCommit, type CommitStats } from "./commit.js";
-export { canonicalJson } from "./canonical-json.js";
+export { canonicalJson } from "@cairn/trust";
 export { compressChunk, rawZstdFrame, looksIncompressible, decompressChunk } from "./zstd.js";

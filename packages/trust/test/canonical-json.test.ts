@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson } from "../src/canonical-json.js";
+import { canonicalJson } from "../src/index.js";
 
 describe("canonical JSON (RFC 8785 for COMMIT's values)", () => {
   it("sorts keys by UTF-16 code units at every level, without whitespace", () => {
