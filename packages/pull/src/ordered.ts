@@ -64,13 +64,20 @@ async function* restoreOrder(
   // manifest chunk itself is read.
   const speculate = !opts.selection;
   const spans = new PackSpans(storage, table, speculate ? SPAN : 0, BUDGET);
+  const lastInPack = speculate ? lastObjectTest(table) : () => false;
+  let previous = -1; // the object yielded last
   const fromSpan = async (pos: number): Promise<FetchItem> => {
+    const after = previous;
+    previous = pos;
     const bytes = await spans.held(pos);
     if (bytes) return { pos, bytes };
     // A manifest chunk's data continues at the start of the next pack when push cut the pack in
-    // between: read that pack as a span from its start, which then also holds the next manifest
-    // chunk and its data (the reader waits for this before it reads that chunk; see `ahead`).
-    if (speculate && table.offsets[pos] === 0) return { pos, bytes: await spans.read(pos) };
+    // between (the object before is the last of its pack): read that pack as a span from its
+    // start, which then also holds the next manifest chunk and its data (the reader waits for
+    // this before it reads that chunk; see `ahead`).
+    if (speculate && table.offsets[pos] === 0 && after >= 0 && table.packs[after] !== table.packs[pos] && lastInPack(after)) {
+      return { pos, bytes: await spans.read(pos) };
+    }
     return pos;
   };
   // A manifest chunk no span holds yet is read only at its turn: by then the data before it in
@@ -78,6 +85,7 @@ async function* restoreOrder(
   const ahead = (pos: number) => spans.covers(pos);
   for await (const piece of readManifest(storage, table, manifestRoot, { ...opts, read: (pos) => spans.read(pos), ahead })) {
     yield { pos: piece.pos, bytes: piece.bytes };
+    previous = piece.pos;
     for (const r of piece.records) {
       if (r.tag === RecordTag.HEADER) {
         const limit = r.meta?.start?.refWindow;
@@ -99,4 +107,15 @@ async function* restoreOrder(
   const refsBytes = await spans.get(refsPos);
   for (let i = 0; i < refsBytes.length; i += ID_SIZE) yield await fromSpan(locate(table, refsBytes.subarray(i, i + ID_SIZE), ObjectKind.refsBlock));
   yield { pos: refsPos, bytes: refsBytes };
+}
+
+/** Whether an object is the last of its pack: its end is where the pack's trailer begins
+ * (docs/repository.md, "Packs": the trailer is 16 + 41 × count bytes). */
+function lastObjectTest(table: IndexTable): (pos: number) => boolean {
+  const counts = new Uint32Array(table.packCount);
+  for (let i = 0; i < table.size; i++) counts[table.packs[i]]++;
+  return (pos) => {
+    const pack = table.packs[pos];
+    return table.offsets[pos] + table.lengths[pos] + 16 + 41 * counts[pack] === table.packSizes[pack];
+  };
 }
