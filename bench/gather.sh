@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
   for f in docs/benchmarks/*.md; do
     [ -e "$f" ] || continue
     echo
-    sed 's/^# /## /' "$f"
+    # One heading level down (outside code blocks), so each area is a section of this page.
+    awk '/^```/ {code = !code} !code && /^#/ {print "#" $0; next} {print}' "$f"
   done
 } > docs/benchmarks.md
