@@ -4,20 +4,20 @@
 // reference set; a restore test runs pull → seal -d → chunk -d (the same library stages as
 // `cairn restore`) and checks every file's digest.
 // Loaded only when -i is given: a transport host never loads key or encryption code through it.
-import { createHash } from "node:crypto";
 import { CairnError } from "@cairn/errors";
-import { FrameType, type Frame } from "@cairn/protocol";
 import type { Storage } from "@cairn/storage";
 import { ID_SIZE, ObjectKind, compareIds, kindName, readClearObject, fromHexId, toHex, type IndexTable, type Snapshot } from "@cairn/repository";
 import { IdList, RecordTag, checkHeader, readOwnerSecrets, refsBlocks, sha256, unseal } from "@cairn/seal";
 import { readManifest } from "@cairn/pull/manifest";
-import { openSnapshot, type OpenedSnapshot } from "@cairn/pull";
+import { openSnapshot } from "@cairn/pull";
+import { pullOrdered } from "@cairn/pull/ordered";
 import { dechunkStream } from "@cairn/chunk";
 import type { Damage } from "./damage.js";
 import type { ObjectOpener } from "./packs.js";
 import { objectOpenerHere } from "./open-object.js";
 import { OpenPool } from "./open-pool.js";
 import type { RefsSummary } from "./references.js";
+import { checkFileDigests } from "./file-digests.js";
 import type { Report } from "./report.js";
 
 export interface OwnerAccess {
@@ -128,58 +128,25 @@ async function diffRefs(storage: Storage, table: IndexTable, snap: Snapshot, imp
 /** Restores a snapshot to nowhere: the real restore stages, every file's size and SHA-256 checked. */
 export async function restoreTest(storage: Storage, snapshot: string, trusted: Set<string>, owner: OwnerAccess, report: Report, opts: { jobs: number; cache?: string | false }): Promise<void> {
   const snapshotName = `snapshot ${snapshot}`;
-  let path = "";
+  const at = { path: "" };
   try {
     const opened = await openSnapshot(storage, snapshot, { cache: opts.cache });
-    const pullOrdered = await loadPullOrdered();
     const sealed = pullOrdered(storage, opened, { jobs: opts.jobs, identity: owner.paths[0], paths: [], passphrase: owner.passphrase });
     const frames = dechunkStream(unseal(sealed, { identities: owner.identities, idKey: owner.idKey, trusted }), { idKey: owner.idKey });
-    let hash: ReturnType<typeof createHash> | undefined;
-    let size = 0;
-    for await (const f of frames) {
-      switch (f.type) {
-        case FrameType.START:
-          break;
-        case FrameType.ENTRY:
-          path = String(f.meta!.path ?? "");
-          hash = f.meta!.kind === "file" ? createHash("sha256") : undefined;
-          size = 0;
-          break;
-        case FrameType.DATA:
-          hash?.update(f.data!);
-          size += f.data!.length;
-          break;
-        case FrameType.ENTRY_END: {
-          const end = f.meta!;
-          if (hash && !end.partial) {
-            const digest = hash.digest("hex");
-            if (end.size !== size || end.sha256 !== digest) {
-              const p = report.problem("restore", `file ${path} of ${snapshotName}`, `restores to ${size} bytes with SHA-256 ${digest.slice(0, 16)}…, but was recorded as ${end.size} bytes with ${String(end.sha256).slice(0, 16)}…`);
-              report.affects(p, snapshot);
-            }
-            report.stats.filesRestored++;
-          }
-          hash = undefined;
-          break;
+    await checkFileDigests(
+      frames,
+      (m) => {
+        if (m) {
+          const p = report.problem("restore", `file ${m.path} of ${snapshotName}`, `restores to ${m.size} bytes with SHA-256 ${m.sha256.slice(0, 16)}…, but was recorded as ${m.recordedSize} bytes with ${String(m.recordedSha256).slice(0, 16)}…`);
+          report.affects(p, snapshot);
         }
-      }
-    }
+        report.stats.filesRestored++;
+      },
+      at,
+    );
   } catch (err) {
     if (!(err instanceof CairnError) || ["usage", "io", "storage", "failed"].includes(err.kind) || (err.kind === "notFound" && /^no snapshot/.test(err.message))) throw err;
-    report.affects(report.problem("restore", snapshotName, `the restore test failed${path ? ` at ${path}` : ""}: ${err.message}`), snapshot);
+    report.affects(report.problem("restore", snapshotName, `the restore test failed${at.path ? ` at ${at.path}` : ""}: ${err.message}`), snapshot);
   }
 }
 
-type PullOrdered = (storage: Storage, opened: OpenedSnapshot, opts: { jobs?: number; identity: string; paths: string[]; passphrase?: string }) => AsyncIterable<Frame>;
-
-/**
- * @cairn/pull keeps its keyed half (restore order) in a module its index does not export, so
- * transport hosts never load it; like `cairn pull -i` and the fused restore, load it next to the
- * module @cairn/pull resolves to (dist/ when run, src/ under the test runner, which has no
- * import.meta.resolve: there the workspace layout gives the sibling package's source).
- */
-async function loadPullOrdered(): Promise<PullOrdered> {
-  const index = typeof import.meta.resolve === "function" ? import.meta.resolve("@cairn/pull") : new URL("../../pull/src/index.ts", import.meta.url).href;
-  const ext = index.endsWith(".ts") ? ".ts" : ".js";
-  return ((await import(new URL(`./ordered${ext}`, index).href)) as { pullOrdered: PullOrdered }).pullOrdered;
-}

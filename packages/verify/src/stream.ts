@@ -12,6 +12,7 @@ import { CairnError } from "@cairn/errors";
 import { DEFAULT_REF_WINDOW, FrameType, RefWindow, decodeFrames, type Frame } from "@cairn/protocol";
 import { verifyCommit } from "@cairn/trust";
 import { Report } from "./report.js";
+import { checkFileDigests } from "./file-digests.js";
 
 export interface StreamVerifyOptions {
   trusted: Set<string>;
@@ -72,32 +73,10 @@ export async function verifyStream(input: AsyncIterable<Uint8Array>, opts: Strea
 
 /** Every file's content against its ENTRY_END size and SHA-256. */
 async function checkPlain(frames: AsyncIterable<Frame>, report: Report): Promise<void> {
-  let path = "";
-  let hash: ReturnType<typeof createHash> | undefined;
-  let size = 0;
-  for await (const f of frames) {
-    switch (f.type) {
-      case FrameType.ENTRY:
-        path = String(f.meta!.path ?? "");
-        hash = f.meta!.kind === "file" ? createHash("sha256") : undefined;
-        size = 0;
-        break;
-      case FrameType.DATA:
-        hash?.update(f.data!);
-        size += f.data!.length;
-        break;
-      case FrameType.ENTRY_END: {
-        const end = f.meta!;
-        if (hash && !end.partial) {
-          const digest = hash.digest("hex");
-          if (end.size !== size || end.sha256 !== digest) report.problem("object", `file ${path}`, `its content (${size} bytes, SHA-256 ${digest.slice(0, 16)}…) does not match its ENTRY_END (${end.size} bytes, ${String(end.sha256).slice(0, 16)}…)`);
-          report.stats.filesRestored++;
-        }
-        hash = undefined;
-        break;
-      }
-    }
-  }
+  await checkFileDigests(frames, (m) => {
+    if (m) report.problem("object", `file ${m.path}`, `its content (${m.size} bytes, SHA-256 ${m.sha256.slice(0, 16)}…) does not match its ENTRY_END (${m.recordedSize} bytes, ${String(m.recordedSha256).slice(0, 16)}…)`);
+    report.stats.filesRestored++;
+  });
 }
 
 /** Without the id key a chunk cannot be checked; the reference window replay can. */
