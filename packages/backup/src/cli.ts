@@ -4,7 +4,7 @@ import { readWriterKey } from "@cairn/keys";
 import { DEFAULT_PARAMS, MAX_REF_WINDOW, checkParams, parseSize } from "@cairn/chunk";
 import { readKnownFile } from "@cairn/seal";
 import { openStorage } from "@cairn/storage";
-import { isRepositoryUrl, positionals, repeated, splitDashDash, wholeNumber } from "./args.js";
+import { isRepositoryUrl, positionals, repeated, splitDashDash, wholeNumber } from "@cairn/errors";
 import { backup, type Source } from "./index.js";
 
 const TOOL = "cairn-backup";

@@ -6,7 +6,7 @@ import { PASSPHRASE_ENV, obtainPassphrase, passphraseFromFile, readTrustedWriter
 import { isAgeFile } from "@cairn/age";
 import { readOwnerSecrets } from "@cairn/seal";
 import { extractToDir, extractToStdout, extractToTar, removeTempFiles } from "@cairn/snapshot";
-import { positionals, repeated, splitDashDash, wholeNumber } from "@cairn/backup/args";
+import { positionals, repeated, splitDashDash, wholeNumber } from "@cairn/errors";
 import { includePatterns, plainStream } from "./index.js";
 
 const args = {

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { CairnError, exitCodes, reportError } from "@cairn/errors";
 import { FrameType, decodeFrames, stdinChunks, writeAll, writeFrames, type Frame } from "@cairn/protocol";
-import { checkFlags, repeated, splitDashDash } from "./args.js";
+import { positionals as checkFlags, repeated, splitDashDash } from "@cairn/errors";
 import { extractToDir } from "./extract-dir.js";
 import { extractToStdout } from "./extract-stdout.js";
 import { extractToTar } from "./extract-tar.js";
@@ -71,9 +71,9 @@ export default defineCommand({
     const { own, command } = splitDashDash(rawArgs);
     checkFlags(own, known);
     const positionals = (a._ as string[]).slice(0, (a._ as string[]).length - command.length);
-    const tags = repeated(own, "tag");
-    const exclude = repeated(own, "exclude");
-    const include = repeated(own, "include");
+    const tags = repeated(own, ["--tag"]);
+    const exclude = repeated(own, ["--exclude"]);
+    const include = repeated(own, ["--include"]);
     const usage = (m: string) => new CairnError("usage", `${m} (see --help)`);
 
     if (a.extract) {

@@ -1,8 +1,7 @@
-// Flag helpers for the fused commands (backup, and restore through "@cairn/backup/args"), which
-// take several stages' flags at once. citty keeps only the last value of a repeated flag and
-// lets unknown flags through, so these read rawArgs.
-// (@cairn/snapshot has the same helpers in its cli-side args.ts, which its index does not export.)
-import { CairnError } from "@cairn/errors";
+// Flag helpers for commands whose flags citty cannot express: citty keeps only the last value of
+// a repeated flag and lets unknown flags through, so these read rawArgs (snapshot, and the fused
+// backup and restore, which take several stages' flags at once).
+import { CairnError } from "./error.js";
 
 /** The arguments before a "--", and the ones after it (a command to run). */
 export function splitDashDash(rawArgs: string[]): { own: string[]; command: string[] } {
