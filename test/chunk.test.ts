@@ -3,10 +3,11 @@ import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createOwnerKey, createWriterKey, parseOwnerKey } from "@cairn/keys";
-import { FrameType, decodeFrames, encodeFrames, type Frame } from "@cairn/protocol";
+import { FrameType, type Frame } from "@cairn/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import { CAIRN, shellEnv, tempDir, type Result } from "./helpers/cli.js";
+import { decode, encode } from "./helpers/frames.js";
 
 // Async versions of helpers/cli.ts's cairn() and sh(): a pipeline of several Node processes can
 // take seconds on a busy machine, and a synchronous spawn would stall vitest's worker meanwhile.
@@ -39,17 +40,6 @@ function bytes(seed: string, length: number): Buffer {
   return out;
 }
 
-async function encode(frames: Frame[]): Promise<Buffer> {
-  const parts: Uint8Array[] = [];
-  for await (const p of encodeFrames(frames)) parts.push(p);
-  return Buffer.concat(parts);
-}
-
-async function decode(data: Uint8Array): Promise<Frame[]> {
-  const out: Frame[] = [];
-  for await (const f of decodeFrames((async function* () { yield data; })())) out.push(f);
-  return out;
-}
 
 /** The frames of a stream that ends in an ERROR frame (decodeFrames would throw at it). */
 function lastFrameType(data: Buffer): number {

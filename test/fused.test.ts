@@ -1,12 +1,12 @@
 // `cairn backup` and `cairn restore` are the pipeline's own stages run in one process: they must
 // commit what `snapshot | chunk | seal | push` commits, restore what `pull | seal -d | chunk -d |
 // snapshot -x` restores, and fail the way the stage that fails in the pipeline fails.
-import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { createCipheriv } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { shellEnv, tempDir, type Result } from "./helpers/cli.js";
+import { tempDir, type Result } from "./helpers/cli.js";
+import { shA } from "./helpers/async-cli.js";
 
 const dir = tempDir("cairn-fused-");
 afterAll(() => dir.cleanup());
@@ -14,18 +14,8 @@ const at = (name: string) => join(dir.path, name);
 const url = (name: string) => `file://${at(name)}`;
 const env = { CAIRN_WRITERS: at("writers"), CAIRN_CACHE: at("cache"), CAIRN_WRITER_KEY: "", CAIRN_OWNER_KEY: "" };
 
-/** Runs a bash script (pipefail on) without blocking the test runner's event loop. */
-function run(script: string): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", `set -o pipefail\n${script}`], { cwd: dir.path, env: shellEnv(env), stdio: ["ignore", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.once("error", reject);
-    child.once("close", (status, signal) => resolve({ status, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }));
-  });
-}
+/** A bash script (pipefail on) in the test directory, without blocking the test runner's event loop. */
+const run = (script: string): Promise<Result> => shA(script, { cwd: dir.path, env });
 
 function noise(n: number, seed: number): Buffer {
   return createCipheriv("chacha20", Buffer.alloc(32, seed), Buffer.alloc(16)).update(Buffer.alloc(n));

@@ -1,10 +1,10 @@
 // A real PostgreSQL dumped with `cairn snapshot --from-command -- pg_dump` into the real Ceph RGW
 // repository: restored with psql, identical per pg_dump; a second dump after changing 1 % of the
 // rows uploads little; a pg_dump that fails commits nothing.
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, shellEnv, tempDir, type Result } from "./helpers/cli.js";
+import { ROOT, tempDir, type Result } from "./helpers/cli.js";
+import { shA } from "./helpers/async-cli.js";
 import { postgresAvailable, startPostgres } from "./helpers/postgres.js";
 import { newBucketUrl, s3Available, type TestBucket } from "./helpers/s3.js";
 
@@ -20,17 +20,8 @@ describe.skipIf(!postgresAvailable() || !s3Available())("pg_dump into RGW", () =
   let bucket: TestBucket | undefined;
   let env: Record<string, string> = {};
 
-  function run(script: string): Promise<Result> {
-    return new Promise((resolve, reject) => {
-      const child = spawn("bash", ["-c", `set -o pipefail\n${script}`], { cwd: dir.path, env: shellEnv(env), stdio: ["ignore", "pipe", "pipe"] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on("data", (b: Buffer) => out.push(b));
-      child.stderr.on("data", (b: Buffer) => err.push(b));
-      child.once("error", reject);
-      child.once("close", (status, signal) => resolve({ status, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }));
-    });
-  }
+  /** A bash script (pipefail on) in the test directory, without blocking the test runner's event loop. */
+  const run = (script: string): Promise<Result> => shA(script, { cwd: dir.path, env });
   async function ok(script: string): Promise<string> {
     const r = await run(script);
     expect(r.stderr).toBe("");

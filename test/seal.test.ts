@@ -6,26 +6,16 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newSession, sealWithSession } from "@cairn/age";
 import { readOwnerKey, readWriterKey } from "@cairn/keys";
-import { FrameType, decodeFrames, encodeFrames, type Frame } from "@cairn/protocol";
+import { FrameType, type Frame } from "@cairn/protocol";
 import { ObjectKind, compressChunk, decodeSealed, encodeKnown, encodeSealed, hex, signCommit, type Commit } from "@cairn/seal";
 import { cairn, sh, tempDir } from "./helpers/cli.js";
+import { decode, encode } from "./helpers/frames.js";
 
 const dir = tempDir("cairn-seal-");
 afterAll(() => dir.cleanup());
 const at = (name: string) => join(dir.path, name);
 const env = { CAIRN_WRITERS: "", CAIRN_PASSPHRASE: "", CAIRN_WRITER_KEY: "" };
 
-async function encode(frames: Frame[]): Promise<Buffer> {
-  const parts: Uint8Array[] = [];
-  for await (const p of encodeFrames(frames)) parts.push(p);
-  return Buffer.concat(parts);
-}
-
-async function decode(data: Uint8Array): Promise<Frame[]> {
-  const out: Frame[] = [];
-  for await (const f of decodeFrames((async function* () { yield data; })())) out.push(f);
-  return out;
-}
 
 const objects = (frames: Frame[]) => frames.filter((f) => f.type === FrameType.SEALED).map((f) => decodeSealed(f.data!, false));
 
