@@ -1,10 +1,8 @@
 import { CairnError } from "@cairn/errors";
 import { DEFAULT_REF_WINDOW, FrameType, RefWindow, frameTypeName, type Frame } from "@cairn/protocol";
-import { ChunkAssembler } from "./assembler.js";
 import { ID_SIZE } from "./chunk-id.js";
-import { MacWorker } from "./mac-worker.js";
-import { FastCdc } from "./fastcdc.js";
-import { ALGORITHM, checkRefWindow, type ChunkerInfo, type ChunkerParams } from "./params.js";
+import { Cutter } from "./cutter.js";
+import { ALGORITHM, DEFAULT_PARAMS, checkParams, checkRefWindow, type ChunkerInfo, type ChunkerParams } from "./params.js";
 import type { ChunkSecrets } from "./secrets.js";
 import { entryLabel, upstreamError } from "./stream-errors.js";
 
@@ -15,77 +13,75 @@ export interface ChunkOptions extends ChunkSecrets {
   refWindow?: number;
 }
 
-/** How much chunk data may wait for its id: memory stays within this plus one chunk. */
-const MAX_INFLIGHT_BYTES = 8 * 1024 * 1024;
-const MAX_INFLIGHT = 8;
+/** Segments at the cutting thread at once: memory stays within these plus the chunks they make. */
+const MAX_IN_FLIGHT = 4;
+/** Frames and chunk results waiting to go out (many small entries behind one large one). */
+const MAX_QUEUED = 4096;
+
+/** What goes out next, in input order: a frame as it is, or the chunks a segment will yield. */
+type Pending = { frame: Frame } | { chunks: Promise<Uint8Array[]>; done: boolean };
 
 /**
  * The `chunk` stage: plain stream → chunked stream. Each entry's content is cut by FastCDC into
  * chunks (never across entries) that go out as CHUNK (id + plaintext) or, while an identical
  * chunk is still in the reference window, as CHUNK_REF (id + length). Everything else is copied.
- * DATA payloads are held (not copied) until their chunk is cut: upstream must not reuse them.
+ * DATA payloads are copied into the cutter's segments as they arrive (cutter.ts); the cutting
+ * and the ids run on a thread of their own, this one keeps the order and the window.
  */
 export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOptions): AsyncGenerator<Frame> {
-  const cdc = new FastCdc(opts.chunkerSecret, opts.params);
+  const params = checkParams({ ...DEFAULT_PARAMS, ...opts.params });
   const limit = checkRefWindow(opts.refWindow ?? DEFAULT_REF_WINDOW);
   const window = new RefWindow(limit);
-  const chunk = new ChunkAssembler();
-  const ids = new MacWorker(opts.idKey);
-  // Chunks whose ids are being computed, oldest first: frames go out in input order.
-  const inflight: { size: number; payload: Promise<Uint8Array> }[] = [];
-  let inflightBytes = 0;
+  const cutter = new Cutter({ idKey: opts.idKey, chunkerSecret: opts.chunkerSecret, params });
+  const queue: Pending[] = [];
   let started = false;
   let entry: Record<string, any> | undefined; // the entry whose content is arriving
+  let entryBytes = 0;
   let chunks = 0;
   let refs = 0;
   let plainBytes = 0;
 
-  function submit(): void {
-    const size = chunk.size;
-    const payload = ids.mac(chunk.take(), ID_SIZE).then(({ bytes, mac }) => {
-      bytes.set(mac, 0);
-      return bytes;
-    });
-    payload.catch(() => {}); // awaited in settle(); if the stage fails first, nobody will
-    inflight.push({ size, payload });
-    inflightBytes += size;
+  function expect(result: Promise<Uint8Array[]>): void {
+    const pending = { chunks: result, done: false };
+    result.then(
+      () => (pending.done = true),
+      () => (pending.done = true), // awaited in settle(); if the stage fails first, nobody will
+    );
+    queue.push(pending);
   }
 
-  /** Sends the oldest chunks: all of them, or until few enough are in flight. */
+  /** Sends what is ready, in order; with `all`, everything; otherwise waits only while too much is in flight. */
   async function* settle(all: boolean): AsyncGenerator<Frame> {
-    while (inflight.length > 0 && (all || inflightBytes > MAX_INFLIGHT_BYTES || inflight.length > MAX_INFLIGHT)) {
-      const { size, payload: pending } = inflight.shift()!;
-      inflightBytes -= size;
-      const payload = await pending;
-      const id = payload.subarray(0, ID_SIZE);
-      const key = Buffer.from(id.buffer, id.byteOffset, ID_SIZE).toString("hex");
-      plainBytes += size;
-      if (window.has(key)) {
-        refs++;
-        const ref = Buffer.allocUnsafe(ID_SIZE + 4);
-        ref.set(id, 0);
-        ref.writeUInt32BE(size, ID_SIZE);
-        yield { type: FrameType.CHUNK_REF, data: ref };
-      } else {
-        chunks++;
-        window.add(key, size, undefined);
-        yield { type: FrameType.CHUNK, data: payload };
+    while (queue.length > 0) {
+      const next = queue[0];
+      if ("chunks" in next && !next.done && !all && cutter.inFlight <= MAX_IN_FLIGHT && queue.length < MAX_QUEUED) return;
+      queue.shift();
+      if ("frame" in next) {
+        yield next.frame;
+        continue;
+      }
+      for (const payload of await next.chunks) {
+        const id = payload.subarray(0, ID_SIZE);
+        const size = payload.length - ID_SIZE;
+        const key = Buffer.from(id.buffer, id.byteOffset, ID_SIZE).toString("hex");
+        plainBytes += size;
+        if (window.has(key)) {
+          refs++;
+          const ref = Buffer.allocUnsafe(ID_SIZE + 4);
+          ref.set(id, 0);
+          ref.writeUInt32BE(size, ID_SIZE);
+          yield { type: FrameType.CHUNK_REF, data: ref };
+        } else {
+          chunks++;
+          window.add(key, size, undefined);
+          yield { type: FrameType.CHUNK, data: payload };
+        }
       }
     }
   }
 
-  function content(data: Uint8Array): void {
-    let from = 0;
-    for (const cut of cdc.push(data)) {
-      chunk.add(data.subarray(from, cut));
-      submit();
-      from = cut;
-    }
-    chunk.add(data.subarray(from));
-  }
-
   function checkClosed(next: string): void {
-    if (entry && cdc.pending > 0) throw new CairnError("stream", `${entryLabel(entry)} has content but no ENTRY_END before ${next}`);
+    if (entry && entryBytes > 0) throw new CairnError("stream", `${entryLabel(entry)} has content but no ENTRY_END before ${next}`);
   }
 
   try {
@@ -98,27 +94,27 @@ export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOpti
           started = true;
           const kind = frame.meta!.stream;
           if (kind !== "plain") throw new CairnError("stream", `chunk reads a plain stream, but this one is ${JSON.stringify(kind)}`);
-          const chunker: ChunkerInfo = { algorithm: ALGORITHM, ...cdc.params };
+          const chunker: ChunkerInfo = { algorithm: ALGORITHM, ...params };
           yield { type, meta: { ...frame.meta, stream: "chunked", chunker, refWindow: limit } };
           break;
         }
         case FrameType.ENTRY:
           checkClosed("the next ENTRY");
-          yield* settle(true);
           entry = frame.meta!;
-          yield frame;
+          entryBytes = 0;
+          queue.push({ frame });
           break;
         case FrameType.DATA:
           if (!entry) throw new CairnError("stream", "a DATA frame outside any entry");
-          content(frame.data!);
-          yield* settle(false);
+          entryBytes += frame.data!.length;
+          for (const sent of cutter.add(frame.data!)) expect(sent);
           break;
         case FrameType.ENTRY_END:
           if (!entry) throw new CairnError("stream", "an ENTRY_END frame outside any entry");
-          if (cdc.finish() > 0) submit();
-          yield* settle(true);
+          if (entryBytes > 0) expect(cutter.finish());
           entry = undefined;
-          yield frame;
+          entryBytes = 0;
+          queue.push({ frame });
           break;
         case FrameType.END: {
           checkClosed("END");
@@ -132,9 +128,10 @@ export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOpti
         default:
           throw new CairnError("stream", `unexpected ${frameTypeName(type)} frame in a plain stream`);
       }
+      yield* settle(false);
     }
     throw new CairnError("stream", started ? "the stream ended without an END frame" : "empty stream: no START frame");
   } finally {
-    ids.close();
+    cutter.close();
   }
 }

@@ -1,0 +1,80 @@
+// The cutting thread of the `chunk` stage (cutter.ts): FastCDC over each entry's bytes as they
+// arrive in segments, each finished chunk copied into a CHUNK payload (id, then plaintext) and
+// its id computed, so that the stage's own thread only decodes, copies in and frames.
+import { createHmac } from "node:crypto";
+import { parentPort, workerData } from "node:worker_threads";
+import { ID_SIZE } from "./chunk-id.js";
+import { FastCdc } from "./fastcdc.js";
+import type { ChunkerParams } from "./params.js";
+
+export interface CutInit {
+  idKey: Uint8Array;
+  chunkerSecret: Uint8Array;
+  params: ChunkerParams;
+}
+
+/** The next `length` bytes of the current entry; `final` ends the entry. */
+export interface Segment {
+  buffer: ArrayBuffer;
+  length: number;
+  final: boolean;
+}
+
+/** The chunks a segment finished (CHUNK payloads, in order) and the segments no chunk needs any more. */
+export interface Cuts {
+  chunks: ArrayBuffer[];
+  spares: ArrayBuffer[];
+}
+
+export class EntryCutter {
+  private readonly cdc: FastCdc;
+  /** The chunk in progress: tails of earlier segments (their buffers are kept until it ends). */
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+
+  constructor(private readonly init: CutInit) {
+    this.cdc = new FastCdc(init.chunkerSecret, init.params);
+  }
+
+  cut(segment: Segment): Cuts {
+    const bytes = new Uint8Array(segment.buffer, 0, segment.length);
+    const chunks: ArrayBuffer[] = [];
+    const spares: ArrayBuffer[] = [];
+    let from = 0;
+    const emit = (to: number) => {
+      // Every byte is written below (the id last), so the buffer need not be zeroed.
+      const out: Uint8Array = Buffer.allocUnsafeSlow(ID_SIZE + this.heldBytes + to - from);
+      let at = ID_SIZE;
+      for (const piece of this.held) {
+        out.set(piece, at);
+        at += piece.length;
+        spares.push(piece.buffer as ArrayBuffer);
+      }
+      out.set(bytes.subarray(from, to), at);
+      out.set(createHmac("sha256", this.init.idKey).update(out.subarray(ID_SIZE)).digest(), 0);
+      chunks.push(out.buffer as ArrayBuffer);
+      this.held = [];
+      this.heldBytes = 0;
+      from = to;
+    };
+    for (const cut of this.cdc.push(bytes)) emit(cut);
+    if (segment.final) {
+      if (this.cdc.finish() > 0) emit(segment.length);
+    } else if (from < segment.length) {
+      this.held.push(bytes.subarray(from));
+      this.heldBytes += segment.length - from;
+      return { chunks, spares };
+    }
+    spares.push(segment.buffer);
+    return { chunks, spares };
+  }
+}
+
+const port = parentPort;
+if (port && workerData?.cutter) {
+  const cutter = new EntryCutter(workerData.cutter as CutInit);
+  port.on("message", (segment: Segment) => {
+    const cuts = cutter.cut(segment);
+    port.postMessage(cuts, [...cuts.chunks, ...cuts.spares]);
+  });
+}

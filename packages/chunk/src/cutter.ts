@@ -1,0 +1,121 @@
+// The `chunk` stage's hand-off to its cutting thread (cut-worker.ts): an entry's bytes are copied
+// into 4 MiB segments that move to the worker and back (transferred, never copied), and the
+// chunks each segment finished come back in order. A small entry is cut and hashed here: a round
+// trip to the worker would cost more than the work.
+import { createHmac } from "node:crypto";
+import { Worker } from "node:worker_threads";
+import { CairnError } from "@cairn/errors";
+import { ID_SIZE } from "./chunk-id.js";
+import type { CutInit, Cuts, Segment } from "./cut-worker.js";
+
+// src/ and dist/ are siblings: from either, the compiled worker is in ../dist/.
+const CUT_WORKER = new URL("../dist/cut-worker.js", import.meta.url);
+
+export const SEGMENT_BYTES = 4 * 1024 * 1024;
+/** An entry smaller than this (and than the minimum chunk size) is one chunk, made on this thread. */
+const LOCAL_MAX = 64 * 1024;
+/** Spare segments kept for reuse. */
+const SPARES = 8;
+
+export class Cutter {
+  private worker: Worker | undefined;
+  private readonly waiting: { resolve: (chunks: Uint8Array[]) => void; reject: (e: Error) => void }[] = [];
+  private readonly spares: ArrayBuffer[] = [];
+  private failure: Error | undefined;
+  private segment: Uint8Array | undefined;
+  private filled = 0;
+  /** Segments of the current entry already sent (so it is not a small entry any more). */
+  private sentOfEntry = 0;
+
+  constructor(private readonly init: CutInit) {}
+
+  /** Segments at the worker whose chunks have not come back. */
+  get inFlight(): number {
+    return this.waiting.length;
+  }
+
+  /** Copies the next bytes of the current entry in; returns the results of segments it filled and sent. */
+  add(data: Uint8Array): Promise<Uint8Array[]>[] {
+    const sent: Promise<Uint8Array[]>[] = [];
+    let at = 0;
+    while (at < data.length) {
+      this.segment ??= this.take();
+      const n = Math.min(data.length - at, SEGMENT_BYTES - this.filled);
+      this.segment.set(data.subarray(at, at + n), this.filled);
+      this.filled += n;
+      at += n;
+      if (this.filled === SEGMENT_BYTES) sent.push(this.send(false));
+    }
+    return sent;
+  }
+
+  /** Ends the current entry: the result holds its last chunks (none for an empty entry). */
+  finish(): Promise<Uint8Array[]> {
+    if (this.sentOfEntry === 0) {
+      const length = this.filled;
+      if (length === 0) return Promise.resolve([]);
+      if (length < LOCAL_MAX && length < this.init.params.min) {
+        const out: Uint8Array = Buffer.allocUnsafe(ID_SIZE + length);
+        out.set(this.segment!.subarray(0, length), ID_SIZE);
+        out.set(createHmac("sha256", this.init.idKey).update(out.subarray(ID_SIZE)).digest(), 0);
+        this.filled = 0;
+        return Promise.resolve([out]);
+      }
+    }
+    const last = this.send(true);
+    this.sentOfEntry = 0;
+    return last;
+  }
+
+  /** Stops the worker; results still pending are rejected. */
+  close(): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.fail(new CairnError("failed", "the chunking worker was stopped"));
+    if (worker) {
+      worker.unref();
+      worker.terminate().catch(() => {});
+    }
+  }
+
+  private send(final: boolean): Promise<Uint8Array[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    const segment = this.segment ?? this.take();
+    const message: Segment = { buffer: segment.buffer as ArrayBuffer, length: this.filled, final };
+    this.segment = undefined;
+    this.filled = 0;
+    this.sentOfEntry++;
+    const worker = this.start();
+    if (this.waiting.length === 0) worker.ref();
+    const result = new Promise<Uint8Array[]>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    worker.postMessage(message, [message.buffer]);
+    return result;
+  }
+
+  private take(): Uint8Array {
+    return new Uint8Array(this.spares.pop() ?? new ArrayBuffer(SEGMENT_BYTES));
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    // execArgv: [] so a test runner's resolve conditions (TypeScript sources) do not reach the
+    // worker, which runs the compiled code.
+    const worker = new Worker(CUT_WORKER, { workerData: { cutter: this.init }, execArgv: [] });
+    worker.on("message", ({ chunks, spares }: Cuts) => {
+      for (const spare of spares) if (this.spares.length < SPARES && spare.byteLength === SEGMENT_BYTES) this.spares.push(spare);
+      this.waiting.shift()?.resolve(chunks.map((c) => new Uint8Array(c)));
+      if (this.waiting.length === 0) worker.unref();
+    });
+    worker.on("error", (err) => this.fail(new CairnError("failed", `the chunking worker failed: ${err.message}`)));
+    worker.on("exit", (code) => {
+      if (this.worker === worker) this.fail(new CairnError("failed", `the chunking worker exited (code ${code})`));
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const w of this.waiting.splice(0)) w.reject(err);
+  }
+}
