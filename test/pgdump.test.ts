@@ -8,7 +8,6 @@ import { shA } from "./helpers/async-cli.js";
 import { postgresAvailable, startPostgres } from "./helpers/postgres.js";
 import { newBucketUrl, s3Available, type TestBucket } from "./helpers/s3.js";
 
-const PORT = 55471;
 // Dumps change in small places: 64 KiB chunks find more of a few-MB dump unchanged than 1 MiB ones.
 const SIZES = "--min 16K --avg 64K --max 256K";
 
@@ -33,7 +32,7 @@ describe.skipIf(!postgresAvailable() || !s3Available())("pg_dump into RGW", () =
 
   beforeAll(async () => {
     dir = tempDir("cairn-pgdump-");
-    pg = startPostgres(PORT);
+    pg = await startPostgres();
     server = pg.url.replace(/\/postgres$/, "");
     bucket = await newBucketUrl({ tag: "pgdump" });
     env = { ...bucket.env, CAIRN_WRITERS: join(dir.path, "writers"), CAIRN_CACHE: join(dir.path, "cache"), CAIRN_WRITER_KEY: "", CAIRN_OWNER_KEY: "" };
