@@ -240,7 +240,9 @@ describe.skipIf(!s3Available())("S3 storage on Ceph RGW", () => {
   it("keeps a COMPLIANCE-locked version even from the bucket's owner", async () => {
     const b = await newBucketUrl({ objectLock: true, tag: "compliance" });
     const s = await openStorage(b.url, s3Options());
-    const put = await s.put("snapshots/kept", new Uint8Array(100), { lockUntil: new Date(Date.now() + 5_000) });
+    // Locked for a minute: the three requests below must all land while the lock holds (a 5 s lock
+    // could run out on a loaded machine, and the delete would then succeed).
+    const put = await s.put("snapshots/kept", new Uint8Array(100), { lockUntil: new Date(Date.now() + 60_000) });
     expect(await s.retention!("snapshots/kept")).toMatchObject({ mode: "COMPLIANCE" });
     expect((await caught(s.deleteVersion!("snapshots/kept", put.versionId!))).kind).toBe("refused");
     // shortening COMPLIANCE retention is refused too
