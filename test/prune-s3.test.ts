@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PACKS_PREFIX, packKey, snapshotKey } from "@cairn/repository";
 import { openStorage, type Storage } from "@cairn/storage";
+import { storeNow } from "@cairn/prune";
 import { tempDir } from "./helpers/cli.js";
 import { cairnA, shA } from "./helpers/async-cli.js";
 import { bytes, keys, plantSnapshot, readSnapshot, signByStranger } from "./helpers/damage.js";
@@ -52,6 +53,15 @@ describe.skipIf(!s3Available())("prune on an Object Lock bucket (Ceph RGW)", () 
           const stray = await plantSnapshot(storage, signByStranger({ ...b, time: new Date().toISOString() }));
           await storage.delete(snapshotKey(stray));
           expect((await versionsOf(storage, snapshotKey(stray))).map((v) => v.deleteMarker).sort()).toEqual([false, true]);
+
+          // prune ages objects by the store's clock, which it reads from a probe's HEAD: RGW gives
+          // Last-Modified there to the second, but to the millisecond in listings. A pack listed at
+          // hh:mm:ss.700 is still "young" (not garbage yet) to a prune whose clock reads hh:mm:ss,
+          // so when B's backup takes under a second A's packs would be neither marked nor reported
+          // as locked. Wait until the store's clock, as prune reads it, has reached them.
+          let newest = 0;
+          for await (const o of storage.list(PACKS_PREFIX)) newest = Math.max(newest, o.mtime.getTime());
+          while ((await storeNow(storage)).getTime() < newest) await new Promise((r) => setTimeout(r, 100));
 
           const run = async (...flags: string[]) => {
             const r = await cairnA(["prune", url, "--json", "--grace", "0s", ...flags], { env, cwd: d.path });
