@@ -14,7 +14,7 @@ export interface ChunkOptions extends ChunkSecrets {
 }
 
 /** Segments at the cutting thread at once: memory stays within these plus the chunks they make. */
-const MAX_IN_FLIGHT = 4;
+const MAX_IN_FLIGHT = 3;
 /** Frames and chunk results waiting to go out (many small entries behind one large one). */
 const MAX_QUEUED = 4096;
 
@@ -70,14 +70,22 @@ export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOpti
           const ref = Buffer.allocUnsafe(ID_SIZE + 4);
           ref.set(id, 0);
           ref.writeUInt32BE(size, ID_SIZE);
+          free(payload);
           yield { type: FrameType.CHUNK_REF, data: ref };
         } else {
           chunks++;
           window.add(key, size, undefined);
-          yield { type: FrameType.CHUNK, data: payload };
+          // The payload's memory is the frame's alone: the writer frees it once written.
+          yield { type: FrameType.CHUNK, data: payload, dispose: true };
         }
       }
     }
+  }
+
+  /** Frees a payload that goes no further, if it has memory of its own (those from the cutting thread). */
+  function free(payload: Uint8Array): void {
+    const buffer = payload.buffer;
+    if (buffer instanceof ArrayBuffer && payload.byteOffset === 0 && payload.byteLength === buffer.byteLength) buffer.transfer(0);
   }
 
   function checkClosed(next: string): void {

@@ -1,5 +1,5 @@
 // The `chunk` stage's hand-off to its cutting thread (cut-worker.ts): an entry's bytes are copied
-// into 4 MiB segments that move to the worker and back (transferred, never copied), and the
+// into 2 MiB segments that move to the worker and back (transferred, never copied), and the
 // chunks each segment finished come back in order. A small entry is cut and hashed here: a round
 // trip to the worker would cost more than the work.
 import { createHmac } from "node:crypto";
@@ -11,11 +11,11 @@ import type { CutInit, Cuts, Segment } from "./cut-worker.js";
 // src/ and dist/ are siblings: from either, the compiled worker is in ../dist/.
 const CUT_WORKER = new URL("../dist/cut-worker.js", import.meta.url);
 
-export const SEGMENT_BYTES = 4 * 1024 * 1024;
+export const SEGMENT_BYTES = 2 * 1024 * 1024;
 /** An entry smaller than this (and than the minimum chunk size) is one chunk, made on this thread. */
 const LOCAL_MAX = 64 * 1024;
 /** Spare segments kept for reuse. */
-const SPARES = 8;
+const SPARES = 4;
 
 export class Cutter {
   private worker: Worker | undefined;

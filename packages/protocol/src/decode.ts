@@ -89,13 +89,18 @@ export class FrameDecoder {
   /** Payload length of the last frame returned. */
   length = 0;
 
-  constructor(source: AsyncIterable<Uint8Array> | ByteReader) {
+  constructor(
+    source: AsyncIterable<Uint8Array> | ByteReader,
+    private readonly opts: DecodeOptions = {},
+  ) {
     this.reader = source instanceof ByteReader ? source : new ByteReader(source);
   }
 
   async next(): Promise<Frame | undefined> {
     if (this.ended) return undefined;
     const reader = this.reader;
+    // Asked for the next frame, so the consumer is done with the last one (see DecodeOptions).
+    if (this.opts.borrow) reader.release();
     if (!this.started) {
       const header = await reader.read(HEADER_SIZE);
       checkHeader(header);
@@ -183,6 +188,16 @@ export class FrameDecoder {
   }
 }
 
+export interface DecodeOptions {
+  /**
+   * The consumer is done with each frame (its data included) when it asks for the next one, so
+   * input memory before that point can be freed at once (a source from stdinChunks() frees its
+   * slabs: their ArrayBuffers are detached, and a view kept longer reads as empty). For stages
+   * that copy what they keep, such as chunk and seal.
+   */
+  borrow?: boolean;
+}
+
 /**
  * Bytes → validated frames, START through END (END included, so a stage can read its summary).
  * Throws a CairnError on the first problem (see FrameDecoder); never yields END for a damaged stream.
@@ -191,8 +206,8 @@ export class FrameDecoder {
  * most four times its own size): read it and keep it, but never write into it or transfer its
  * ArrayBuffer to a worker; copy it first.
  */
-export async function* decodeFrames(source: AsyncIterable<Uint8Array> | ByteReader): AsyncGenerator<Frame> {
-  const decoder = new FrameDecoder(source);
+export async function* decodeFrames(source: AsyncIterable<Uint8Array> | ByteReader, opts: DecodeOptions = {}): AsyncGenerator<Frame> {
+  const decoder = new FrameDecoder(source, opts);
   try {
     for (;;) {
       const frame = await decoder.next();

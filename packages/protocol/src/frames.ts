@@ -55,7 +55,12 @@ export function frameTypeName(type: number): string {
 /**
  * A frame as tools pass it around: JSON frames carry `meta`, binary frames carry `data`.
  * Fused commands pass these objects between stages without serialising them.
+ *
+ * `dispose`: the stage hands `data`'s memory over with the frame: writeFrames frees it (detaches
+ * its ArrayBuffer) once the bytes are written, instead of leaving megabytes per chunk to the
+ * garbage collector. Only for data that covers an ArrayBuffer of its own that nothing else uses;
+ * a stage in the same process (a fused command) may ignore it.
  */
 export type Frame =
-  | { type: number; meta: Record<string, any>; data?: undefined }
-  | { type: number; data: Uint8Array; meta?: undefined };
+  | { type: number; meta: Record<string, any>; data?: undefined; dispose?: undefined }
+  | { type: number; data: Uint8Array; meta?: undefined; dispose?: boolean };

@@ -1,10 +1,10 @@
 export * from "./frames.js";
 export { FrameEncoder, encodeFrames } from "./encode.js";
-export { decodeFrames, checkHeader, FrameDecoder } from "./decode.js";
+export { decodeFrames, checkHeader, FrameDecoder, type DecodeOptions } from "./decode.js";
 export { UpstreamError, type ErrorMeta } from "./upstream.js";
 export { ID_SIZE, SealedKind, STREAM_KINDS, checkBinaryLayout } from "./layout.js";
 export { ByteReader } from "./reader.js";
-export { writeAll, writeFrames, sniff } from "./io.js";
-export { stdinChunks, pipeChunks } from "./stdin.js";
+export { writeAll, writeFrames, sniff, type WriteBatch } from "./io.js";
+export { stdinChunks, pipeChunks, fileChunks, type ReleasableInput } from "./stdin.js";
 export * from "./entries.js";
 export { RefWindow, DEFAULT_REF_WINDOW, MAX_WINDOW_CHUNKS } from "./window.js";

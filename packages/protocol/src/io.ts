@@ -3,13 +3,17 @@ import { CairnError, toCairnError } from "@cairn/errors";
 import { FrameEncoder } from "./encode.js";
 import { FrameType, MAGIC, frameTypeName, type Frame } from "./frames.js";
 import { ByteReader } from "./reader.js";
+import type { ReleasableInput } from "./stdin.js";
 import { UpstreamError, type ErrorMeta } from "./upstream.js";
+
+/** Pieces written together; `written` (if set) runs once the stream has taken all of them. */
+export type WriteBatch = Uint8Array[] & { written?: () => void };
 
 /**
  * Writes chunks to a stream, waiting for 'drain' so a slow reader slows the writer. An array is
  * one batch: written corked, so a socket or pipe gets it in one writev.
  */
-export async function writeAll(chunks: AsyncIterable<Uint8Array | Uint8Array[]> | Iterable<Uint8Array | Uint8Array[]>, out: Writable = process.stdout): Promise<void> {
+export async function writeAll(chunks: AsyncIterable<Uint8Array | WriteBatch> | Iterable<Uint8Array | WriteBatch>, out: Writable = process.stdout): Promise<void> {
   let failure: Error | undefined;
   const onError = (err: Error) => {
     failure = err;
@@ -22,7 +26,8 @@ export async function writeAll(chunks: AsyncIterable<Uint8Array | Uint8Array[]> 
       if (Array.isArray(chunk)) {
         out.cork();
         room = true;
-        for (const piece of chunk) room = out.write(piece) && room;
+        const written = chunk.written;
+        for (let i = 0; i < chunk.length; i++) room = out.write(chunk[i], i === chunk.length - 1 ? written : undefined) && room;
         out.uncork();
       } else {
         room = out.write(chunk);
@@ -60,7 +65,15 @@ class Batch {
   private parts: Uint8Array[] = [];
   private small: Uint8Array[] = [];
   private smallBytes = 0;
+  /** Memory handed over with frames (Frame.dispose), freed once the batch is written. */
+  private disposable: ArrayBuffer[] = [];
   bytes = 0;
+
+  /** Frees `data`'s ArrayBuffer after this batch is written, if the data covers all of it. */
+  dispose(data: Uint8Array): void {
+    const buffer = data.buffer;
+    if (buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === buffer.byteLength) this.disposable.push(buffer);
+  }
 
   add(piece: Uint8Array): void {
     if (piece.length < SMALL_PIECE) {
@@ -73,9 +86,17 @@ class Batch {
     this.bytes += piece.length;
   }
 
-  take(): Uint8Array[] {
+  take(): WriteBatch {
     this.joinSmall();
-    const parts = this.parts;
+    const parts: WriteBatch = this.parts;
+    if (this.disposable.length > 0) {
+      const disposable = this.disposable;
+      // transfer(0) detaches the buffer and frees its memory now (measured: docs/benchmarks/chunk.md).
+      parts.written = () => {
+        for (const buffer of disposable) if (!buffer.detached) buffer.transfer(0);
+      };
+      this.disposable = [];
+    }
     this.parts = [];
     this.bytes = 0;
     return parts;
@@ -104,7 +125,7 @@ class Batch {
 export async function writeFrames(tool: string, frames: AsyncIterable<Frame>, out: Writable = process.stdout): Promise<void> {
   const encoder = new FrameEncoder();
   const batch = new Batch();
-  async function* batches(): AsyncGenerator<Uint8Array[]> {
+  async function* batches(): AsyncGenerator<WriteBatch> {
     let end: Frame | undefined;
     try {
       for await (const frame of frames) {
@@ -114,6 +135,7 @@ export async function writeFrames(tool: string, frames: AsyncIterable<Frame>, ou
           continue;
         }
         for (const piece of encoder.encode(frame)) batch.add(piece);
+        if (frame.dispose) batch.dispose(frame.data!);
         if (batch.bytes >= WRITE_BATCH) yield batch.take();
       }
       if (!end) throw new CairnError("failed", `internal error: ${tool} ended its stream without an END frame`);
@@ -136,7 +158,7 @@ export async function writeFrames(tool: string, frames: AsyncIterable<Frame>, ou
  * Looks at the first bytes of an input to tell a cairn stream from raw bytes, without losing them.
  * Returns a reader positioned at the start either way.
  */
-export async function sniff(source: AsyncIterable<Uint8Array>): Promise<{ framed: boolean; input: AsyncIterable<Uint8Array> }> {
+export async function sniff(source: ReleasableInput): Promise<{ framed: boolean; input: ReleasableInput }> {
   const reader = new ByteReader(source);
   const head = await reader.read(MAGIC.length);
   const framed = head.length === MAGIC.length && MAGIC.every((b, i) => head[i] === b);
@@ -144,5 +166,6 @@ export async function sniff(source: AsyncIterable<Uint8Array>): Promise<{ framed
     if (head.length) yield head;
     yield* reader.rest();
   }
-  return { framed, input: replay() };
+  // The replay starts at offset 0 of the source, so offsets released downstream are the source's.
+  return { framed, input: { [Symbol.asyncIterator]: replay, release: (offset) => source.release?.(offset) } };
 }

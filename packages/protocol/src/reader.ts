@@ -6,8 +6,13 @@ export class ByteReader {
   /** Bytes consumed so far. */
   offset = 0;
 
-  constructor(source: AsyncIterable<Uint8Array>) {
+  constructor(private readonly source: AsyncIterable<Uint8Array> & { release?(offset: number): void }) {
     this.it = source[Symbol.asyncIterator]();
+  }
+
+  /** Tells the source that no byte before the current offset is needed any more (stdin.ts). */
+  release(): void {
+    this.source.release?.(this.offset);
   }
 
   /** Up to n bytes: exactly n unless the input ended first. */

@@ -60,6 +60,26 @@ describe("pipeChunks", () => {
     expect(got[7].data!.buffer.byteLength).toBeLessThan(1024 * 1024);
   });
 
+  it("with borrow, frees each slab once the consumer is past it, and every frame arrives intact", async () => {
+    const frames: Frame[] = [{ type: FrameType.START, meta: { stream: "plain" } }];
+    for (let i = 0; i < 20; i++) frames.push({ type: FrameType.DATA, data: randomBytes(1_100_000 + i * 1000) }); // views: over a quarter of a slab
+    frames.push({ type: FrameType.END, meta: {} });
+    const bytes = await collect(encodeFrames(frames));
+    const { readFd, out } = await fifo();
+    const writing = write(out, [bytes], () => {});
+    const kept: Uint8Array[] = [];
+    let intact = 0;
+    for await (const f of decodeFrames(pipeChunks(readFd), { borrow: true })) {
+      if (f.type !== FrameType.DATA) continue;
+      if (Buffer.from(f.data!).equals(Buffer.from(frames[kept.length + 1].data!))) intact++;
+      kept.push(f.data!);
+    }
+    await writing;
+    expect(intact).toBe(20);
+    // Frames kept past the next read were views of slabs that are freed now (read as empty).
+    expect(kept.slice(0, 5).some((d) => d.length === 0 && (d.buffer as ArrayBuffer).detached)).toBe(true);
+  });
+
   it("a slow reader bounds how far the writer gets ahead", async () => {
     const { readFd, out } = await fifo();
     const block = new Uint8Array(256 * 1024);
