@@ -191,7 +191,8 @@ class Walker {
           next.catch(() => undefined);
         }
         hash.update(data);
-        yield { type: FrameType.DATA, data };
+        // The block is this frame's alone: the writer frees it once written (Frame.dispose).
+        yield { type: FrameType.DATA, data, dispose: true };
       }
       const after = await fh.stat({ bigint: true });
       if (done !== size || after.size !== st.size || after.mtimeNs !== st.mtimeNs || after.ctimeNs !== st.ctimeNs) {
