@@ -26,7 +26,8 @@ export default defineCommand({
     if (args["lock-mode"] !== undefined && args["lock-days"] === undefined) throw new CairnError("usage", "--lock-mode needs --lock-days");
     const lock = args["lock-days"] !== undefined ? { days: positiveInt(args["lock-days"], "--lock-days"), mode: lockMode as "COMPLIANCE" | "GOVERNANCE" } : undefined;
     const storages = await Promise.all(urls.map((u) => openStorage(u)));
-    const result = await push(decodeFrames(stdinChunks()), storages, {
+    // push copies each object into its pack: input slabs can be freed as soon as it is past them.
+    const result = await push(decodeFrames(stdinChunks(), { borrow: true }), storages, {
       jobs,
       packSize,
       knownOut: args["known-out"],
