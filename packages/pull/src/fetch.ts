@@ -70,8 +70,9 @@ export async function* fetchObjects(
       const pack = table.packs[item];
       const offset = table.offsets[item];
       const end = offset + table.lengths[item];
-      if (open && open.pack === pack && offset >= open.offset + open.length && offset - (open.offset + open.length) <= gap && end - open.offset <= maxRange) {
-        open.length = end - open.offset;
+      // The next object of the same pack (or one the open range already holds: a repeat) joins it.
+      if (open && open.pack === pack && offset >= open.offset && offset - (open.offset + open.length) <= gap && end - open.offset <= maxRange) {
+        open.length = Math.max(open.length, end - open.offset);
         open.positions.push(item);
       } else {
         launch();

@@ -23,6 +23,9 @@ import { PackSpans } from "./spans.js";
 const SPAN = 36 * 1024 * 1024;
 /** Bytes of spans held at once (memory for restore order, on top of the fetcher's). */
 const BUDGET = 3 * SPAN;
+/** Objects of one pack that a manifest chunk needs and that lie at most this far apart are read
+ * with one GET (over-reading the gaps) instead of one each. */
+const RUN_GAP = 1024 * 1024;
 
 export interface OrderedOptions {
   jobs?: number;
@@ -80,12 +83,44 @@ async function* restoreOrder(
     }
     return pos;
   };
+  // The data a manifest chunk needs that no span holds: the start of a pack where data continues
+  // (as fromSpan would read it), then runs of objects close together in one pack (older data a
+  // snapshot shares with earlier ones, interleaved with new data in another pack), each one GET;
+  // a run that continues where the last read of its pack ended reads on as a whole span (restore
+  // order is going through that pack in order).
+  const planReads = (wanted: number[], after: number) => {
+    for (const pos of wanted) {
+      if (speculate && !spans.covers(pos) && table.offsets[pos] === 0 && table.packs[after] !== table.packs[pos] && lastInPack(after)) spans.read(pos).catch(() => {});
+      after = pos;
+    }
+    const loose = wanted.filter((pos) => !spans.covers(pos)).sort((a, b) => table.packs[a] - table.packs[b] || table.offsets[a] - table.offsets[b]);
+    for (let i = 0; i < loose.length; ) {
+      const first = loose[i];
+      if (spans.covers(first)) {
+        i++; // a run read on before it reached this far
+        continue;
+      }
+      let end = table.offsets[first] + table.lengths[first];
+      let j = i + 1;
+      for (; j < loose.length && table.packs[loose[j]] === table.packs[first]; j++) {
+        const next = loose[j];
+        const nextEnd = table.offsets[next] + table.lengths[next];
+        if (table.offsets[next] - end > RUN_GAP || nextEnd - table.offsets[first] > SPAN) break;
+        end = Math.max(end, nextEnd);
+      }
+      const sequential = spans.follows(first, RUN_GAP);
+      if (sequential) end = Math.max(end, Math.min(table.offsets[first] + SPAN, table.packSizes[table.packs[first]]));
+      if (j - i >= 2 || sequential) spans.readRun(first, end);
+      i = j;
+    }
+  };
   // A manifest chunk no span holds yet is read only at its turn: by then the data before it in
   // its pack is known, and the span can start there instead of at the manifest chunk.
   const ahead = (pos: number) => spans.covers(pos);
   for await (const piece of readManifest(storage, table, manifestRoot, { ...opts, read: (pos) => spans.read(pos), ahead })) {
     yield { pos: piece.pos, bytes: piece.bytes };
     previous = piece.pos;
+    const wanted: number[] = [];
     for (const r of piece.records) {
       if (r.tag === RecordTag.HEADER) {
         const limit = r.meta?.start?.refWindow;
@@ -97,10 +132,12 @@ async function* restoreOrder(
         if (skipping) continue;
         const key = toHex(r.id);
         if (window.has(key)) continue;
-        yield await fromSpan(locate(table, r.id, ObjectKind.data));
+        wanted.push(locate(table, r.id, ObjectKind.data));
         window.add(key, r.size, undefined);
       }
     }
+    planReads(wanted, piece.pos);
+    for (const pos of wanted) yield await fromSpan(pos);
   }
   if (!matched) throw new CairnError("notFound", "no entry of the snapshot is or lies under the PATHs given");
   const refsPos = locate(table, Buffer.from(refsRoot, "hex"), ObjectKind.refsRoot);

@@ -19,13 +19,24 @@ interface Span {
 export class PackSpans {
   private readonly spans: Span[] = [];
   private heldBytes = 0;
+  /** Per pack, where the last span read from it ended (0: none yet). */
+  private readonly lastEnd: Float64Array;
 
   constructor(
     private readonly storage: Storage,
     private readonly table: IndexTable,
     private readonly span: number,
     private readonly budget: number,
-  ) {}
+  ) {
+    this.lastEnd = new Float64Array(table.packCount);
+  }
+
+  /** Whether the object at pos lies at most `gap` bytes after the end of the last span read from its pack. */
+  follows(pos: number, gap: number): boolean {
+    const last = this.lastEnd[this.table.packs[pos]];
+    const offset = this.table.offsets[pos];
+    return last > 0 && offset >= last && offset - last <= gap;
+  }
 
   /** Whether a held span (read or in flight) covers the object at pos. */
   covers(pos: number): boolean {
@@ -55,21 +66,32 @@ export class PackSpans {
   read(pos: number): Promise<Uint8Array> {
     let s = this.covering(pos);
     if (!s) {
-      const pack = this.table.packs[pos];
       const offset = this.table.offsets[pos];
       const objectEnd = offset + this.table.lengths[pos];
-      const end = Math.max(objectEnd, Math.min(offset + this.span, this.table.packSizes[pack]));
-      s = { pack, offset, end, bytes: this.fetch(pos, pack, offset, end) };
-      s.bytes.catch(() => {}); // awaited by whoever reads from it
-      this.spans.push(s);
-      this.heldBytes += end - offset;
-      while (this.spans.length > 1 && this.heldBytes > this.budget) {
-        const old = this.spans.shift()!;
-        this.heldBytes -= old.end - old.offset;
-      }
+      s = this.hold(pos, Math.max(objectEnd, Math.min(offset + this.span, this.table.packSizes[this.table.packs[pos]])));
     }
     const span = s;
     return span.bytes.then((bytes) => this.slice(span, pos, bytes) ?? this.fetch(pos, span.pack, this.table.offsets[pos], this.table.offsets[pos] + this.table.lengths[pos]));
+  }
+
+  /** Starts reading the object at pos and what follows it in its pack up to `end` as a held span. */
+  readRun(pos: number, end: number): void {
+    this.hold(pos, end);
+  }
+
+  private hold(pos: number, end: number): Span {
+    const pack = this.table.packs[pos];
+    const offset = this.table.offsets[pos];
+    const s: Span = { pack, offset, end, bytes: this.fetch(pos, pack, offset, end) };
+    s.bytes.catch(() => {}); // awaited by whoever reads from it
+    this.spans.push(s);
+    this.heldBytes += end - offset;
+    this.lastEnd[pack] = end;
+    while (this.spans.length > 1 && this.heldBytes > this.budget) {
+      const old = this.spans.shift()!;
+      this.heldBytes -= old.end - old.offset;
+    }
+    return s;
   }
 
   /** The object's bytes within a span, or undefined when the pack was shorter than expected. */
