@@ -14,12 +14,19 @@ export interface SealInit {
   level: number;
 }
 
+/** Memory for raw frames, reused: a frame is encrypted into the job's answer before the next job starts. */
+let scratch: Uint8Array = Buffer.allocUnsafeSlow(0);
+function scratchOf(size: number): Uint8Array {
+  if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(size);
+  return scratch.subarray(0, size);
+}
+
 export function sealJob(job: Job, init: SealInit): Uint8Array {
   const actual = createHmac("sha256", init.idKey).update(job.data).digest();
   if (!timingSafeEqual(actual, job.id)) {
     throw new CairnError("integrity", `${objectName(job.kind, job.id)} does not match its id (the chunk changed between chunk and seal); nothing was sealed`);
   }
-  return sealInto(job.kind, job.id, init.session, compressChunk(job.data, init.level));
+  return sealInto(job.kind, job.id, init.session, compressChunk(job.data, init.level, scratchOf));
 }
 
 /**

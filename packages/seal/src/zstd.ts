@@ -29,15 +29,17 @@ export function looksIncompressible(data: Uint8Array): boolean {
 /**
  * A zstd frame that stores `data` in raw blocks: magic, a frame header with Single_Segment set
  * and a 4-byte Frame_Content_Size, then blocks of at most 128 KiB whose 3-byte headers say
- * "raw" (RFC 8878 §3.1.1). Any zstd decoder reads it.
+ * "raw" (RFC 8878 §3.1.1). Any zstd decoder reads it. `buffer(size)` may supply the memory.
  */
-export function rawZstdFrame(data: Uint8Array): Uint8Array {
+export function rawZstdFrame(data: Uint8Array, buffer?: (size: number) => Uint8Array): Uint8Array {
   if (data.length > 0xffffffff) throw new RangeError("chunk too large for a raw zstd frame");
   const blocks = Math.max(1, Math.ceil(data.length / RAW_BLOCK_MAX));
-  const out = new Uint8Array(4 + 1 + 4 + blocks * 3 + data.length);
+  const total = 4 + 1 + 4 + blocks * 3 + data.length;
+  // Every byte is written below, so the buffer need not be zeroed first.
+  const out: Uint8Array = buffer ? buffer(total) : Buffer.allocUnsafeSlow(total);
   out.set(MAGIC, 0);
   out[4] = 0xa0; // FCS_Flag 2 (4-byte content size), Single_Segment 1, no checksum, no dictionary
-  new DataView(out.buffer).setUint32(5, data.length, true);
+  new DataView(out.buffer, out.byteOffset).setUint32(5, data.length, true);
   let o = 9;
   for (let b = 0, at = 0; b < blocks; b++, at += RAW_BLOCK_MAX) {
     const size = Math.min(RAW_BLOCK_MAX, data.length - at);
@@ -73,9 +75,13 @@ export function frameContentSize(frame: Uint8Array): number | undefined {
   return fcsBytes === 2 ? size + 256 : size;
 }
 
-/** The zstd frame a chunk is sealed as. */
-export function compressChunk(data: Uint8Array, level: number): Uint8Array {
-  return looksIncompressible(data) ? rawZstdFrame(data) : zstd(data, level);
+/**
+ * The zstd frame a chunk is sealed as. `scratch(size)`, when given, supplies the memory for a
+ * raw frame: a buffer the caller reuses once the frame is consumed (a seal worker encrypts it
+ * at once), instead of a fresh one per incompressible chunk.
+ */
+export function compressChunk(data: Uint8Array, level: number, scratch?: (size: number) => Uint8Array): Uint8Array {
+  return looksIncompressible(data) ? rawZstdFrame(data, scratch) : zstd(data, level);
 }
 
 /**
