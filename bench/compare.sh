@@ -36,7 +36,7 @@ cleanup() {
 trap cleanup EXIT
 
 if [ -z "${CAIRN_S3_ENDPOINT:-}" ]; then
-  OWN_RGW=/tmp/cairn-ceph-compare
+  OWN_RGW=${COMPARE_CEPH_DIR:-/tmp/cairn-ceph-compare}
   port=${COMPARE_RGW_PORT:-7680}
   CEPH_DIR=$OWN_RGW RGW_PORT=$port MON_PORT=${COMPARE_MON_PORT:-40600} MEMSTORE_BYTES=$((6 << 30)) scripts/s3/ceph-start.sh >&2
   export CAIRN_S3_ENDPOINT=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=testaccesskey AWS_SECRET_ACCESS_KEY=testsecretkey AWS_REGION=us-east-1
