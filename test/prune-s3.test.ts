@@ -104,3 +104,17 @@ describe.skipIf(!s3Available())("prune on an Object Lock bucket (Ceph RGW)", () 
       { objectLock: true },
     ));
 });
+
+describe.skipIf(!s3Available())("prune's clock on Ceph RGW", () => {
+  it("is never behind the listed time of an object written just before it (RGW's HEAD has whole seconds, its listings milliseconds)", () =>
+    withBucket(async ({ url }) => {
+      const storage = await openStorage(url, s3Options());
+      for (let i = 0; i < 8; i++) {
+        await storage.put(`packs/clock-test-${i}`, new Uint8Array(1));
+        let listed = 0;
+        for await (const o of storage.list(`packs/clock-test-${i}`)) listed = Math.max(listed, o.mtime.getTime());
+        expect(listed).toBeGreaterThan(0);
+        expect((await storeNow(storage)).getTime()).toBeGreaterThanOrEqual(listed);
+      }
+    }));
+});

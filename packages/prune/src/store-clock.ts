@@ -10,8 +10,13 @@ export async function storeNow(storage: Storage): Promise<Date> {
   const key = `${MARKS_PREFIX}clock-${randomBytes(8).toString("hex")}`;
   const put = await storage.put(key, new Uint8Array(0));
   const info = await storage.head(key);
+  // A listing may be more precise than HEAD (Ceph RGW: milliseconds against whole seconds), and
+  // garbage collection compares listed times with this one: take the later of the two, so that
+  // an object listed as written just before the probe never looks younger than "now".
+  let listed: Date | undefined;
+  for await (const o of storage.list(key)) if (o.key === key) listed = o.mtime;
   if (put.versionId && storage.deleteVersion) await storage.deleteVersion(key, put.versionId);
   else await storage.delete(key);
   if (!info) throw new CairnError("storage", `${storage.url} does not show an object just written (${key}): cannot read the store's clock`);
-  return info.mtime;
+  return listed && listed > info.mtime ? listed : info.mtime;
 }
