@@ -54,27 +54,6 @@ export function rawZstdFrame(data: Uint8Array, buffer?: (size: number) => Uint8A
   return out;
 }
 
-/** node:zlib's smallest output chunk (Z_MIN_CHUNK). */
-const MIN_OUTPUT_CHUNK = 64;
-
-/**
- * Frame_Content_Size from a zstd frame header (RFC 8878 §3.1.1.1), or undefined when the frame
- * does not declare it (or is too short or not a zstd frame: the decompressor reports those).
- */
-export function frameContentSize(frame: Uint8Array): number | undefined {
-  if (frame.length < 5 || MAGIC.some((b, i) => frame[i] !== b)) return undefined;
-  const descriptor = frame[4];
-  const fcsFlag = descriptor >>> 6;
-  const singleSegment = (descriptor >>> 5) & 1;
-  const fcsBytes = fcsFlag === 0 ? singleSegment : 1 << fcsFlag;
-  if (fcsBytes === 0) return undefined;
-  const at = 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][descriptor & 3];
-  if (frame.length < at + fcsBytes) return undefined;
-  let size = 0;
-  for (let i = fcsBytes - 1; i >= 0; i--) size = size * 256 + frame[at + i];
-  return fcsBytes === 2 ? size + 256 : size;
-}
-
 /**
  * The zstd frame a chunk is sealed as. `scratch(size)`, when given, supplies the memory for a
  * raw frame: a buffer the caller reuses once the frame is consumed (a seal worker encrypts it
@@ -89,13 +68,8 @@ export function compressChunk(data: Uint8Array, level: number, scratch?: (size: 
  * that claims more is damaged or hostile). `what` names the object in errors.
  */
 export function decompressChunk(frame: Uint8Array, limit: number, what: string): Buffer {
-  // The frame's declared content size, when believable, sizes the one output buffer (the
-  // default collects 16 KiB pieces and joins them: ~2× slower on 1 MiB chunks). It is only a
-  // hint: maxOutputLength still bounds what comes out, and the caller checks the size.
-  const declared = frameContentSize(frame);
-  const chunkSize = declared !== undefined && declared <= limit ? Math.max(MIN_OUTPUT_CHUNK, declared) : undefined;
   try {
-    return zstdDecompressSync(frame, { maxOutputLength: Math.max(1, limit), ...(chunkSize !== undefined ? { chunkSize } : {}) });
+    return zstdDecompressSync(frame, { maxOutputLength: Math.max(1, limit) });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === "ERR_BUFFER_TOO_LARGE" ? `decompresses to more than ${limit} bytes` : `is not a valid zstd frame (${(err as Error).message})`;

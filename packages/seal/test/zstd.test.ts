@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { zstdDecompressSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { compressChunk, decompressChunk, frameContentSize, looksIncompressible, rawZstdFrame } from "../src/zstd.js";
+import { compressChunk, decompressChunk, looksIncompressible, rawZstdFrame } from "../src/zstd.js";
 
 const text = (n: number) => Buffer.from("the quick brown fox jumps over the lazy dog\n".repeat(Math.ceil(n / 44)).slice(0, n));
 
@@ -61,35 +61,5 @@ describe("decompressChunk", () => {
 
   it("names the object when the frame is not zstd", () => {
     expect(() => decompressChunk(Buffer.from("not zstd at all"), 100, "manifest chunk y")).toThrow(/manifest chunk y: its plaintext is not a valid zstd frame/);
-  });
-});
-
-describe("frameContentSize", () => {
-  for (const size of [0, 1, 255, 256, 65791, 65792, 1 << 20]) {
-    it(`reads the ${size} bytes a sealed chunk's frame declares (compressed and raw)`, () => {
-      expect(frameContentSize(compressChunk(text(size), 3))).toBe(size);
-      expect(frameContentSize(rawZstdFrame(randomBytes(size)))).toBe(size);
-    });
-  }
-
-  it("reads the size after a window descriptor and a dictionary id", () => {
-    // Descriptor 0x81: FCS_Flag 2 (4 bytes), no single segment (a window byte follows), Dictionary_ID_Flag 1 (1 byte).
-    expect(frameContentSize(Buffer.from("28b52ffd" + "81" + "50" + "07" + "40420f00", "hex"))).toBe(1_000_000);
-  });
-
-  it("is undefined for a frame that does not declare it, a truncated header, or no zstd frame", () => {
-    expect(frameContentSize(Buffer.from("28b52ffd0050", "hex"))).toBeUndefined(); // FCS_Flag 0, not single segment
-    expect(frameContentSize(Buffer.from("28b52ffda00300", "hex"))).toBeUndefined(); // 4-byte size cut short
-    expect(frameContentSize(Buffer.from("not zstd at all"))).toBeUndefined();
-  });
-
-  it("only sizes the output: a frame that lies about its size still fails or is caught", () => {
-    const frame = Buffer.from(compressChunk(text(100_000), 3));
-    // Claim 10 bytes: decompression still yields all 100000 bytes within the limit, and refuses beyond it.
-    const lying = Buffer.from(rawZstdFrame(Buffer.from("x")));
-    lying.writeUInt32LE(10, 5);
-    expect(() => decompressChunk(lying, 100, "data chunk z")).toThrow(/data chunk z: its plaintext is not a valid zstd frame/);
-    expect(decompressChunk(frame, 100_000, "data chunk z").length).toBe(100_000);
-    expect(() => decompressChunk(frame, 50_000, "data chunk z")).toThrow(/decompresses to more than 50000 bytes/);
   });
 });
