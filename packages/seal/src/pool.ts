@@ -4,6 +4,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { CairnError, type ErrorKind } from "@cairn/errors";
 import type { Job, JobResult } from "./worker-serve.js";
+import { roomyOldGeneration } from "./gc.js";
 
 // src/ and dist/ are siblings: from either, the compiled workers are in ../dist/.
 export const SEAL_WORKER = new URL("../dist/seal-worker.js", import.meta.url);
@@ -29,6 +30,7 @@ export class WorkerPool {
   /** Input buffers the workers handed back, reused for later jobs (fewer large allocations, less GC on this thread). */
   private spares: ArrayBuffer[] = [];
   readonly size: number;
+  private readonly heapDone: () => void;
 
   constructor(
     private readonly script: URL,
@@ -36,6 +38,7 @@ export class WorkerPool {
     workers?: number,
   ) {
     this.size = Math.max(1, workers ?? Math.min(availableParallelism(), 4));
+    this.heapDone = roomyOldGeneration();
   }
 
   /** Workers start on demand, so a small stream pays for as few thread start-ups as it needs. */
@@ -93,6 +96,7 @@ export class WorkerPool {
   }
 
   async close(): Promise<void> {
+    this.heapDone();
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
