@@ -90,6 +90,9 @@ async function pushStream(
         const id = d.subarray(1, 1 + ID_SIZE);
         const object = d.subarray(1 + ID_SIZE); // copied into the pack, never retained
         await each((t) => t.addObject(kind, id, object));
+        // In a fused backup, seal's frames come here without a writer in between: free what
+        // seal handed over (Frame.dispose) now that every target has copied it.
+        if (frame.dispose && d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer) d.buffer.transfer(0);
         break;
       }
       case FrameType.SEALED_REF: {

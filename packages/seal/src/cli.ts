@@ -66,7 +66,8 @@ export default defineCommand({
       });
       const trusted = readTrustedWriters(args.writers);
       const workers = intOption(args.workers, "--workers", 1, 64);
-      await writeFrames("seal -d", unseal(decodeFrames(stdinChunks()), { ...secrets, trusted, workers }));
+      // unseal copies what it keeps (objects into job buffers, ids into lists): input slabs can be freed early.
+      await writeFrames("seal -d", unseal(decodeFrames(stdinChunks(), { borrow: true }), { ...secrets, trusted, workers }));
       return;
     }
     const keyPath = args.key ?? process.env[WRITER_KEY_ENV];
@@ -75,6 +76,7 @@ export default defineCommand({
     const level = intOption(args.level, "--level", -7, 19);
     const workers = intOption(args.workers, "--workers", 1, 64);
     const known = args.known ? await readKnownFile(args.known) : undefined;
-    await writeFrames("seal", seal(decodeFrames(stdinChunks()), { key, level, known, workers }));
+    // seal copies what it keeps (chunks into job buffers, ids into lists): input slabs can be freed early.
+    await writeFrames("seal", seal(decodeFrames(stdinChunks(), { borrow: true }), { key, level, known, workers }));
   },
 });

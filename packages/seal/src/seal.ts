@@ -80,7 +80,7 @@ export async function* seal(frames: AsyncIterable<Frame>, opts: SealOptions): As
     const carry = async (kind: number, id: Uint8Array, data: Uint8Array): Promise<Slot> => {
       if (known?.has(id)) return new Slot({ type: FrameType.SEALED_REF, data: encodeSealedRef(kind, id) });
       await pool.below(limit);
-      const slot = new Slot({ type: FrameType.SEALED, payload: pool.run(kind, id, data) });
+      const slot = new Slot({ type: FrameType.SEALED, payload: pool.run(kind, id, data), dispose: true });
       // A chunk that fails its id check stops the run now, not when its turn to go out comes.
       void slot.done.then(() => {
         if (slot.error !== undefined && failure === undefined) failure = slot.error;

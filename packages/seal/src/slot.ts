@@ -7,11 +7,12 @@ export class Slot {
   error: unknown;
   readonly done: Promise<void>;
 
-  constructor(source: Frame | { type: number; payload: Promise<Uint8Array> }) {
+  /** `dispose`: the payload's memory goes with the frame (Frame.dispose: the writer frees it). */
+  constructor(source: Frame | { type: number; payload: Promise<Uint8Array>; dispose?: boolean }) {
     if ("payload" in source) {
       this.done = source.payload.then(
         (data) => {
-          this.frame = { type: source.type, data };
+          this.frame = source.dispose ? { type: source.type, data, dispose: true } : { type: source.type, data };
         },
         (err) => {
           this.error = err;

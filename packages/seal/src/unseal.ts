@@ -179,7 +179,7 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
               if (!sameBytes(obj.id, waiting.id)) throw integrity(`the stream carries ${name} where the manifest expects data chunk ${hex(waiting.id)} of ${entry || "an entry"}`);
               window.add(hex(obj.id), waiting.size, undefined);
               await pool.below(limit);
-              const slot = new Slot({ type: FrameType.CHUNK, payload: pool.run(obj.kind, obj.id, obj.bytes!, { size: waiting.size, exact: true }) });
+              const slot = new Slot({ type: FrameType.CHUNK, payload: pool.run(obj.kind, obj.id, obj.bytes!, { size: waiting.size, exact: true }), dispose: true });
               void slot.done.then(() => {
                 if (slot.error !== undefined && failure === undefined) failure = slot.error;
               });
