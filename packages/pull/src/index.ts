@@ -93,13 +93,17 @@ export async function* pullRaw(storage: Storage, opened: OpenedSnapshot, opts: R
   yield { type: FrameType.END, meta: endMeta(snapshot, objects) };
 }
 
-/** The SEALED frame for the object at table position pos: kind, id, then its stored bytes. */
+/**
+ * The SEALED frame for the object at table position pos: kind, id, then its stored bytes. The
+ * payload is the frame's alone, so writeFrames frees it once written (Frame.dispose) instead of
+ * leaving a pack's worth of copies to the garbage collector.
+ */
 export function sealedFrame(table: IndexTable, pos: number, bytes: Uint8Array): Frame {
   const payload = new Uint8Array(1 + ID_SIZE + bytes.length);
   payload[0] = table.kinds[pos];
   payload.set(table.idAt(pos), 1);
   payload.set(bytes, 1 + ID_SIZE);
-  return { type: FrameType.SEALED, data: payload };
+  return { type: FrameType.SEALED, data: payload, dispose: true };
 }
 
 export function needKeyError(): CairnError {
