@@ -73,7 +73,8 @@ export class EntryCutter {
 const port = parentPort;
 if (port && workerData?.cutter) {
   const cutter = new EntryCutter(workerData.cutter as CutInit);
-  port.on("message", (segment: Segment) => {
+  port.on("message", (segment: Segment | "close") => {
+    if (segment === "close") return port.close(); // nothing left to do: the thread ends
     const cuts = cutter.cut(segment);
     port.postMessage(cuts, [...cuts.chunks, ...cuts.spares]);
   });

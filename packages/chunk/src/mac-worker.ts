@@ -7,7 +7,9 @@ import { CairnError } from "@cairn/errors";
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { createHmac } = require("node:crypto");
-parentPort.on("message", ({ buffer, offset }) => {
+parentPort.on("message", (m) => {
+  if (m === "close") return parentPort.close(); // nothing left to do: the thread ends
+  const { buffer, offset } = m;
   const mac = createHmac("sha256", workerData).update(new Uint8Array(buffer, offset)).digest();
   const out = new Uint8Array(32);
   out.set(mac);
@@ -26,6 +28,8 @@ export class MacWorker {
   private worker: Worker | undefined;
   private readonly waiting: { resolve: (r: { bytes: Uint8Array; mac: Buffer }) => void; reject: (e: Error) => void }[] = [];
   private failure: Error | undefined;
+  /** Resolves when the worker's thread has exited. */
+  private gone: Promise<void> = Promise.resolve();
 
   constructor(private readonly key: Uint8Array) {}
 
@@ -48,15 +52,15 @@ export class MacWorker {
     });
   }
 
-  /** Stops the worker; results still pending are rejected. */
-  close(): void {
+  /** Stops the worker; results still pending are rejected. Resolves once the thread is gone (see Cutter.close). */
+  async close(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
     this.fail(new CairnError("failed", "the MAC worker was stopped"));
     if (worker) {
-      // Not awaited: an idle worker is unref'd, and waiting on it would not keep the process alive.
-      worker.unref();
-      worker.terminate().catch(() => {});
+      worker.ref();
+      worker.postMessage("close");
+      await this.gone;
     }
   }
 
@@ -65,12 +69,15 @@ export class MacWorker {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: this.key });
     worker.on("message", ({ buffer, mac }: { buffer: ArrayBuffer; mac: ArrayBuffer }) => {
       this.waiting.shift()?.resolve({ bytes: Buffer.from(buffer), mac: Buffer.from(mac) });
-      if (this.waiting.length === 0) worker.unref();
+      if (this.waiting.length === 0 && this.worker === worker) worker.unref(); // a closing worker stays ref'd until it exits
     });
     worker.on("error", (err) => this.fail(new CairnError("failed", `the MAC worker failed: ${err.message}`)));
-    worker.on("exit", (code) => {
-      if (this.worker === worker) this.fail(new CairnError("failed", `the MAC worker exited (code ${code})`));
-    });
+    this.gone = new Promise((resolve) =>
+      worker.on("exit", (code) => {
+        if (this.worker === worker) this.fail(new CairnError("failed", `the MAC worker exited (code ${code})`));
+        resolve();
+      }),
+    );
     this.worker = worker;
     return worker;
   }
