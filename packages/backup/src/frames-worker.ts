@@ -125,7 +125,8 @@ export function serveFrames(module: string, make: (data: any) => AsyncIterable<F
           const d = f.data;
           const own = d.byteOffset === 0 && d.byteLength === d.buffer.byteLength ? d : new Uint8Array(d);
           transfer.push(own.buffer as ArrayBuffer);
-          batch.push({ type: f.type, data: own });
+          // Moved, the memory is the receiving thread's alone: a stage there may free it once used.
+          batch.push({ type: f.type, data: own, dispose: true });
           bytes += own.length;
         } else {
           batch.push(f);

@@ -116,6 +116,8 @@ export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOpti
           if (!entry) throw new CairnError("stream", "a DATA frame outside any entry");
           entryBytes += frame.data!.length;
           for (const sent of cutter.add(frame.data!)) expect(sent);
+          // Copied into the cutter's segments: memory handed over with the frame is freed now.
+          if (frame.dispose) free(frame.data!);
           break;
         case FrameType.ENTRY_END:
           if (!entry) throw new CairnError("stream", "an ENTRY_END frame outside any entry");
@@ -140,6 +142,6 @@ export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOpti
     }
     throw new CairnError("stream", started ? "the stream ended without an END frame" : "empty stream: no START frame");
   } finally {
-    cutter.close();
+    await cutter.close();
   }
 }
