@@ -174,6 +174,24 @@ describe("chunk stage", () => {
 describe("chunk -d stage", () => {
   const files = [{ path: "d/one", data: random("one", 60_000) }, { path: "d/two", data: random("two", 60_000) }];
 
+  it("with idsChecked (an in-process stage checked them already) passes chunks on unchecked; by default checks each", async () => {
+    const out = await chunked(plainFrames(files));
+    const at = out.findIndex((f) => f.type === FrameType.CHUNK);
+    const bad = Buffer.from(out[at].data!);
+    bad[ID_SIZE + 3] ^= 1;
+    const tampered = out.slice();
+    tampered[at] = { type: FrameType.CHUNK, data: bad };
+    const trusting: Frame[] = [];
+    for await (const f of dechunkStream(fromArray(tampered.map((f) => (f.data ? { ...f, data: Buffer.from(f.data) } : f))), { idKey, idsChecked: true })) trusting.push(f);
+    expect(Buffer.from(trusting.find((f) => f.type === FrameType.DATA)!.data!).equals(bad.subarray(ID_SIZE))).toBe(true);
+    const e = await caught(
+      (async () => {
+        for await (const _ of dechunkStream(fromArray(tampered), { idKey })) void _;
+      })(),
+    );
+    expect(e.kind).toBe("integrity");
+  });
+
   it("names the entry and chunk of a corrupted chunk and writes nothing further for that entry", async () => {
     const out = await chunked(plainFrames(files));
     const chunkFrames = out.map((f, i) => [f, i] as const).filter(([f]) => f.type === FrameType.CHUNK);

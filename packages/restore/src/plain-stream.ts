@@ -24,5 +24,7 @@ export async function plainStreamHere(storage: Storage, selector: string, opts: 
   const opened = await openSnapshot(storage, selector, opts);
   const sealed = pullOrdered(storage, opened, { jobs: opts.jobs, identity: opts.identity, paths: opts.paths ?? [], passphrase: opts.passphrase });
   const chunked = unseal(sealed, { identities: opts.identities, idKey: opts.idKey, trusted: opts.trusted });
-  return dechunkStream(chunked, { idKey: opts.idKey });
+  // unseal opens a chunk only if its plaintext matches its id under the pinned id key: chunk -d
+  // need not check it again here (as it must when it reads a stream from a pipe).
+  return dechunkStream(chunked, { idKey: opts.idKey, idsChecked: true });
 }
