@@ -172,9 +172,10 @@ All runs (wall s): chunk ${runs.map((r) => r.wall.toFixed(2)).join(", ")}; chunk
 Chunks: ${end.chunks} CHUNK + ${end.refs} CHUNK_REF over ${end.plainBytes} bytes: mean chunk size
 ${(meanChunk / 1048576).toFixed(3)} MiB (each file's last chunk included). Goals: ≥ 500 MB/s, < 150 MiB RSS.
 
-For scale: with the machine idle (load < 2, 2026-11-27 11:10 UTC, the same code in a node
-microbenchmark on 512 MiB of random data) \`FastCdc.push\` ran at 1.7–1.8 GB/s wall and
-HMAC-SHA256 at 1.37 GB/s. Under a load average of 20–40 (every helper benchmarking at once) the
-wall numbers above drop 5–10×; rerun \`bash bench/chunk.sh\` on a quiet machine for real figures.
-Memory: decoding a plain stream alone (\`decodeFrames\` over stdin, no chunking) already peaks
-near 135 MiB RSS on these runs (buffers awaiting GC); the id worker thread adds about 15 MiB.`);
+Where the work runs (docs/chunking.md): the stage's thread decodes (CRC-32 of every input frame),
+copies DATA into 2 MiB segments and encodes CHUNK frames (CRC-32 again); the cutting thread runs
+FastCDC, copies each chunk into its payload and computes its id. On two cores the wall time is
+close to the busier of the two plus the file reads. Memory: Node itself ~50 MiB, the cutting
+thread ~15 MiB, segments and chunks in flight ~20 MiB; input slabs and written chunks are freed
+as soon as they are used (decodeFrames with borrow, Frame.dispose), not left to the collector.
+\`chunk -d\` keeps up to the reference window (64 MiB) of chunk data to resolve CHUNK_REF frames.`);
