@@ -3,10 +3,9 @@
 // chunks each segment finished come back in order. A small entry is cut and hashed here: a round
 // trip to the worker would cost more than the work.
 import { createHmac } from "node:crypto";
-import { Worker } from "node:worker_threads";
-import { CairnError } from "@cairn/errors";
 import { ID_SIZE } from "./chunk-id.js";
 import type { CutInit, Cuts, Segment } from "./cut-worker.js";
+import { OrderedWorker } from "./ordered-worker.js";
 
 // src/ and dist/ are siblings: from either, the compiled worker is in ../dist/.
 const CUT_WORKER = new URL("../dist/cut-worker.js", import.meta.url);
@@ -18,22 +17,24 @@ const LOCAL_MAX = 64 * 1024;
 const SPARES = 4;
 
 export class Cutter {
-  private worker: Worker | undefined;
-  private readonly waiting: { resolve: (chunks: Uint8Array[]) => void; reject: (e: Error) => void }[] = [];
+  private readonly worker: OrderedWorker<Cuts>;
   private readonly spares: ArrayBuffer[] = [];
-  private failure: Error | undefined;
-  /** Resolves when the worker's thread has exited. */
-  private gone: Promise<void> = Promise.resolve();
   private segment: Uint8Array | undefined;
   private filled = 0;
   /** Segments of the current entry already sent (so it is not a small entry any more). */
   private sentOfEntry = 0;
 
-  constructor(private readonly init: CutInit) {}
+  constructor(private readonly init: CutInit) {
+    // execArgv: [] so a test runner's resolve conditions (TypeScript sources) do not reach the
+    // worker, which runs the compiled code.
+    this.worker = new OrderedWorker<Cuts>("chunking worker", CUT_WORKER, { workerData: { cutter: init }, execArgv: [] }, ({ spares }) => {
+      for (const spare of spares) if (this.spares.length < SPARES && spare.byteLength === SEGMENT_BYTES) this.spares.push(spare);
+    });
+  }
 
   /** Segments at the worker whose chunks have not come back. */
   get inFlight(): number {
-    return this.waiting.length;
+    return this.worker.pending;
   }
 
   /** Copies the next bytes of the current entry in; returns the results of segments it filled and sent. */
@@ -69,65 +70,22 @@ export class Cutter {
     return last;
   }
 
-  /**
-   * Stops the worker; results still pending are rejected. Resolves once the thread is gone: a
-   * process that exits while a worker is still running can hang in Node's exit (seen: 2 in 40
-   * runs of `snapshot | chunk` on a small tree), so the stage waits for it.
-   */
-  async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    this.fail(new CairnError("failed", "the chunking worker was stopped"));
-    if (worker) {
-      // Asked to finish, the thread ends by itself (terminate() interrupting it as the process
-      // exits could hang that exit); ref'd, so the process stays up until it has.
-      worker.ref();
-      worker.postMessage("close");
-      await this.gone;
-    }
+  /** Stops the worker; results still pending are rejected. Resolves once the thread is gone. */
+  close(): Promise<void> {
+    return this.worker.close();
   }
 
-  private send(final: boolean): Promise<Uint8Array[]> {
-    if (this.failure) return Promise.reject(this.failure);
+  private async send(final: boolean): Promise<Uint8Array[]> {
     const segment = this.segment ?? this.take();
     const message: Segment = { buffer: segment.buffer as ArrayBuffer, length: this.filled, final };
     this.segment = undefined;
     this.filled = 0;
     this.sentOfEntry++;
-    const worker = this.start();
-    if (this.waiting.length === 0) worker.ref();
-    const result = new Promise<Uint8Array[]>((resolve, reject) => this.waiting.push({ resolve, reject }));
-    worker.postMessage(message, [message.buffer]);
-    return result;
+    const { chunks } = await this.worker.post(message, [message.buffer]);
+    return chunks.map((c) => new Uint8Array(c));
   }
 
   private take(): Uint8Array {
     return new Uint8Array(this.spares.pop() ?? new ArrayBuffer(SEGMENT_BYTES));
-  }
-
-  private start(): Worker {
-    if (this.worker) return this.worker;
-    // execArgv: [] so a test runner's resolve conditions (TypeScript sources) do not reach the
-    // worker, which runs the compiled code.
-    const worker = new Worker(CUT_WORKER, { workerData: { cutter: this.init }, execArgv: [] });
-    worker.on("message", ({ chunks, spares }: Cuts) => {
-      for (const spare of spares) if (this.spares.length < SPARES && spare.byteLength === SEGMENT_BYTES) this.spares.push(spare);
-      this.waiting.shift()?.resolve(chunks.map((c) => new Uint8Array(c)));
-      if (this.waiting.length === 0 && this.worker === worker) worker.unref(); // a closing worker stays ref'd until it exits
-    });
-    worker.on("error", (err) => this.fail(new CairnError("failed", `the chunking worker failed: ${err.message}`)));
-    this.gone = new Promise((resolve) =>
-      worker.on("exit", (code) => {
-        if (this.worker === worker) this.fail(new CairnError("failed", `the chunking worker exited (code ${code})`));
-        resolve();
-      }),
-    );
-    this.worker = worker;
-    return worker;
-  }
-
-  private fail(err: Error): void {
-    this.failure ??= err;
-    for (const w of this.waiting.splice(0)) w.reject(err);
   }
 }

@@ -1,6 +1,5 @@
 import { createHmac } from "node:crypto";
-import { Worker } from "node:worker_threads";
-import { CairnError } from "@cairn/errors";
+import { OrderedWorker } from "./ordered-worker.js";
 
 // The worker's whole program: MAC a buffer from an offset on, hand the buffer back with the MAC.
 // Buffers move both ways by transfer, never by copy.
@@ -25,65 +24,29 @@ const WORKER_MIN = 16 * 1024;
  * the MAC of a chunk runs beside the rest of the stage. Results come back in submission order.
  */
 export class MacWorker {
-  private worker: Worker | undefined;
-  private readonly waiting: { resolve: (r: { bytes: Uint8Array; mac: Buffer }) => void; reject: (e: Error) => void }[] = [];
-  private failure: Error | undefined;
-  /** Resolves when the worker's thread has exited. */
-  private gone: Promise<void> = Promise.resolve();
+  private readonly worker: OrderedWorker<{ buffer: ArrayBuffer; mac: ArrayBuffer }>;
 
-  constructor(private readonly key: Uint8Array) {}
+  constructor(private readonly key: Uint8Array) {
+    this.worker = new OrderedWorker("MAC worker", WORKER_SOURCE, { eval: true, workerData: key });
+  }
 
   /**
    * HMAC-SHA256(key, bytes[offset…]). A buffer that owns its memory travels to the worker and
    * back: use the `bytes` of the result (the same memory, a new view), never the argument again.
    */
-  mac(bytes: Uint8Array, offset: number): Promise<{ bytes: Uint8Array; mac: Buffer }> {
-    if (this.failure) return Promise.reject(this.failure);
+  async mac(bytes: Uint8Array, offset: number): Promise<{ bytes: Uint8Array; mac: Buffer }> {
+    this.worker.check();
     const owns = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
     if (!owns || bytes.length - offset < WORKER_MIN) {
-      return Promise.resolve({ bytes, mac: createHmac("sha256", this.key).update(bytes.subarray(offset)).digest() });
+      return { bytes, mac: createHmac("sha256", this.key).update(bytes.subarray(offset)).digest() };
     }
-    const worker = this.start();
-    if (this.waiting.length === 0) worker.ref();
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      const buffer = bytes.buffer as ArrayBuffer;
-      worker.postMessage({ buffer, offset }, [buffer]);
-    });
+    const buffer = bytes.buffer as ArrayBuffer;
+    const reply = await this.worker.post({ buffer, offset }, [buffer]);
+    return { bytes: Buffer.from(reply.buffer), mac: Buffer.from(reply.mac) };
   }
 
-  /** Stops the worker; results still pending are rejected. Resolves once the thread is gone (see Cutter.close). */
-  async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    this.fail(new CairnError("failed", "the MAC worker was stopped"));
-    if (worker) {
-      worker.ref();
-      worker.postMessage("close");
-      await this.gone;
-    }
-  }
-
-  private start(): Worker {
-    if (this.worker) return this.worker;
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: this.key });
-    worker.on("message", ({ buffer, mac }: { buffer: ArrayBuffer; mac: ArrayBuffer }) => {
-      this.waiting.shift()?.resolve({ bytes: Buffer.from(buffer), mac: Buffer.from(mac) });
-      if (this.waiting.length === 0 && this.worker === worker) worker.unref(); // a closing worker stays ref'd until it exits
-    });
-    worker.on("error", (err) => this.fail(new CairnError("failed", `the MAC worker failed: ${err.message}`)));
-    this.gone = new Promise((resolve) =>
-      worker.on("exit", (code) => {
-        if (this.worker === worker) this.fail(new CairnError("failed", `the MAC worker exited (code ${code})`));
-        resolve();
-      }),
-    );
-    this.worker = worker;
-    return worker;
-  }
-
-  private fail(err: Error): void {
-    this.failure ??= err;
-    for (const w of this.waiting.splice(0)) w.reject(err);
+  /** Stops the worker; results still pending are rejected. Resolves once the thread is gone. */
+  close(): Promise<void> {
+    return this.worker.close();
   }
 }
