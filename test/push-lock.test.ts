@@ -1,28 +1,17 @@
 // push --lock-days (docs/repository.md, "Push: Object Lock"): every pack, index file and the
 // snapshot object is stored under Object Lock, verified by reading the retention back from the
 // store; a store that cannot lock is refused before anything is committed.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { INDEX_PREFIX, PACKS_PREFIX, SNAPSHOTS_PREFIX } from "@cairn/repository";
 import { openStorage, type Storage } from "@cairn/storage";
-import { tempDir } from "./helpers/cli.js";
 import { cairnA } from "./helpers/async-cli.js";
+import { pushKeys } from "./helpers/push-keys.js";
 import { push } from "@cairn/push";
 import { fixtureFrames, fixtureSnapshot, fixtureStream, randomChunks } from "./helpers/sealed-fixture.js";
 import { s3Available, s3Options, withBucket } from "./helpers/s3.js";
 
-const dir = tempDir("cairn-push-lock-");
-afterAll(() => dir.cleanup());
-const at = (name: string) => join(dir.path, name);
-const env = { CAIRN_WRITERS: at("writers"), CAIRN_CACHE: at("cache") };
-let keyset = "";
-
-beforeAll(async () => {
-  const r = await cairnA(["init", `file://${at("keys-repo")}`, "--owner-key", at("owner.key"), "--writer-key", at("writer.key")], { env });
-  expect(r.status, r.stderr.toString()).toBe(0);
-  keyset = /^keyset: ([0-9a-f]+)$/m.exec(readFileSync(at("writer.key"), "utf8"))![1];
-});
+const keys = pushKeys("cairn-push-lock-");
+const { dir, at, env } = keys;
 
 const keysUnder = async (storage: Storage, prefix: string) => {
   const out: string[] = [];
@@ -58,7 +47,7 @@ describe.skipIf(!s3Available())("push --lock-days on Ceph RGW", () => {
       async ({ url, env: s3env }) => {
         const e = { ...env, ...s3env };
         expect((await cairnA(["init", url, "--writer-key", at("writer.key"), "--pack-size", String(64 * 1024)], { env: e })).status).toBe(0);
-        const stream = await fixtureStream(fixtureSnapshot(randomChunks(12, 16 * 1024), { keyset }));
+        const stream = await fixtureStream(fixtureSnapshot(randomChunks(12, 16 * 1024), { keyset: keys.keyset }));
         const asked = Date.now() + 2 * 86_400_000;
         const r = await cairnA(["push", url, "--lock-days", "2", "--json"], { env: e, input: stream });
         expect(r.status, r.stderr.toString()).toBe(0);
@@ -96,7 +85,7 @@ describe.skipIf(!s3Available())("push --lock-days on Ceph RGW", () => {
       async ({ url, env: s3env }) => {
         const e = { ...env, ...s3env };
         expect((await cairnA(["init", url, "--writer-key", at("writer.key")], { env: e })).status).toBe(0);
-        const stream = await fixtureStream(fixtureSnapshot(randomChunks(3, 8 * 1024), { keyset }));
+        const stream = await fixtureStream(fixtureSnapshot(randomChunks(3, 8 * 1024), { keyset: keys.keyset }));
         const r = await cairnA(["push", url, "--lock-days", "1", "--lock-mode", "GOVERNANCE"], { env: e, input: stream });
         expect(r.status, r.stderr.toString()).toBe(0);
         const storage = await openStorage(url, s3Options());
@@ -116,7 +105,7 @@ describe.skipIf(!s3Available())("push --lock-days on Ceph RGW", () => {
         const ignoring = Object.create(real) as Storage;
         ignoring.put = (key, body, opts) => real.put(key, body, { ifNoneMatch: opts?.ifNoneMatch });
         const frames = (async function* () {
-          yield* fixtureFrames(fixtureSnapshot(randomChunks(4, 8 * 1024), { keyset }));
+          yield* fixtureFrames(fixtureSnapshot(randomChunks(4, 8 * 1024), { keyset: keys.keyset }));
         })();
         const failure = await push(frames, [ignoring], { cache: false, lock: { days: 1, mode: "GOVERNANCE" } }).then(
           () => undefined,
@@ -134,7 +123,7 @@ describe.skipIf(!s3Available())("push --lock-days on Ceph RGW", () => {
       async ({ url, env: s3env }) => {
         const e = { ...env, ...s3env };
         expect((await cairnA(["init", url, "--writer-key", at("writer.key")], { env: e })).status).toBe(0);
-        const stream = await fixtureStream(fixtureSnapshot(randomChunks(4, 8 * 1024), { keyset }));
+        const stream = await fixtureStream(fixtureSnapshot(randomChunks(4, 8 * 1024), { keyset: keys.keyset }));
         const r = await cairnA(["push", url, "--lock-days", "1"], { env: e, input: stream });
         expect(r.status).toBe(18);
         const lines = r.stderr.toString().trim().split("\n");

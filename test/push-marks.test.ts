@@ -1,24 +1,16 @@
 // push and prune's deletion marks (docs/repository.md, "Garbage collection"): a push that runs
 // long enough for prune to mark one of its packs — one it reuses, or one it wrote itself before
 // any snapshot referred to it — must not commit a snapshot that depends on that pack.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cairnAsync, tempDir } from "./helpers/cli.js";
+import { describe, expect, it } from "vitest";
+import { cairnAsync } from "./helpers/cli.js";
 import { cairnA } from "./helpers/async-cli.js";
+import { pushKeys } from "./helpers/push-keys.js";
 import { fixtureSnapshot, fixtureStream, randomChunks } from "./helpers/sealed-fixture.js";
 
-const dir = tempDir("cairn-push-marks-");
-afterAll(() => dir.cleanup());
-const at = (name: string) => join(dir.path, name);
-const env = { CAIRN_WRITERS: at("writers"), CAIRN_CACHE: at("cache") };
-let keyset = "";
-
-beforeAll(async () => {
-  const r = await cairnA(["init", `file://${at("keys-repo")}`, "--owner-key", at("owner.key"), "--writer-key", at("writer.key")], { env });
-  expect(r.status).toBe(0);
-  keyset = /^keyset: ([0-9a-f]+)$/m.exec(readFileSync(at("writer.key"), "utf8"))![1];
-});
+const keys = pushKeys("cairn-push-marks-");
+const { dir, at, env } = keys;
 
 const packIds = (repo: string) =>
   readdirSync(join(repo, "packs"), { recursive: true, withFileTypes: true })
@@ -29,7 +21,7 @@ describe("push and deletion marks", () => {
   it("refuses to commit (exit 17, no snapshot) when prune marks a pack the push itself wrote", async () => {
     const repo = at("own");
     expect((await cairnA(["init", `file://${repo}`, "--writer-key", at("writer.key"), "--pack-size", String(64 * 1024)], { env })).status).toBe(0);
-    const stream = await fixtureStream(fixtureSnapshot(randomChunks(40, 32 * 1024), { keyset }));
+    const stream = await fixtureStream(fixtureSnapshot(randomChunks(40, 32 * 1024), { keyset: keys.keyset }));
     const child = cairnAsync(["push", `file://${repo}`, "--jobs", "1"], { env });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
@@ -65,7 +57,7 @@ describe("push and deletion marks", () => {
   it("commits the same stream when no pack is marked", async () => {
     const repo = at("clean");
     expect((await cairnA(["init", `file://${repo}`, "--writer-key", at("writer.key"), "--pack-size", String(64 * 1024)], { env })).status).toBe(0);
-    const stream = await fixtureStream(fixtureSnapshot(randomChunks(40, 32 * 1024), { keyset }));
+    const stream = await fixtureStream(fixtureSnapshot(randomChunks(40, 32 * 1024), { keyset: keys.keyset }));
     const r = await cairnA(["push", `file://${repo}`], { env, input: stream });
     expect(r.status).toBe(0);
     expect(readdirSync(join(repo, "snapshots"))).toHaveLength(1);

@@ -3,24 +3,16 @@
 // object, so their payloads can be any bytes); real seal output is exercised in repo.test.ts.
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cairnAsync, tempDir } from "./helpers/cli.js";
+import { describe, expect, it } from "vitest";
+import { cairnAsync } from "./helpers/cli.js";
 import { cairnA, shA } from "./helpers/async-cli.js";
+import { pushKeys } from "./helpers/push-keys.js";
 import { fixtureSnapshot, fixtureStream, randomChunks } from "./helpers/sealed-fixture.js";
 import { s3Available, withBucket } from "./helpers/s3.js";
 import { startDeadServer, startFaultProxy } from "./helpers/fault-proxy.js";
 
-const dir = tempDir("cairn-push-e2e-");
-afterAll(() => dir.cleanup());
-const at = (name: string) => join(dir.path, name);
-const env = { CAIRN_WRITERS: at("writers"), CAIRN_CACHE: at("cache") };
-let keyset = "";
-
-beforeAll(async () => {
-  const r = await cairnA(["init", `file://${at("keys-repo")}`, "--owner-key", at("owner.key"), "--writer-key", at("writer.key")], { env });
-  expect(r.status).toBe(0);
-  keyset = /^keyset: ([0-9a-f]+)$/m.exec(readFileSync(at("writer.key"), "utf8"))![1];
-});
+const keys = pushKeys("cairn-push-e2e-");
+const { dir, at, env } = keys;
 
 async function newRepo(name: string, packSize = 64 * 1024): Promise<string> {
   const url = `file://${at(name)}`;
@@ -47,7 +39,7 @@ const packs = (repo: string) => {
 describe("cairn push", () => {
   it("after kill -9 mid-upload commits nothing, and the re-run uploads only what no finished pack holds", async () => {
     const repo = await newRepo("killed", 64 * 1024);
-    const snap = fixtureSnapshot(randomChunks(60, 32 * 1024), { keyset });
+    const snap = fixtureSnapshot(randomChunks(60, 32 * 1024), { keyset: keys.keyset });
     const stream = await fixtureStream(snap);
     writeFileSync(at("killed.stream"), stream);
     const child = cairnAsync(["push", repo, "--jobs", "2"], { env });
@@ -78,7 +70,7 @@ describe("cairn push", () => {
     const shared = randomChunks(30, 8 * 1024);
     const hosts = ["a", "b", "c", "d"];
     for (const h of hosts) {
-      writeFileSync(at(`host-${h}.stream`), await fixtureStream(fixtureSnapshot([...shared, ...randomChunks(10, 8 * 1024)], { keyset, host: h })));
+      writeFileSync(at(`host-${h}.stream`), await fixtureStream(fixtureSnapshot([...shared, ...randomChunks(10, 8 * 1024)], { keyset: keys.keyset, host: h })));
     }
     const r = await shA(hosts.map((h) => `cairn push ${repo} --json < ${at(`host-${h}.stream`)} > ${at(`host-${h}.json`)} &`).join("\n") + "\nwait", { env });
     expect(r.status).toBe(0);
@@ -90,7 +82,7 @@ describe("cairn push", () => {
       expect(Number(pull.stdout.toString())).toBe(44); // 40 data chunks, manifest chunk and root, refs block and root
     }
     // A later push from any host finds the shared chunks, whoever uploaded them.
-    writeFileSync(at("late.stream"), await fixtureStream(fixtureSnapshot(shared, { keyset, host: "e" })));
+    writeFileSync(at("late.stream"), await fixtureStream(fixtureSnapshot(shared, { keyset: keys.keyset, host: "e" })));
     const late = JSON.parse((await shA(`cairn push ${repo} --json < ${at("late.stream")}`, { env })).stdout.toString()).targets[0];
     expect(late.reusedObjects).toBe(30);
   });
@@ -98,7 +90,7 @@ describe("cairn push", () => {
   it("commits to each of several repositories and reports the one that fails, exit code of its failure", async () => {
     const a = await newRepo("multi-a");
     const b = await newRepo("multi-b");
-    writeFileSync(at("multi.stream"), await fixtureStream(fixtureSnapshot(randomChunks(5, 4096), { keyset })));
+    writeFileSync(at("multi.stream"), await fixtureStream(fixtureSnapshot(randomChunks(5, 4096), { keyset: keys.keyset })));
     const r = await shA(`cairn push ${a} file://${at("missing")} ${b} --known-out ${at("multi.known")} < ${at("multi.stream")}`, { env });
     expect(r.status).toBe(15);
     expect(r.stderr.trim()).toMatch(/^cairn-push: file:\/\/.*missing: no cairn repository at/);
@@ -110,8 +102,8 @@ describe("cairn push", () => {
 
   it("exits 3 for a partial snapshot and 4 for an unverified one, after committing", async () => {
     const repo = await newRepo("flags");
-    writeFileSync(at("partial.stream"), await fixtureStream(fixtureSnapshot(randomChunks(2, 100), { keyset, partial: 2 })));
-    writeFileSync(at("unverified.stream"), await fixtureStream(fixtureSnapshot(randomChunks(2, 100), { keyset, unverified: true })));
+    writeFileSync(at("partial.stream"), await fixtureStream(fixtureSnapshot(randomChunks(2, 100), { keyset: keys.keyset, partial: 2 })));
+    writeFileSync(at("unverified.stream"), await fixtureStream(fixtureSnapshot(randomChunks(2, 100), { keyset: keys.keyset, unverified: true })));
     expect((await shA(`cairn push ${repo} < ${at("partial.stream")}`, { env })).status).toBe(3);
     expect((await shA(`cairn push ${repo} < ${at("unverified.stream")}`, { env })).status).toBe(4);
     const ls = (await cairnA(["ls", repo], { env })).stdout.toString();
@@ -121,7 +113,7 @@ describe("cairn push", () => {
 
   it("refuses a truncated stream with exit 10 and commits nothing", async () => {
     const repo = await newRepo("truncated");
-    const stream = await fixtureStream(fixtureSnapshot(randomChunks(4, 4096), { keyset }));
+    const stream = await fixtureStream(fixtureSnapshot(randomChunks(4, 4096), { keyset: keys.keyset }));
     writeFileSync(at("truncated.stream"), stream.subarray(0, stream.length - 30));
     const r = await shA(`cairn push ${repo} < ${at("truncated.stream")}`, { env });
     expect(r.status).toBe(10);
@@ -138,7 +130,7 @@ describe.skipIf(!s3Available())("cairn push to Ceph RGW", () => {
       const shared = randomChunks(20, 8 * 1024);
       const hosts = ["a", "b", "c"];
       for (const h of hosts) {
-        writeFileSync(at(`s3-${h}.stream`), await fixtureStream(fixtureSnapshot([...shared, ...randomChunks(6, 8 * 1024)], { keyset, host: h })));
+        writeFileSync(at(`s3-${h}.stream`), await fixtureStream(fixtureSnapshot([...shared, ...randomChunks(6, 8 * 1024)], { keyset: keys.keyset, host: h })));
       }
       const r = await shA(hosts.map((h) => `cairn push ${url} --json < ${at(`s3-${h}.stream`)} > ${at(`s3-${h}.json`)} &`).join("\n") + "\nwait", { env: e });
       expect(r.status).toBe(0);
@@ -159,7 +151,7 @@ describe.skipIf(!s3Available())("cairn push and pull through a faulty network", 
       const proxy = await startFaultProxy({ target: process.env.CAIRN_S3_ENDPOINT!, seed: 7, slowDown: 0.15, resetRequest: 0.1, resetResponse: 0.1 });
       try {
         const faulty = { ...direct, CAIRN_S3_ENDPOINT: proxy.url };
-        const snap = fixtureSnapshot(randomChunks(24, 6 * 1024), { keyset });
+        const snap = fixtureSnapshot(randomChunks(24, 6 * 1024), { keyset: keys.keyset });
         writeFileSync(at("faulty.stream"), await fixtureStream(snap));
         const r = await shA(`cairn push ${url} --json < ${at("faulty.stream")}`, { env: faulty });
         expect(r.stderr).toBe("");
