@@ -22,6 +22,13 @@ rc=$?
 node -e '
   const r = JSON.parse(require("fs").readFileSync("test-results/report.json", "utf8"));
   const skipped = (r.numPendingTests || 0) + (r.numTodoTests || 0);
+  // The failed tests by name, one line each, so that a tail of this output names them.
+  for (const file of r.testResults || [])
+    for (const t of file.assertionResults || [])
+      if (t.status === "failed") {
+        const why = (t.failureMessages || [""])[0].split("\n")[0].replace(/\x1b\[[0-9;]*m/g, "").slice(0, 160);
+        console.log(`FAILED ${file.name.replace(process.cwd() + "/", "")} > ${t.fullName}: ${why}`);
+      }
   console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
 ' || { echo "0 passed, 1 failed"; exit 1; }
 exit $rc

@@ -30,18 +30,45 @@ describe("refs blocks", () => {
     }
   });
 
-  it("change only the block that gains an id", () => {
+  it("change only the block that gains an id, when that block ends on a cut point", () => {
     const list = new IdList();
     const ids = Array.from({ length: 20000 }, () => randomBytes(32));
     for (const id of ids) list.add(id);
-    const before = new Set(refsBlocks(list.sortedUnique()).map((b) => createHash("sha256").update(b).digest("hex")));
+    const blocksBefore = refsBlocks(list.sortedUnique());
+    const before = new Set(blocksBefore.map((b) => createHash("sha256").update(b).digest("hex")));
+    // An id just after the first id of a block that holds fewer than the maximum: it sorts
+    // into that block and is no cut point itself.
+    const target = blocksBefore.find((b) => b.length / 32 >= 2 && b.length / 32 < REFS_BLOCK_MAX && b[30] !== 0xff)!;
+    const extra = Buffer.from(target.subarray(0, 32));
+    extra[30] = 0xff;
     const again = new IdList();
     for (const id of ids) again.add(id);
-    const extra = randomBytes(32);
-    extra[30] = 0xff; // not a cut point
     again.add(extra);
     const after = refsBlocks(again.sortedUnique()).map((b) => createHash("sha256").update(b).digest("hex"));
+    expect(after.length).toBe(blocksBefore.length);
     expect(after.filter((h) => !before.has(h)).length).toBe(1);
+  });
+
+  it("cut at the maximum pass a gained id's overflow on to the next block, up to the next cut point", () => {
+    // 8192 ids with no cut point, then 100 more ending on one: two blocks, the first full.
+    const ids: Buffer[] = [];
+    for (let i = 0; i < REFS_BLOCK_MAX + 100; i++) {
+      const id = randomBytes(32);
+      id.writeUInt32BE(i * 16, 0); // ascending, with room between neighbours
+      id.writeUInt16BE(i === REFS_BLOCK_MAX + 99 ? 0 : 0xffff, 30);
+      ids.push(id);
+    }
+    const list = new IdList();
+    for (const id of ids) list.add(id);
+    const blocksBefore = refsBlocks(list.sortedUnique());
+    expect(blocksBefore.map((b) => b.length / 32)).toEqual([REFS_BLOCK_MAX, 100]);
+    const extra = Buffer.from(ids[5]);
+    extra.writeUInt32BE(5 * 16 + 1, 0);
+    const again = new IdList();
+    for (const id of [...ids, extra]) again.add(id);
+    const blocksAfter = refsBlocks(again.sortedUnique());
+    expect(blocksAfter.map((b) => b.length / 32)).toEqual([REFS_BLOCK_MAX, 101]);
+    expect(Buffer.from(blocksAfter[1].subarray(0, 32))).toEqual(ids[REFS_BLOCK_MAX - 1]);
   });
 
   it("of an empty set are none", () => {
