@@ -1,5 +1,5 @@
 import { CairnError } from "@cairn/errors";
-import { DEFAULT_REF_WINDOW, FrameType, RefWindow, frameTypeName, type Frame } from "@cairn/protocol";
+import { DEFAULT_REF_WINDOW, FrameType, RefWindow, frameTypeName, freeData, type Frame } from "@cairn/protocol";
 import { ID_SIZE } from "./chunk-id.js";
 import { Cutter } from "./cutter.js";
 import { ALGORITHM, DEFAULT_PARAMS, checkParams, checkRefWindow, type ChunkerInfo, type ChunkerParams } from "./params.js";
@@ -70,7 +70,7 @@ export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOpti
           const ref = Buffer.allocUnsafe(ID_SIZE + 4);
           ref.set(id, 0);
           ref.writeUInt32BE(size, ID_SIZE);
-          free(payload);
+          freeData(payload); // it goes no further
           yield { type: FrameType.CHUNK_REF, data: ref };
         } else {
           chunks++;
@@ -80,12 +80,6 @@ export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOpti
         }
       }
     }
-  }
-
-  /** Frees a payload that goes no further, if it has memory of its own (those from the cutting thread). */
-  function free(payload: Uint8Array): void {
-    const buffer = payload.buffer;
-    if (buffer instanceof ArrayBuffer && payload.byteOffset === 0 && payload.byteLength === buffer.byteLength) buffer.transfer(0);
   }
 
   function checkClosed(next: string): void {
@@ -117,7 +111,7 @@ export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOpti
           entryBytes += frame.data!.length;
           for (const sent of cutter.add(frame.data!)) expect(sent);
           // Copied into the cutter's segments: memory handed over with the frame is freed now.
-          if (frame.dispose) free(frame.data!);
+          if (frame.dispose) freeData(frame.data!);
           break;
         case FrameType.ENTRY_END:
           if (!entry) throw new CairnError("stream", "an ENTRY_END frame outside any entry");

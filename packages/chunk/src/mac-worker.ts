@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { ownsBuffer } from "@cairn/protocol";
 import { OrderedWorker } from "./ordered-worker.js";
 
 // The worker's whole program: MAC a buffer from an offset on, hand the buffer back with the MAC.
@@ -36,8 +37,7 @@ export class MacWorker {
    */
   async mac(bytes: Uint8Array, offset: number): Promise<{ bytes: Uint8Array; mac: Buffer }> {
     this.worker.check();
-    const owns = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-    if (!owns || bytes.length - offset < WORKER_MIN) {
+    if (!ownsBuffer(bytes) || bytes.length - offset < WORKER_MIN) {
       return { bytes, mac: createHmac("sha256", this.key).update(bytes.subarray(offset)).digest() };
     }
     const buffer = bytes.buffer as ArrayBuffer;

@@ -1,7 +1,7 @@
 import type { Writable } from "node:stream";
 import { CairnError, toCairnError } from "@cairn/errors";
 import { FrameEncoder } from "./encode.js";
-import { FrameType, MAGIC, frameTypeName, type Frame } from "./frames.js";
+import { FrameType, MAGIC, frameTypeName, ownsBuffer, type Frame } from "./frames.js";
 import { ByteReader } from "./reader.js";
 import type { ReleasableInput } from "./stdin.js";
 import { UpstreamError, type ErrorMeta } from "./upstream.js";
@@ -71,8 +71,7 @@ class Batch {
 
   /** Frees `data`'s ArrayBuffer after this batch is written, if the data covers all of it. */
   dispose(data: Uint8Array): void {
-    const buffer = data.buffer;
-    if (buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === buffer.byteLength) this.disposable.push(buffer);
+    if (ownsBuffer(data)) this.disposable.push(data.buffer as ArrayBuffer);
   }
 
   add(piece: Uint8Array): void {

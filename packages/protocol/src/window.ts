@@ -20,7 +20,11 @@ export class RefWindow<T = undefined> {
   private readonly entries = new Map<string, { size: number; value: T }>();
   private total = 0;
 
-  constructor(readonly limit: number = DEFAULT_REF_WINDOW) {}
+  /** `onEvict`: called with the value of each chunk that leaves the window (a reader frees its data). */
+  constructor(
+    readonly limit: number = DEFAULT_REF_WINDOW,
+    private readonly onEvict?: (value: T) => void,
+  ) {}
 
   /** True when an occurrence of this chunk may be sent as a reference. */
   has(id: string): boolean {
@@ -42,11 +46,17 @@ export class RefWindow<T = undefined> {
     this.total += size;
   }
 
+  /** Empties the window, as if every chunk in it were evicted. */
+  clear(): void {
+    while (this.entries.size > 0) this.evictOldest();
+  }
+
   private evictOldest(): void {
     const id = this.order[this.head++];
     const entry = this.entries.get(id)!;
     this.entries.delete(id);
     this.total -= entry.size;
+    this.onEvict?.(entry.value);
     if (this.head > 4096 && this.head * 2 > this.order.length) {
       this.order.splice(0, this.head);
       this.head = 0;

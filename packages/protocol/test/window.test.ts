@@ -39,3 +39,21 @@ describe("RefWindow", () => {
     expect(w.has(`c${MAX_WINDOW_CHUNKS}`)).toBe(true);
   });
 });
+
+describe("RefWindow eviction", () => {
+  it("hands each evicted value to onEvict, oldest first, and clear() evicts the rest", () => {
+    const gone: string[] = [];
+    const w = new RefWindow<string>(100, (v) => gone.push(v));
+    w.add("a", 40, "A");
+    w.add("b", 40, "B");
+    w.add("a", 40, "A again"); // already there: kept as it was, nothing evicted
+    expect(gone).toEqual([]);
+    w.add("c", 40, "C");
+    expect(gone).toEqual(["A"]);
+    w.add("huge", 101, "H"); // never kept, so never evicted either
+    expect(gone).toEqual(["A"]);
+    w.clear();
+    expect(gone).toEqual(["A", "B", "C"]);
+    expect(w.has("b") || w.has("c")).toBe(false);
+  });
+});

@@ -1,7 +1,7 @@
 // @cairn/push: a sealed stream → a committed snapshot in one or more repositories
 // (docs/repository.md, "Push"). Needs no key: it sees only sealed objects, ids and sizes.
 import { CairnError, exitCodes } from "@cairn/errors";
-import { FrameType, frameTypeName, type Frame } from "@cairn/protocol";
+import { FrameType, freeData, frameTypeName, type Frame } from "@cairn/protocol";
 import type { Storage } from "@cairn/storage";
 import { ID_SIZE, checkCommit, intersectIds, writeKnownFile } from "@cairn/repository";
 import { PushTarget, type TargetStats } from "./target.js";
@@ -92,7 +92,7 @@ async function pushStream(
         await each((t) => t.addObject(kind, id, object));
         // In a fused backup, seal's frames come here without a writer in between: free what
         // seal handed over (Frame.dispose) now that every target has copied it.
-        if (frame.dispose && d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer) d.buffer.transfer(0);
+        if (frame.dispose) freeData(d);
         break;
       }
       case FrameType.SEALED_REF: {
