@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { CairnError } from "@cairn/errors";
-import { FrameType, RefWindow, frameTypeName, type Frame } from "@cairn/protocol";
+import { FrameType, RefWindow, frameTypeName, ownsBuffer, type Frame } from "@cairn/protocol";
 import { ID_SIZE } from "./chunk-id.js";
 import { MacWorker } from "./mac-worker.js";
 import { MAX_REF_WINDOW } from "./params.js";
@@ -31,17 +31,29 @@ interface Pending {
   checked?: Promise<{ bytes: Uint8Array; mac: Buffer }>;
 }
 
+/** A chunk's data in the reference window; `owned`: this stage frees its buffer when it leaves. */
+interface Kept {
+  data: Uint8Array;
+  owned?: ArrayBuffer;
+}
+
 /**
  * The `chunk -d` stage: chunked stream → plain stream. Every CHUNK is checked against its id
  * before its data goes out as DATA (the MACs run on a worker thread, in order); a CHUNK_REF is
  * resolved from this stage's own replay of the reference window, so memory stays within the
  * window plus the chunks being checked. It takes ownership of CHUNK payloads: one that owns its
- * whole ArrayBuffer may be transferred to the worker (the caller's view of it then reads empty).
+ * whole ArrayBuffer may be transferred to the worker (the caller's view of it then reads empty),
+ * and is freed once it leaves the window.
+ *
+ * Each DATA frame carries a copy of its chunk, in memory of its own handed over with the frame
+ * (Frame.dispose): the window's memory never leaves this stage, so it can be freed the moment a
+ * chunk is evicted, and a fused restore moves the copy on to the thread that writes the files.
  */
 export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: DechunkOptions): AsyncGenerator<Frame> {
   const macs = new MacWorker(opts.idKey);
   let started = false;
-  let window = new RefWindow<Uint8Array>(0); // replaced by START's window
+  const release = (kept: Kept) => kept.owned?.transfer(0);
+  let window = new RefWindow<Kept>(0); // replaced by START's window
   let entry: Record<string, any> | undefined;
   let index = 0; // chunk number within the entry, from 0
   const queue: Pending[] = [];
@@ -64,14 +76,16 @@ export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: Dechunk
           throw new CairnError("integrity", `${item.where} does not match its id: the data is corrupt, or the id key is not the one it was written with`);
         }
         data = bytes.subarray(ID_SIZE);
-        window.add(key, data.length, ownCopy(data));
+        const kept = keep(bytes);
+        window.add(key, data.length, kept);
+        if (window.get(key) !== kept) release(kept); // not kept: larger than the window, or a repeat
       } else {
         const found = window.get(key);
         if (!found) throw new CairnError("stream", `${item.where} refers to a chunk that is not in the reference window`);
-        if (found.length !== item.size) throw new CairnError("stream", `${item.where} refers to a chunk of ${item.size} bytes, but that chunk has ${found.length}`);
-        data = found;
+        if (found.data.length !== item.size) throw new CairnError("stream", `${item.where} refers to a chunk of ${item.size} bytes, but that chunk has ${found.data.length}`);
+        data = found.data;
       }
-      yield { type: FrameType.DATA, data };
+      yield { type: FrameType.DATA, data: new Uint8Array(data), dispose: true };
     }
   }
 
@@ -91,7 +105,7 @@ export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: Dechunk
             throw new CairnError("stream", `the START frame's refWindow ${JSON.stringify(refWindow)} is not a valid window size`);
           }
           started = true;
-          window = new RefWindow<Uint8Array>(refWindow);
+          window = new RefWindow<Kept>(refWindow, release);
           yield { type, meta: { stream: "plain", ...rest } };
           break;
         }
@@ -145,11 +159,18 @@ export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: Dechunk
     }
     throw new CairnError("stream", started ? "the stream ended without an END frame" : "empty stream: no START frame");
   } finally {
+    window.clear();
     await macs.close();
   }
 }
 
-/** The window keeps chunk data for a while: never let a small view pin a large input buffer. */
-function ownCopy(data: Uint8Array): Uint8Array {
-  return data.buffer.byteLength > data.byteLength + 4096 ? new Uint8Array(data) : data;
+/**
+ * What the window keeps of a checked CHUNK payload (id and data): the data, in the payload's own
+ * memory when it has all of its buffer (this stage then owns it); else a copy, so that a small
+ * view never pins a large input buffer (nor one its owner frees).
+ */
+function keep(payload: Uint8Array): Kept {
+  if (ownsBuffer(payload)) return { data: payload.subarray(ID_SIZE), owned: payload.buffer as ArrayBuffer };
+  const copy = new Uint8Array(payload.subarray(ID_SIZE)); // a copy (Buffer#slice would be a view)
+  return { data: copy, owned: copy.buffer };
 }

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { CairnError } from "@cairn/errors";
 import { FrameType, decodeFrames, encodeFrames, type Frame } from "@cairn/protocol";
 import { describe, expect, it } from "vitest";
@@ -243,5 +243,40 @@ describe("chunk -d stage", () => {
     const e2 = await caught(collect(dechunkStream(fromArray(out.slice(0, -1)), { idKey })));
     expect(e2.kind).toBe("stream");
     expect(e2.message).toMatch(/ended without an END frame/);
+  });
+});
+
+describe("chunk -d memory", () => {
+  it("sends each chunk's data as a copy handed over with its frame, and frees the window's own memory once a chunk leaves it", async () => {
+    const a = randomBytes(40_000);
+    const b = randomBytes(40_000);
+    // a, b, a again (a reference inside the window), then enough of c to push a and b out.
+    const input = plainFrames([{ path: "f", data: Buffer.concat([a, b, a, randomBytes(400_000)]) }]);
+    const out = await chunked(input, { params: { min: 4096, avg: 16384, max: 65536 }, refWindow: 100_000 });
+    // Every CHUNK payload in its own buffer, as the cutting thread and unseal deliver them.
+    const payloads: Uint8Array[] = [];
+    const owned = out.map((f) => {
+      if (f.type !== FrameType.CHUNK) return f;
+      const data = new Uint8Array(f.data!);
+      payloads.push(data);
+      return { type: f.type, data };
+    });
+    const seen: Frame[] = [];
+    let detachedWhileRunning = 0;
+    // idsChecked, as in a fused restore: no payload travels to the MAC worker (which would detach
+    // the caller's view at once), so a payload reads detached here only once this stage freed it.
+    for await (const f of dechunkStream(fromArray(owned), { idKey, idsChecked: true })) {
+      if (f.type === FrameType.DATA) {
+        expect(f.dispose).toBe(true);
+        expect(f.data!.byteOffset === 0 && f.data!.byteLength === f.data!.buffer.byteLength).toBe(true);
+        detachedWhileRunning = payloads.filter((p) => p.buffer.detached).length;
+      }
+      seen.push(f);
+    }
+    expect(contents(seen)).toEqual(contents(input));
+    // The window holds at most ~100 kB: older payloads were freed while the stream still ran…
+    expect(detachedWhileRunning).toBeGreaterThan(payloads.length / 2);
+    // …and the rest when it ended.
+    expect(payloads.every((p) => p.buffer.detached)).toBe(true);
   });
 });
