@@ -59,15 +59,22 @@ export class WorkerPool {
     return this.pending.size;
   }
 
-  /** Runs a job on the least busy worker; `data` is copied into a buffer of its own and moved there. */
-  run(kind: number, id: Uint8Array, data: Uint8Array, extra: { size?: number; exact?: boolean } = {}): Promise<Uint8Array> {
+  /**
+   * Runs a job on the least busy worker; `data` is copied into a buffer of its own and moved there.
+   * `handOver`: the caller gives up all of `data`'s ArrayBuffer (`data` may be a view into part of
+   * it): that buffer itself is moved, with no copy, and any view of it then reads empty.
+   */
+  run(kind: number, id: Uint8Array, data: Uint8Array, extra: { size?: number; exact?: boolean } = {}, handOver = false): Promise<Uint8Array> {
     if (this.failure) return Promise.reject(this.failure);
     const seq = this.seq++;
     let w = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.load[i] < this.load[w]) w = i;
     if (this.workers.length < this.size && (this.workers.length === 0 || this.load[w] > 0)) w = this.spawn();
-    const own = this.buffer(data.length);
-    own.set(data);
+    let own = data;
+    if (!handOver || !(data.buffer instanceof ArrayBuffer)) {
+      own = this.buffer(data.length);
+      own.set(data);
+    }
     const job: Job = { seq, kind, id: new Uint8Array(id), data: own, ...extra };
     return new Promise<Uint8Array>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject, worker: w });
@@ -101,7 +108,10 @@ export class WorkerPool {
   }
 
   private settle(r: JobResult): void {
-    if (r.spare && this.spares.length < SPARES_PER_WORKER * this.size) this.spares.push(r.spare);
+    if (r.spare) {
+      if (this.spares.length < SPARES_PER_WORKER * this.size) this.spares.push(r.spare);
+      else r.spare.transfer(0); // freed now, not left to the garbage collector
+    }
     const p = this.pending.get(r.seq);
     if (!p) return;
     this.pending.delete(r.seq);

@@ -5,7 +5,7 @@
 import { createHmac } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { CairnError } from "@cairn/errors";
-import { DEFAULT_REF_WINDOW, FrameType, RefWindow, frameTypeName, type Frame } from "@cairn/protocol";
+import { DEFAULT_REF_WINDOW, FrameType, RefWindow, frameTypeName, freeData, ownsBuffer, type Frame } from "@cairn/protocol";
 import { newSession } from "@cairn/age";
 import { signCommit, COMMIT_VERSION, type UnsignedCommit } from "./commit.js";
 import { ManifestCutter } from "./manifest-cutter.js";
@@ -77,10 +77,15 @@ export async function* seal(frames: AsyncIterable<Frame>, opts: SealOptions): As
     let bytes = 0;
 
     // An object goes out as a reference when the repository holds it, else sealed by the pool.
-    const carry = async (kind: number, id: Uint8Array, data: Uint8Array): Promise<Slot> => {
-      if (known?.has(id)) return new Slot({ type: FrameType.SEALED_REF, data: encodeSealedRef(kind, id) });
+    // `handOver`: data's whole ArrayBuffer is the caller's to give (a frame's, with Frame.dispose):
+    // the pool moves it to a worker instead of copying it (any view of it then reads empty).
+    const carry = async (kind: number, id: Uint8Array, data: Uint8Array, handOver = false): Promise<Slot> => {
+      if (known?.has(id)) {
+        if (handOver) (data.buffer as ArrayBuffer).transfer(0);
+        return new Slot({ type: FrameType.SEALED_REF, data: encodeSealedRef(kind, id) });
+      }
       await pool.below(limit);
-      const slot = new Slot({ type: FrameType.SEALED, payload: pool.run(kind, id, data), dispose: true });
+      const slot = new Slot({ type: FrameType.SEALED, payload: pool.run(kind, id, data, {}, handOver), dispose: true });
       // A chunk that fails its id check stops the run now, not when its turn to go out comes.
       void slot.done.then(() => {
         if (slot.error !== undefined && failure === undefined) failure = slot.error;
@@ -119,13 +124,19 @@ export async function* seal(frames: AsyncIterable<Frame>, opts: SealOptions): As
           const id = data.subarray(0, ID_SIZE);
           const plain = data.subarray(ID_SIZE);
           bytes += plain.length;
+          sinceGc += data.length;
           const name = hex(id);
+          // Made before the payload may move to a worker (its views then read empty).
+          const rec = chunkRecord(id, plain.length);
+          const handOver = !!frame.dispose && ownsBuffer(data);
           if (!window.has(name)) {
             window.add(name, plain.length, undefined);
             ids.add(id);
-            held.push(await carry(ObjectKind.DATA, id, plain));
+            held.push(await carry(ObjectKind.DATA, new Uint8Array(id), plain, handOver));
+          } else if (handOver) {
+            freeData(data);
           }
-          await record(chunkRecord(id, plain.length));
+          await record(rec);
           break;
         }
         case FrameType.CHUNK_REF: {
@@ -149,12 +160,9 @@ export async function* seal(frames: AsyncIterable<Frame>, opts: SealOptions): As
       if (failure !== undefined) throw failure;
       // Pass on what is finished, in order; wait for the oldest when too much is in flight.
       while (out.length && (out[0].settled || pool.inFlight >= limit)) yield await out.shift()!.take();
-      if (frame.type === FrameType.CHUNK) {
-        sinceGc += frame.data!.length;
-        if (sinceGc >= GC_EVERY) {
-          sinceGc = 0;
-          minorGc();
-        }
+      if (sinceGc >= GC_EVERY) {
+        sinceGc = 0;
+        minorGc();
       }
       if (end) break;
     }

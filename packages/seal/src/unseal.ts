@@ -6,7 +6,7 @@
 // clear refs set against the set the manifest implies.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { CairnError } from "@cairn/errors";
-import { DEFAULT_REF_WINDOW, FrameType, MAX_PAYLOAD, RefWindow, frameTypeName, type Frame } from "@cairn/protocol";
+import { DEFAULT_REF_WINDOW, FrameType, MAX_PAYLOAD, RefWindow, frameTypeName, ownsBuffer, type Frame } from "@cairn/protocol";
 import { FileKeyCache } from "@cairn/age";
 import { verifyCommit, type Commit } from "./commit.js";
 import { ManifestParser, RecordTag, checkHeader, type ManifestHeader, type ManifestRecord } from "./manifest.js";
@@ -179,7 +179,10 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
               if (!sameBytes(obj.id, waiting.id)) throw integrity(`the stream carries ${name} where the manifest expects data chunk ${hex(waiting.id)} of ${entry || "an entry"}`);
               window.add(hex(obj.id), waiting.size, undefined);
               await pool.below(limit);
-              const slot = new Slot({ type: FrameType.CHUNK, payload: pool.run(obj.kind, obj.id, obj.bytes!, { size: waiting.size, exact: true }), dispose: true });
+              // Memory pull handed over with the frame moves on to the worker instead of being copied.
+              const handOver = !!frame.dispose && ownsBuffer(frame.data!);
+              const payload = pool.run(obj.kind, obj.id, obj.bytes!, { size: waiting.size, exact: true }, handOver);
+              const slot = new Slot({ type: FrameType.CHUNK, payload, dispose: true });
               void slot.done.then(() => {
                 if (slot.error !== undefined && failure === undefined) failure = slot.error;
               });

@@ -54,9 +54,10 @@ export async function chunked(keys: Keys, files: FileSpec[], time?: string): Pro
   return collect(chunkStream(plainStream(files, time), { idKey: keys.writer.idKey, chunkerSecret: keys.writer.chunkerSecret, ...SMALL }));
 }
 
+/** The frames of a stage, kept: so none hands its memory on (Frame.dispose) to whatever replays them. */
 export async function collect(frames: AsyncIterable<Frame>): Promise<Frame[]> {
   const out: Frame[] = [];
-  for await (const f of frames) out.push(f);
+  for await (const f of frames) out.push(f.dispose ? { type: f.type, data: f.data } : f);
   return out;
 }
 

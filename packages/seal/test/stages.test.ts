@@ -44,6 +44,15 @@ describe("seal then seal -d", () => {
     expect(Buffer.compare(await bytesOf(await opened(output)), await bytesOf(input))).toBe(0);
   });
 
+  it("moves memory handed over with CHUNK frames (Frame.dispose) to its workers, and seals the same", async () => {
+    // Each CHUNK in a buffer of its own, handed over, as chunk's cutting thread delivers them.
+    const handed = input.map((f) => (f.type === FrameType.CHUNK ? { type: f.type, data: new Uint8Array(f.data!), dispose: true } : f));
+    const out = await sealed(keys, handed);
+    // Moved, not copied: the stage's views of that memory read empty now.
+    for (const f of handed) if (f.type === FrameType.CHUNK) expect(f.data!.buffer.detached).toBe(true);
+    expect(Buffer.compare(await bytesOf(await opened(out)), await bytesOf(input))).toBe(0);
+  });
+
   it("carries every chunk occurrence outside the reference window, and none inside it", () => {
     const carried = input.filter((f) => f.type === FrameType.CHUNK).length;
     const data = objects(output).filter((o) => o.kind === ObjectKind.DATA);

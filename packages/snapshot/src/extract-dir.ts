@@ -18,7 +18,7 @@ import {
   type Stats,
 } from "node:fs";
 import { CairnError, toCairnError } from "@cairn/errors";
-import { encodeName, type EntryMeta, type Frame } from "@cairn/protocol";
+import { encodeName, freeData, type EntryMeta, type Frame } from "@cairn/protocol";
 import { components } from "./entry-path.js";
 import { PathFilter } from "./glob.js";
 import { localGid, localUid } from "./owners.js";
@@ -205,14 +205,20 @@ class DirWriter {
     const fd = openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
     // One write in flight: the thread pool writes a block while the next is decoded and hashed.
     let writing: Promise<void> | undefined;
+    let written: Frame | undefined;
+    // Memory handed over with a frame is freed once its write is done (Frame.dispose).
+    const done = () => written?.dispose && freeData(written.data!);
     try {
-      for await (const chunk of reader.content()) {
+      for await (const frame of reader.contentFrames()) {
         await writing;
-        writing = writeFully(fd, chunk);
+        done();
+        writing = writeFully(fd, frame.data!);
+        written = frame;
         // Awaited before the next write; until then a failure must not count as unhandled.
         writing.catch(() => undefined);
       }
       await writing;
+      done();
       writing = undefined;
       const end = await reader.finish();
       if (end?.partial) this.warn(`${meta.path}: restored as read; the snapshot marks it partial (${end.partial})`);

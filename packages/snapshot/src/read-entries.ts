@@ -93,13 +93,18 @@ export class EntryReader {
 
   /** The current entry's content, hashed as it goes. Ends at its ENTRY_END. */
   async *content(): AsyncGenerator<Uint8Array> {
+    for await (const f of this.contentFrames()) yield f.data!;
+  }
+
+  /** content() as its DATA frames, for a writer that frees memory handed over with them (Frame.dispose). */
+  async *contentFrames(): AsyncGenerator<Frame> {
     while (this.inContent) {
       const f = await this.pull();
       if (f.type === FrameType.DATA) {
         if (this.current?.meta.kind !== "file") throw new CairnError("stream", `${this.current?.meta.kind} "${this.current?.meta.path}" carries data`);
         this.hash!.update(f.data!);
         this.size += f.data!.length;
-        yield f.data!;
+        yield f;
         continue;
       }
       this.peeked = f;
