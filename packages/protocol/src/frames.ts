@@ -74,7 +74,7 @@ export function ownsBuffer(data: Uint8Array): boolean {
  * Frees memory handed over with a frame (Frame.dispose) or otherwise owned by the caller: detaches
  * `data`'s ArrayBuffer now, if `data` covers all of it, instead of leaving it to the garbage
  * collector. Fresh ArrayBuffers count as external memory, and V8 runs a full collection for every
- * ~64 MB of them left undetached (docs/benchmarks/compare.md, "Memory handed over"); a detached one counts no more.
+ * ~64 MB of them left undetached (docs/benchmarks/memory.md); a detached one counts no more.
  */
 export function freeData(data: Uint8Array): void {
   if (ownsBuffer(data) && !(data.buffer as ArrayBuffer).detached) (data.buffer as ArrayBuffer).transfer(0);
