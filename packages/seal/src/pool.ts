@@ -3,12 +3,15 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { CairnError, type ErrorKind } from "@cairn/errors";
-import type { Job, JobResult } from "./worker-serve.js";
+import { CLOSE, type Job, type JobResult } from "./worker-serve.js";
 import { roomyOldGeneration } from "./gc.js";
 
 // src/ and dist/ are siblings: from either, the compiled workers are in ../dist/.
 export const SEAL_WORKER = new URL("../dist/seal-worker.js", import.meta.url);
 export const OPEN_WORKER = new URL("../dist/open-worker.js", import.meta.url);
+
+/** How long close() lets a worker finish its jobs before terminating it. */
+const CLOSE_GRACE_MS = 10_000;
 
 /** Smallest input buffer allocated (so small jobs share sizes), and spares kept per worker. */
 const SPARE_MIN = 64 * 1024;
@@ -23,6 +26,7 @@ interface Pending {
 export class WorkerPool {
   private readonly workers: Worker[] = [];
   private readonly load: number[] = [];
+  private readonly exited: boolean[] = [];
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
   private failure: Error | undefined;
@@ -49,7 +53,10 @@ export class WorkerPool {
     const worker = new Worker(this.script, { workerData: this.init, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 1 } });
     worker.on("message", (r: JobResult) => this.settle(r));
     worker.on("error", (err) => this.fail(new CairnError("failed", `a worker thread died: ${err.message}`)));
+    const index = this.workers.length;
+    worker.once("exit", () => (this.exited[index] = true));
     this.workers.push(worker);
+    this.exited.push(false);
     this.load.push(0);
     return this.workers.length - 1;
   }
@@ -102,9 +109,27 @@ export class WorkerPool {
     if (this.failure) throw this.failure;
   }
 
+  /**
+   * Stops the workers: each finishes the jobs it was sent, then its thread ends. Not terminate()
+   * at once: a thread stopped in the middle of node:zlib's zstd set-up aborts the whole process
+   * in Node's clean-up ("close before init"), as a failing run's pool once did. One that takes
+   * longer than CLOSE_GRACE_MS is terminated all the same.
+   */
   async close(): Promise<void> {
     this.heapDone();
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(
+      this.workers.map((w, i) => {
+        if (this.exited[i]) return;
+        return new Promise<void>((resolve) => {
+          const timer = setTimeout(() => void w.terminate(), CLOSE_GRACE_MS);
+          w.once("exit", () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          w.postMessage(CLOSE);
+        });
+      }),
+    );
   }
 
   private settle(r: JobResult): void {

@@ -21,10 +21,23 @@ export interface Job {
 /** `spare`: the job's input buffer, handed back so the pool can reuse it for a later job. */
 export type JobResult = { seq: number; payload: Uint8Array; spare?: ArrayBuffer } | { seq: number; error: { kind: string; message: string }; spare?: ArrayBuffer };
 
+/** The message that asks a worker to end once the jobs sent before it are done (pool.close). */
+export const CLOSE = "close";
+
 export function serve(handle: (job: Job) => Uint8Array | Promise<Uint8Array>): void {
   const port = parentPort;
   if (!port) return;
-  port.on("message", async (job: Job) => {
+  let pending = 0;
+  let closing = false;
+  const maybeEnd = () => {
+    if (closing && pending === 0) port.close(); // nothing else keeps the thread alive: it ends
+  };
+  port.on("message", async (job: Job | typeof CLOSE) => {
+    if (job === CLOSE) {
+      closing = true;
+      return maybeEnd();
+    }
+    pending++;
     let result: JobResult;
     try {
       result = { seq: job.seq, payload: await handle(job) };
@@ -44,5 +57,7 @@ export function serve(handle: (job: Job) => Uint8Array | Promise<Uint8Array>): v
     // memory it holds) needs a full one now and then, or RSS creeps up over a long stream.
     if (++jobs % MAJOR_EVERY === 0) majorGc();
     else minorGc();
+    pending--;
+    maybeEnd();
   });
 }
