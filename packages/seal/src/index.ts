@@ -11,3 +11,5 @@ export { KnownIds, encodeKnown, decodeKnown, readKnownFile, KNOWN_MAGIC, KNOWN_V
 export { signCommit, verifyCommit, signedBytes, SIGNING_LABEL, COMMIT_VERSION, type Commit, type UnsignedCommit, type CommitStats } from "./commit.js";
 export { canonicalJson } from "@cairn/trust";
 export { compressChunk, rawZstdFrame, looksIncompressible, decompressChunk } from "./zstd.js";
+export { stopWorker, watchExit } from "./pool.js";
+export { CLOSE as CLOSE_WORKER } from "./worker-serve.js";

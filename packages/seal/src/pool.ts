@@ -10,8 +10,34 @@ import { roomyOldGeneration } from "./gc.js";
 export const SEAL_WORKER = new URL("../dist/seal-worker.js", import.meta.url);
 export const OPEN_WORKER = new URL("../dist/open-worker.js", import.meta.url);
 
-/** How long close() lets a worker finish its jobs before terminating it. */
+/** How long stopWorker lets a worker finish its jobs before terminating it. */
 const CLOSE_GRACE_MS = 10_000;
+const exited = new WeakSet<Worker>();
+
+/** Notes when `worker` ends, so that stopWorker need not wait for it. */
+export function watchExit(worker: Worker): Worker {
+  worker.once("exit", () => exited.add(worker));
+  return worker;
+}
+
+/**
+ * Asks a pool worker (worker-serve.ts, or one that answers CLOSE the same way) to finish the
+ * jobs it was sent and end; resolves once its thread is gone. Not terminate() at once: a thread
+ * stopped in the middle of node:zlib's zstd set-up aborts the whole process in Node's clean-up
+ * ("close before init"), as a failing run's pool once did. A worker that takes longer than
+ * CLOSE_GRACE_MS is terminated all the same.
+ */
+export function stopWorker(worker: Worker): Promise<void> {
+  if (exited.has(worker)) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => void worker.terminate(), CLOSE_GRACE_MS);
+    worker.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    worker.postMessage(CLOSE);
+  });
+}
 
 /** Smallest input buffer allocated (so small jobs share sizes), and spares kept per worker. */
 const SPARE_MIN = 64 * 1024;
@@ -26,7 +52,6 @@ interface Pending {
 export class WorkerPool {
   private readonly workers: Worker[] = [];
   private readonly load: number[] = [];
-  private readonly exited: boolean[] = [];
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
   private failure: Error | undefined;
@@ -53,10 +78,8 @@ export class WorkerPool {
     const worker = new Worker(this.script, { workerData: this.init, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 1 } });
     worker.on("message", (r: JobResult) => this.settle(r));
     worker.on("error", (err) => this.fail(new CairnError("failed", `a worker thread died: ${err.message}`)));
-    const index = this.workers.length;
-    worker.once("exit", () => (this.exited[index] = true));
+    watchExit(worker);
     this.workers.push(worker);
-    this.exited.push(false);
     this.load.push(0);
     return this.workers.length - 1;
   }
@@ -109,27 +132,10 @@ export class WorkerPool {
     if (this.failure) throw this.failure;
   }
 
-  /**
-   * Stops the workers: each finishes the jobs it was sent, then its thread ends. Not terminate()
-   * at once: a thread stopped in the middle of node:zlib's zstd set-up aborts the whole process
-   * in Node's clean-up ("close before init"), as a failing run's pool once did. One that takes
-   * longer than CLOSE_GRACE_MS is terminated all the same.
-   */
+  /** Stops the workers (stopWorker): each finishes the jobs it was sent, then its thread ends. */
   async close(): Promise<void> {
     this.heapDone();
-    await Promise.all(
-      this.workers.map((w, i) => {
-        if (this.exited[i]) return;
-        return new Promise<void>((resolve) => {
-          const timer = setTimeout(() => void w.terminate(), CLOSE_GRACE_MS);
-          w.once("exit", () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          w.postMessage(CLOSE);
-        });
-      }),
-    );
+    await Promise.all(this.workers.map(stopWorker));
   }
 
   private settle(r: JobResult): void {

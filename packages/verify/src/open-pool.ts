@@ -7,6 +7,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { CairnError, type ErrorKind } from "@cairn/errors";
+import { stopWorker, watchExit } from "@cairn/seal";
 import type { OpenAnswer, OpenJob } from "./open-worker.js";
 
 // src/ and dist/ are siblings: from either, the compiled worker is in ../dist/.
@@ -24,7 +25,7 @@ export class OpenPool {
     for (let i = 0; i < size; i++) {
       // execArgv: [] so a test runner's TypeScript resolve conditions do not reach the worker.
       // A small young generation makes V8 free each job's buffers soon (as seal's workers do).
-      const w = new Worker(OPEN_WORKER, { workerData: init, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 1 } });
+      const w = watchExit(new Worker(OPEN_WORKER, { workerData: init, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 1 } }));
       w.on("message", (a: OpenAnswer) => {
         const p = this.pending.get(a.seq);
         if (!p) return;
@@ -62,7 +63,8 @@ export class OpenPool {
     });
   }
 
+  /** Each worker finishes the objects it was sent, then its thread ends (stopWorker, @cairn/seal). */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.workers.map(stopWorker));
   }
 }

@@ -2,6 +2,7 @@
 // with nothing, or with the CairnError's kind and message.
 import { parentPort, workerData } from "node:worker_threads";
 import { CairnError } from "@cairn/errors";
+import { CLOSE_WORKER } from "@cairn/seal";
 import { objectOpenerHere } from "./open-object.js";
 
 export interface OpenJob {
@@ -18,7 +19,16 @@ export interface OpenAnswer {
 
 const { identities, idKey } = workerData as { identities: string[]; idKey: Uint8Array };
 const open = objectOpenerHere(identities, idKey);
-parentPort?.on("message", async (job: OpenJob) => {
+let pending = 0;
+let closing = false;
+// CLOSE (open-pool's close, stopWorker): end once the objects sent before it are done.
+const maybeEnd = () => closing && pending === 0 && parentPort!.close();
+parentPort?.on("message", async (job: OpenJob | typeof CLOSE_WORKER) => {
+  if (job === CLOSE_WORKER) {
+    closing = true;
+    return maybeEnd();
+  }
+  pending++;
   let answer: OpenAnswer = { seq: job.seq };
   try {
     await open(job.kind, job.id, job.data);
@@ -26,4 +36,6 @@ parentPort?.on("message", async (job: OpenJob) => {
     answer = { seq: job.seq, error: { kind: err instanceof CairnError ? err.kind : "failed", message: (err as Error).message ?? String(err) } };
   }
   parentPort!.postMessage(answer);
+  pending--;
+  maybeEnd();
 });
