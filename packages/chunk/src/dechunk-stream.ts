@@ -69,23 +69,23 @@ export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: Dechunk
       const item = queue.shift()!;
       queuedBytes -= item.checked ? item.size : 0;
       const key = Buffer.from(item.id).toString("hex");
-      let data: Uint8Array;
+      let out: Uint8Array;
       if (item.checked) {
         const { bytes, mac } = await item.checked;
         if (!timingSafeEqual(mac, bytes.subarray(0, ID_SIZE))) {
           throw new CairnError("integrity", `${item.where} does not match its id: the data is corrupt, or the id key is not the one it was written with`);
         }
-        data = bytes.subarray(ID_SIZE);
+        out = new Uint8Array(bytes.subarray(ID_SIZE)); // the copy that goes out, made before `bytes` may be freed
         const kept = keep(bytes);
-        window.add(key, data.length, kept);
+        window.add(key, out.length, kept);
         if (window.get(key) !== kept) release(kept); // not kept: larger than the window, or a repeat
       } else {
         const found = window.get(key);
         if (!found) throw new CairnError("stream", `${item.where} refers to a chunk that is not in the reference window`);
         if (found.data.length !== item.size) throw new CairnError("stream", `${item.where} refers to a chunk of ${item.size} bytes, but that chunk has ${found.data.length}`);
-        data = found.data;
+        out = new Uint8Array(found.data);
       }
-      yield { type: FrameType.DATA, data: new Uint8Array(data), dispose: true };
+      yield { type: FrameType.DATA, data: out, dispose: true };
     }
   }
 

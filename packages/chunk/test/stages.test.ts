@@ -280,3 +280,33 @@ describe("chunk -d memory", () => {
     expect(payloads.every((p) => p.buffer.detached)).toBe(true);
   });
 });
+
+describe("chunk -d with chunks the window does not keep", () => {
+  // Each CHUNK payload in a buffer of its own, as unseal and the MAC worker deliver them.
+  const owning = (frames: Frame[]) => frames.map((f) => (f.type === FrameType.CHUNK ? { type: f.type, data: new Uint8Array(f.data!) } : f));
+
+  for (const refWindow of [0, 30_000]) {
+    it(`gives the data back when chunks are larger than the window (${refWindow} bytes)`, async () => {
+      const input = plainFrames([{ path: "f", data: randomBytes(600_000) }]);
+      const out = await chunked(input, { params: { min: 32768, avg: 65536, max: 131072 }, refWindow });
+      for (const idsChecked of [true, false]) {
+        const back = await collect(dechunkStream(fromArray(owning(out)), { idKey, idsChecked }));
+        expect(contents(back)).toEqual(contents(input));
+      }
+    });
+  }
+
+  it("gives the data back when a CHUNK repeats one still in the window", async () => {
+    const input = plainFrames([{ path: "f", data: randomBytes(100_000) }]);
+    const out = await chunked(input, { params: { min: 4096, avg: 16384, max: 65536 } });
+    // The first chunk sent again as data where a reference would do: the window keeps the first.
+    const first = out.findIndex((f) => f.type === FrameType.CHUNK);
+    const end = out.findIndex((f) => f.type === FrameType.ENTRY_END);
+    const repeated = [...out.slice(0, end), out[first], out[end], ...out.slice(end + 1)];
+    const back = await collect(dechunkStream(fromArray(owning(repeated)), { idKey, idsChecked: true }));
+    const data = Buffer.concat(back.filter((f) => f.type === FrameType.DATA).map((f) => f.data!));
+    const firstSize = out[first].data!.length - ID_SIZE;
+    expect(data.length).toBe(100_000 + firstSize);
+    expect(Buffer.compare(data.subarray(100_000), data.subarray(0, firstSize))).toBe(0);
+  });
+});
