@@ -76,7 +76,7 @@ beforeAll(async () => {
   writeFileSync(Buffer.concat([Buffer.from(join(src, "docs/")), Buffer.from([0x66, 0xff, 0x6f])]), "latin-1 name\n");
   symlinkSync("../docs/log.txt", join(src, "bin/link"));
   await ok(run("cairn key new -o o.key >/dev/null && cairn key writer -i o.key -o w.key >/dev/null && cairn key new -o other.key >/dev/null && cairn key writer -i other.key -o other-w.key >/dev/null"));
-  for (const repo of ["piped", "fused", "history"]) {
+  for (const repo of ["piped", "fused", "history", "nowindow"]) {
     const r = await run(`cairn init ${url(repo)} --owner-key o.key --writer-key w.key`);
     expect(r.status).toBe(0);
   }
@@ -124,6 +124,14 @@ describe("cairn backup", () => {
     ]);
     expect(fusedTar.stdout.length).toBeGreaterThan(9_000_000);
     expect(fusedTar.stdout.equals(pipedTar.stdout)).toBe(true);
+  });
+
+  it("restores a snapshot taken with no reference window, whose chunks the restore window cannot keep", async () => {
+    await ok(run(`cairn backup -k w.key ${url("nowindow")} --ref-window 0 src`));
+    await ok(run(`cairn restore -i o.key ${url("nowindow")} latest -x out-nowindow`));
+    const diff = await run(`diff -r --no-dereference src out-nowindow/src`);
+    expect(diff.stdout.toString() + diff.stderr).toBe("");
+    expect(diff.status).toBe(0);
   });
 
   it("backs up a command's output, and restore --stdout gives its bytes back", async () => {
