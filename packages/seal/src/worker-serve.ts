@@ -4,9 +4,16 @@ import { parentPort } from "node:worker_threads";
 import { CairnError } from "@cairn/errors";
 import { majorGc, minorGc } from "./gc.js";
 
-/** Jobs between full collections in a worker (measured: RSS flat over 1 GiB; docs/benchmarks/seal.md). */
-const MAJOR_EVERY = 32;
-let jobs = 0;
+/**
+ * Job bytes (the larger of input and answer) between collections in a worker. Counted in bytes, not jobs: a tree
+ * of small files makes thousands of small chunks, and a collection per job (or per 32) then cost
+ * more than the jobs (a fused restore of 2708 files: 150 full collections in the two workers).
+ * 32 MiB between full ones keeps RSS flat over 1 GiB (docs/benchmarks/seal.md).
+ */
+const MINOR_EVERY = 1 << 20;
+const MAJOR_EVERY = 32 << 20;
+let sinceMinor = 0;
+let sinceMajor = 0;
 
 export interface Job {
   seq: number;
@@ -52,11 +59,19 @@ export function serve(handle: (job: Job) => Uint8Array | Promise<Uint8Array>): v
       result.spare = input;
       transfer.push(input);
     }
+    const bytes = Math.max(job.data.length, "payload" in result ? result.payload.length : 0);
     port.postMessage(result, transfer);
-    // Minor collections free the young garbage of each job; what got promoted (and the native
+    // Minor collections free the young garbage of the jobs; what got promoted (and the native
     // memory it holds) needs a full one now and then, or RSS creeps up over a long stream.
-    if (++jobs % MAJOR_EVERY === 0) majorGc();
-    else minorGc();
+    sinceMinor += bytes;
+    sinceMajor += bytes;
+    if (sinceMajor >= MAJOR_EVERY) {
+      sinceMajor = sinceMinor = 0;
+      majorGc();
+    } else if (sinceMinor >= MINOR_EVERY) {
+      sinceMinor = 0;
+      minorGc();
+    }
     pending--;
     maybeEnd();
   });
