@@ -177,8 +177,9 @@ Measured with \`--cpu-prof\`, \`--trace-gc\` and in-process CPU timers on the 64
   120 MiB (\`cairn inspect\` on the same input); each worker thread adds ~20 MiB (an isolate
   and @cairn/age, which loads age-encryption); sealed data held back until its manifest chunk
   is cut ≤ 16 MiB (docs/sealing.md, rule 3); jobs in flight ≤ 3 per worker (~2 MiB each).
-  Workers collect their young generation after each job and run a full collection every 32
-  jobs (packages/seal/src/worker-serve.ts): without the first, dead buffers of finished jobs
+  Workers collect their young generation after each MiB of jobs and run a full collection every
+  32 MiB (packages/seal/src/worker-serve.ts; until session 3 it was per job and per 32 jobs,
+  which a tree of small files turned into hundreds of collections): without the first, dead buffers of finished jobs
   added ~100 MiB; without the second, RSS crept from ~190 to ~260 MiB over 1 GiB (promoted
   garbage holding native memory). With both, RSS stayed at 180–195 MiB from the first 100 MiB to
   the end of 1 GiB (in-process probe, process.memoryUsage every 100 frames).`);
