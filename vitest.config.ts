@@ -8,5 +8,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // As the cairn launcher does (packages/cairn/bin/launch.js): V8's concurrent Sparkplug
+    // compiler can deadlock a process's exit, which would hang the test process at its end.
+    poolOptions: { forks: { execArgv: ["--no-concurrent-sparkplug"] } },
   },
 });
