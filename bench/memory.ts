@@ -3,7 +3,7 @@
 //  1. 1 GiB passed through in 1 MiB ArrayBuffers, each left to the garbage collector or freed
 //     (transfer(0), as freeData does) once used: full collections, CPU seconds.
 //  2. zstd decompression of 1 MiB chunks with node:zlib's default 16 KiB output pieces, and with
-//     one piece of the size the frame declares (decompressChunk): MB/s.
+//     one piece of the size the frame declares: MB/s (faster here, slower in seal -d: see the page).
 import { createCipheriv, createHash } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { PerformanceObserver } from "node:perf_hooks";
@@ -98,5 +98,10 @@ opening workers' own, one per 32 chunks) and the run from ~20 to ~13 CPU s.
 | output | MB/s (two runs) |
 |---|---|
 | 16 KiB pieces joined at the end (node:zlib's default) | ${rates[0].toFixed(0)}, ${rates[2].toFixed(0)} |
-| one piece of the declared content size (decompressChunk) | ${rates[1].toFixed(0)}, ${rates[3].toFixed(0)} |
+| one piece of the declared content size | ${rates[1].toFixed(0)}, ${rates[3].toFixed(0)} |
+
+Faster per call here, yet slower where it counts: \`cairn seal -d -i OWNER --writers W <
+SEALED_1GiB > /dev/null\` interleaved 4 × each way (2026-11-27 18:50 UTC) took 8.2–9.3 CPU-s and
+258–281 MiB with one piece against 7.2–8.3 CPU-s and 233–259 MiB with 16 KiB pieces. Session 2 had measured the same and traced
+it to more V8 marking (commit cf0a216), so \`decompressChunk\` keeps node:zlib's default.
 `);

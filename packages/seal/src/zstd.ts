@@ -68,41 +68,14 @@ export function compressChunk(data: Uint8Array, level: number, scratch?: (size: 
  * that claims more is damaged or hostile). `what` names the object in errors.
  */
 export function decompressChunk(frame: Uint8Array, limit: number, what: string): Buffer {
-  // Output in one piece of the size the frame declares (within the limit), not in 16 KiB pieces
-  // joined by a copy at the end: measured 1.2–1.4× faster on 1 MiB chunks (docs/benchmarks/memory.md).
-  const declared = contentSize(frame);
-  const chunkSize = declared !== undefined && declared <= limit ? Math.max(declared, 64) : undefined;
+  // node:zlib's default 16 KiB output pieces, joined at the end. One piece of the size the frame
+  // declares is faster per call in isolation, but measured slower in `seal -d` (more V8 marking,
+  // higher RSS), twice: docs/benchmarks/memory.md.
   try {
-    return zstdDecompressSync(frame, { maxOutputLength: Math.max(1, limit), ...(chunkSize && { chunkSize }) });
+    return zstdDecompressSync(frame, { maxOutputLength: Math.max(1, limit) });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === "ERR_BUFFER_TOO_LARGE" ? `decompresses to more than ${limit} bytes` : `is not a valid zstd frame (${(err as Error).message})`;
     throw new CairnError("integrity", `${what}: its plaintext ${why}`);
-  }
-}
-
-/**
- * The Frame_Content_Size a zstd frame's header declares (RFC 8878 §3.1.1.1), or undefined when it
- * declares none or the header is cut short. Only a size hint: the decoder checks the real size.
- */
-export function contentSize(frame: Uint8Array): number | undefined {
-  if (frame.length < 6 || frame[0] !== MAGIC[0] || frame[1] !== MAGIC[1] || frame[2] !== MAGIC[2] || frame[3] !== MAGIC[3]) return undefined;
-  const descriptor = frame[4];
-  const fcsFlag = descriptor >> 6;
-  const singleSegment = (descriptor >> 5) & 1;
-  const fcsBytes = [singleSegment ? 1 : 0, 2, 4, 8][fcsFlag];
-  if (fcsBytes === 0) return undefined;
-  const at = 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][descriptor & 3];
-  if (frame.length < at + fcsBytes) return undefined;
-  const view = new DataView(frame.buffer, frame.byteOffset + at, fcsBytes);
-  switch (fcsBytes) {
-    case 1:
-      return view.getUint8(0);
-    case 2:
-      return view.getUint16(0, true) + 256;
-    case 4:
-      return view.getUint32(0, true);
-    default:
-      return Number(view.getBigUint64(0, true));
   }
 }
