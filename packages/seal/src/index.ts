@@ -12,4 +12,4 @@ export { signCommit, verifyCommit, signedBytes, SIGNING_LABEL, COMMIT_VERSION, t
 export { canonicalJson } from "@cairn/trust";
 export { compressChunk, rawZstdFrame, looksIncompressible, decompressChunk } from "./zstd.js";
 export { stopWorker, watchExit } from "./pool.js";
-export { CLOSE as CLOSE_WORKER } from "./worker-serve.js";
+export { CLOSE as CLOSE_WORKER, jobsInFlight } from "./worker-serve.js";

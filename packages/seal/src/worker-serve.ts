@@ -1,6 +1,6 @@
 // The message loop of a pool worker (pool.ts): runs each job, answers with its payload (moved,
 // not copied) or with the CairnError it threw, and collects garbage as it goes.
-import { parentPort } from "node:worker_threads";
+import { parentPort, type MessagePort } from "node:worker_threads";
 import { CairnError } from "@cairn/errors";
 import { majorGc, minorGc } from "./gc.js";
 
@@ -31,20 +31,30 @@ export type JobResult = { seq: number; payload: Uint8Array; spare?: ArrayBuffer 
 /** The message that asks a worker to end once the jobs sent before it are done (pool.close). */
 export const CLOSE = "close";
 
-export function serve(handle: (job: Job) => Uint8Array | Promise<Uint8Array>): void {
-  const port = parentPort;
-  if (!port) return;
+/**
+ * A pool worker's jobs in flight on `port`: once CLOSE has come (close()) and none is left, the
+ * port closes, and with nothing else to keep it alive the thread ends.
+ */
+export function jobsInFlight(port: MessagePort) {
   let pending = 0;
   let closing = false;
   const maybeEnd = () => {
-    if (closing && pending === 0) port.close(); // nothing else keeps the thread alive: it ends
+    if (closing && pending === 0) port.close();
   };
+  return {
+    close: () => ((closing = true), maybeEnd()),
+    begin: () => void pending++,
+    end: () => (pending--, maybeEnd()),
+  };
+}
+
+export function serve(handle: (job: Job) => Uint8Array | Promise<Uint8Array>): void {
+  const port = parentPort;
+  if (!port) return;
+  const jobs = jobsInFlight(port);
   port.on("message", async (job: Job | typeof CLOSE) => {
-    if (job === CLOSE) {
-      closing = true;
-      return maybeEnd();
-    }
-    pending++;
+    if (job === CLOSE) return jobs.close();
+    jobs.begin();
     let result: JobResult;
     try {
       result = { seq: job.seq, payload: await handle(job) };
@@ -72,7 +82,6 @@ export function serve(handle: (job: Job) => Uint8Array | Promise<Uint8Array>): v
       sinceMinor = 0;
       minorGc();
     }
-    pending--;
-    maybeEnd();
+    jobs.end();
   });
 }

@@ -2,7 +2,7 @@
 // with nothing, or with the CairnError's kind and message.
 import { parentPort, workerData } from "node:worker_threads";
 import { CairnError } from "@cairn/errors";
-import { CLOSE_WORKER } from "@cairn/seal";
+import { CLOSE_WORKER, jobsInFlight } from "@cairn/seal";
 import { objectOpenerHere } from "./open-object.js";
 
 export interface OpenJob {
@@ -19,16 +19,11 @@ export interface OpenAnswer {
 
 const { identities, idKey } = workerData as { identities: string[]; idKey: Uint8Array };
 const open = objectOpenerHere(identities, idKey);
-let pending = 0;
-let closing = false;
 // CLOSE (open-pool's close, stopWorker): end once the objects sent before it are done.
-const maybeEnd = () => closing && pending === 0 && parentPort!.close();
+const jobs = parentPort && jobsInFlight(parentPort);
 parentPort?.on("message", async (job: OpenJob | typeof CLOSE_WORKER) => {
-  if (job === CLOSE_WORKER) {
-    closing = true;
-    return maybeEnd();
-  }
-  pending++;
+  if (job === CLOSE_WORKER) return jobs!.close();
+  jobs!.begin();
   let answer: OpenAnswer = { seq: job.seq };
   try {
     await open(job.kind, job.id, job.data);
@@ -36,6 +31,5 @@ parentPort?.on("message", async (job: OpenJob | typeof CLOSE_WORKER) => {
     answer = { seq: job.seq, error: { kind: err instanceof CairnError ? err.kind : "failed", message: (err as Error).message ?? String(err) } };
   }
   parentPort!.postMessage(answer);
-  pending--;
-  maybeEnd();
+  jobs!.end();
 });
