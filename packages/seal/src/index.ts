@@ -10,6 +10,6 @@ export { IdList, refsBlocks, isSortedIds, sha256, REFS_CUT_BELOW, REFS_BLOCK_MAX
 export { KnownIds, encodeKnown, decodeKnown, readKnownFile, KNOWN_MAGIC, KNOWN_VERSION, KNOWN_HEADER } from "./known.js";
 export { signCommit, verifyCommit, signedBytes, SIGNING_LABEL, COMMIT_VERSION, type Commit, type UnsignedCommit, type CommitStats } from "./commit.js";
 export { canonicalJson } from "@cairn/trust";
-export { compressChunk, rawZstdFrame, looksIncompressible, decompressChunk } from "./zstd.js";
+export { compressChunk, rawZstdFrame, rawFramePlaintext, looksIncompressible, decompressChunk } from "./zstd.js";
 export { stopWorker, watchExit } from "./pool.js";
 export { CLOSE as CLOSE_WORKER, jobsInFlight } from "./worker-serve.js";

@@ -4,8 +4,9 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { CairnError } from "@cairn/errors";
 import { openFile, type FileKeyCache } from "@cairn/age";
+import { freeData } from "@cairn/protocol";
 import { objectName } from "./objects.js";
-import { decompressChunk } from "./zstd.js";
+import { decompressChunk, rawFramePlaintext } from "./zstd.js";
 
 export interface OpenContext {
   identities: string[];
@@ -16,7 +17,29 @@ export interface OpenContext {
   exact?: boolean;
 }
 
-export async function openObject(kind: number, id: Uint8Array, bytes: Uint8Array, ctx: OpenContext): Promise<Buffer> {
+/** The plaintext of one sealed object (checked against its id); it may be a view of a larger buffer. */
+export async function openObject(kind: number, id: Uint8Array, bytes: Uint8Array, ctx: OpenContext): Promise<Uint8Array> {
+  return (await openPlain(kind, id, bytes, ctx)).plain;
+}
+
+/**
+ * openObject's answer as an opening worker sends it: one fresh buffer, the id then the plaintext,
+ * owned whole so it can be moved to another thread. The buffers in between are freed here, not
+ * left to the garbage collector (docs/benchmarks/memory.md).
+ */
+export async function openObjectWithId(kind: number, id: Uint8Array, bytes: Uint8Array, ctx: OpenContext): Promise<Uint8Array> {
+  const { plain, scratch } = await openPlain(kind, id, bytes, ctx);
+  // Every byte is written below, so the buffer need not be zeroed first.
+  const out: Uint8Array = Buffer.allocUnsafeSlow(id.length + plain.length);
+  out.set(id);
+  out.set(plain, id.length);
+  freeData(scratch);
+  freeData(plain);
+  return out;
+}
+
+/** `scratch`: the decrypted frame, free once `plain` (which may view it) has been used. */
+async function openPlain(kind: number, id: Uint8Array, bytes: Uint8Array, ctx: OpenContext): Promise<{ plain: Uint8Array; scratch: Uint8Array }> {
   const name = objectName(kind, id);
   let zstdFrame: Uint8Array;
   try {
@@ -28,11 +51,12 @@ export async function openObject(kind: number, id: Uint8Array, bytes: Uint8Array
     }
     throw err;
   }
-  const plain = decompressChunk(zstdFrame, ctx.size, name);
+  // The decrypted frame is this function's own: a raw one is unpacked where it lies.
+  const plain = rawFramePlaintext(zstdFrame, ctx.size) ?? decompressChunk(zstdFrame, ctx.size, name);
   if (ctx.exact && plain.length !== ctx.size) throw new CairnError("integrity", `${name} holds ${plain.length} bytes; the manifest says ${ctx.size}`);
   const actual = createHmac("sha256", ctx.idKey).update(plain).digest();
   if (actual.length !== id.length || !timingSafeEqual(actual, id)) {
     throw new CairnError("integrity", `${name} is not authentic: its content does not match its id under the pinned id key (forged or tampered)`);
   }
-  return plain;
+  return { plain, scratch: zstdFrame };
 }

@@ -4,7 +4,7 @@
 import { workerData } from "node:worker_threads";
 import { FileKeyCache } from "@cairn/age";
 import { serve } from "./worker-serve.js";
-import { openObject } from "./open-object.js";
+import { openObjectWithId } from "./open-object.js";
 
 export interface OpenInit {
   identities: string[];
@@ -13,11 +13,6 @@ export interface OpenInit {
 
 const init = workerData as OpenInit;
 const cache = new FileKeyCache();
-serve(async (job) => {
-  const plain = await openObject(job.kind, job.id, job.data, { identities: init.identities, idKey: init.idKey, cache, size: job.size!, exact: job.exact });
-  // Every byte is written below, so the buffer need not be zeroed first.
-  const out: Uint8Array = Buffer.allocUnsafeSlow(job.id.length + plain.length);
-  out.set(job.id);
-  out.set(plain, job.id.length);
-  return out;
-});
+serve((job) =>
+  openObjectWithId(job.kind, job.id, job.data, { identities: init.identities, idKey: init.idKey, cache, size: job.size!, exact: job.exact }),
+);

@@ -77,7 +77,7 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
   let refsRoot: { id: Uint8Array; hash: Buffer } | undefined;
 
   const open = (kind: number, id: Uint8Array, bytes: Uint8Array, limit: number): Promise<Buffer> =>
-    openObject(kind, id, bytes, { identities: opts.identities, idKey: opts.idKey, cache, size: limit });
+    openObject(kind, id, bytes, { identities: opts.identities, idKey: opts.idKey, cache, size: limit }).then((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
 
   // Checks the manifest header and the stream's START against the signed COMMIT once both are known.
   const bind = () => {

@@ -64,6 +64,46 @@ export function compressChunk(data: Uint8Array, level: number, scratch?: (size: 
 }
 
 /**
+ * The plaintext of a frame in exactly the form rawZstdFrame writes (that frame header, then only
+ * raw blocks whose sizes add up to the declared size, the last one flagged and ending the frame),
+ * moved to the start of `frame` itself: the answer is a view of `frame`, whose bytes after it are
+ * left behind. Any other frame, or one that declares more than `limit` bytes, is left untouched and
+ * the answer is undefined: zstd must decode it (or say what is wrong with it).
+ *
+ * An incompressible chunk's frame is one copy of its bytes; node:zlib would decode it into 16 KiB
+ * pieces and join them, three copies and 65 allocations per MiB (docs/benchmarks/seal.md).
+ */
+export function rawFramePlaintext(frame: Uint8Array, limit: number): Uint8Array | undefined {
+  if (frame.length < 12 || frame[4] !== 0xa0 || MAGIC.some((b, i) => frame[i] !== b)) return undefined;
+  const size = (frame[5] | (frame[6] << 8) | (frame[7] << 16) | (frame[8] << 24)) >>> 0;
+  // Single_Segment: the window is the content size, and no block may exceed it (RFC 8878 §3.1.1.2).
+  if (size > limit) return undefined;
+  const blockMax = Math.min(size, RAW_BLOCK_MAX);
+  // First only read the block headers, so that a frame this does not take stays whole for zstd.
+  let at = 9;
+  let total = 0;
+  for (;;) {
+    if (at + 3 > frame.length) return undefined;
+    const header = frame[at] | (frame[at + 1] << 8) | (frame[at + 2] << 16);
+    const blockSize = header >>> 3;
+    if (((header >>> 1) & 3) !== 0 || blockSize > blockMax) return undefined; // not a raw block
+    at += 3 + blockSize;
+    total += blockSize;
+    if (at > frame.length || total > size) return undefined;
+    if (header & 1) break; // Last_Block
+  }
+  if (at !== frame.length || total !== size) return undefined;
+  let from = 9;
+  for (let to = 0; to < size; ) {
+    const blockSize = (frame[from] | (frame[from + 1] << 8) | (frame[from + 2] << 16)) >>> 3;
+    frame.copyWithin(to, from + 3, from + 3 + blockSize);
+    to += blockSize;
+    from += 3 + blockSize;
+  }
+  return frame.subarray(0, size);
+}
+
+/**
  * Decompresses one sealed object's zstd frame, refusing output beyond `limit` bytes (a frame
  * that claims more is damaged or hostile). `what` names the object in errors.
  */

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { zstdDecompressSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { compressChunk, decompressChunk, looksIncompressible, rawZstdFrame } from "../src/zstd.js";
+import { compressChunk, decompressChunk, looksIncompressible, rawFramePlaintext, rawZstdFrame } from "../src/zstd.js";
 
 const text = (n: number) => Buffer.from("the quick brown fox jumps over the lazy dog\n".repeat(Math.ceil(n / 44)).slice(0, n));
 
@@ -61,5 +61,72 @@ describe("decompressChunk", () => {
 
   it("names the object when the frame is not zstd", () => {
     expect(() => decompressChunk(Buffer.from("not zstd at all"), 100, "manifest chunk y")).toThrow(/manifest chunk y: its plaintext is not a valid zstd frame/);
+  });
+});
+
+describe("rawFramePlaintext", () => {
+  for (const size of [0, 1, 255, 131072, 131073, 3 * 131072 + 17]) {
+    it(`unpacks a raw frame of ${size} bytes where it lies`, () => {
+      const data = randomBytes(size);
+      const frame = rawZstdFrame(data);
+      const plain = rawFramePlaintext(frame, size)!;
+      expect(Buffer.compare(plain, data)).toBe(0);
+      expect(plain.buffer).toBe(frame.buffer); // a view: no copy, no new memory
+    });
+  }
+
+  it("leaves frames in any other form to zstd, untouched", () => {
+    const compressed = compressChunk(text(200_000), 3);
+    const before = Buffer.from(compressed);
+    expect(rawFramePlaintext(compressed, 1 << 20)).toBeUndefined();
+    expect(Buffer.compare(compressed, before)).toBe(0);
+    // The zstd tool's own frame of random bytes: raw blocks too, but with a checksum in the header.
+    const r = spawnSync("zstd", ["-c", "-q"], { input: randomBytes(50_000) });
+    expect(r.status).toBe(0);
+    expect(rawFramePlaintext(r.stdout, 1 << 20)).toBeUndefined();
+  });
+
+  it("refuses a frame that declares more than the limit", () => {
+    const frame = rawZstdFrame(randomBytes(1000));
+    expect(rawFramePlaintext(frame, 999)).toBeUndefined();
+  });
+
+  it("takes a damaged frame only if zstd reads it the same way, and otherwise leaves it untouched", () => {
+    // Random damage to raw frames of 3 blocks: the header, block headers, length. Whatever this
+    // accepts, node:zlib's zstd must decode to the same bytes; whatever it declines stays whole.
+    const sizes = [0, 5, 131072 + 40, 2 * 131072 + 7];
+    let taken = 0;
+    let declined = 0;
+    for (let round = 0; round < 3000; round++) {
+      const data = randomBytes(sizes[round % sizes.length]);
+      let frame = Buffer.from(rawZstdFrame(data));
+      const damage = round % 5;
+      if (damage === 0) frame = frame.subarray(0, frame.length - 1 - (round % 7));
+      else if (damage === 1) frame = Buffer.concat([frame, Buffer.from([round & 0xff])]);
+      else {
+        const headerBytes = [4, 5, 6, 7, 8, 9, 10, 11];
+        for (let b = 12; b + 3 <= frame.length; b += 131072 + 3) headerBytes.push(b + (round % 3) + Math.min(131072, frame.length - b - 3));
+        const at = headerBytes[round % headerBytes.length];
+        if (at < frame.length) frame[at] ^= 1 << (round % 8);
+      }
+      const original = Buffer.from(frame);
+      let expected: Buffer | undefined;
+      try {
+        expected = zstdDecompressSync(original);
+      } catch {
+        expected = undefined;
+      }
+      const got = rawFramePlaintext(frame, 1 << 20);
+      if (got === undefined) {
+        declined++;
+        expect(Buffer.compare(frame, original)).toBe(0);
+      } else {
+        taken++;
+        expect(expected).toBeDefined();
+        expect(Buffer.compare(got, expected!)).toBe(0);
+      }
+    }
+    expect(declined).toBeGreaterThan(1000);
+    expect(taken).toBeGreaterThan(0);
   });
 });

@@ -3,10 +3,10 @@
 // against their SHA-256. Runs on a worker thread (open-worker.ts) or in the calling thread.
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { CairnError } from "@cairn/errors";
-import { MAX_PAYLOAD } from "@cairn/protocol";
+import { MAX_PAYLOAD, freeData } from "@cairn/protocol";
 import { FileKeyCache, openFile } from "@cairn/age";
 import { ObjectKind, kindName, toHex } from "@cairn/repository";
-import { decompressChunk } from "@cairn/seal";
+import { decompressChunk, rawFramePlaintext } from "@cairn/seal";
 
 export type OpenOne = (kind: number, id: Uint8Array, bytes: Uint8Array) => Promise<void>;
 
@@ -25,8 +25,11 @@ export function objectOpenerHere(identities: string[], idKey: Uint8Array): OpenO
       if (err instanceof CairnError) throw new CairnError(err.kind === "key" ? "key" : "integrity", `cannot open ${name}: ${err.message}`);
       throw err;
     }
-    const plain = decompressChunk(frame, MAX_PAYLOAD, name);
+    // The decrypted frame is this function's own: a raw one is unpacked where it lies.
+    const plain = rawFramePlaintext(frame, MAX_PAYLOAD) ?? decompressChunk(frame, MAX_PAYLOAD, name);
     const mac = createHmac("sha256", idKey).update(plain).digest();
+    freeData(frame);
+    freeData(plain);
     if (!timingSafeEqual(mac, Buffer.from(id))) throw new CairnError("integrity", `${name}: not authentic: its content does not match its id under the pinned id key (forged or tampered)`);
   };
 }
