@@ -83,11 +83,16 @@ measure() {
 # stage NAME: /usr/bin/time for one stage of a pipeline (CPU seconds and peak RSS of that process)
 stage() { echo "/usr/bin/time -f '%U %S %M' -o '$W/stage-$1'"; }
 stored() { printf 'stored\t%s\t%s\n' "$1" "$2" >> "$RESULTS"; }
+# Restored trees stay until the run ends (the EXIT trap removes $W). Deleting one before the
+# next restore made that restore slower, not the tool: on an ext4 without a journal (these
+# machines' /), creating a file skips every inode freed in the last seconds (`recently_deleted`
+# in find_inode_bit), so 2708 creations right after 2708 deletions spend seconds of system time
+# scanning (perf: find_get_block_common, recently_deleted). The first restore of each target
+# (restic's) never paid that; the later ones (cairn's) did.
 check_restore() {  # same bytes and files as the source (the e2e tests check contents; this checks completeness)
   local dir=$1
   local b f; b=$(du -sb --apparent-size "$dir" | cut -f1); f=$(find "$dir" -type f | wc -l)
   [ "$f" = "$FILES" ] || { echo "compare: $dir holds $f files, not $FILES" >&2; exit 1; }
-  rm -rf "$dir"
 }
 
 for target in folder s3; do
@@ -111,12 +116,12 @@ for target in folder s3; do
     stored pipeline "$(du -sb "${R_PIPE#file://}" | cut -f1)"
     stored fused "$(du -sb "${R_FUSED#file://}" | cut -f1)"
   fi
-  measure "restic restore" $target "restic -q -r '$R_RESTIC' restore latest --target '$W/out-restic'"
-  check_restore "$W/out-restic"
-  measure "pipeline restore" $target "$(stage 1-pull) cairn pull -i owner.key '$R_PIPE' latest | $(stage 2-seal-d) cairn seal -d -i owner.key | $(stage 3-chunk-d) cairn chunk -d -i owner.key | $(stage 4-snapshot-x) cairn snapshot -x '$W/out-pipe'"
-  check_restore "$W/out-pipe"
-  measure "fused restore" $target "cairn restore -i owner.key '$R_FUSED' latest -x '$W/out-fused'"
-  check_restore "$W/out-fused"
+  measure "restic restore" $target "restic -q -r '$R_RESTIC' restore latest --target '$W/out-$target-restic'"
+  check_restore "$W/out-$target-restic"
+  measure "pipeline restore" $target "$(stage 1-pull) cairn pull -i owner.key '$R_PIPE' latest | $(stage 2-seal-d) cairn seal -d -i owner.key | $(stage 3-chunk-d) cairn chunk -d -i owner.key | $(stage 4-snapshot-x) cairn snapshot -x '$W/out-$target-pipe'"
+  check_restore "$W/out-$target-pipe"
+  measure "fused restore" $target "cairn restore -i owner.key '$R_FUSED' latest -x '$W/out-$target-fused'"
+  check_restore "$W/out-$target-fused"
 
   if [ $target = s3 ]; then
     for t in restic pipe fused; do node "$ROOT/bench/compare/bucket.ts" destroy "$B-$t" || true; done
