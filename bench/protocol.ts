@@ -3,10 +3,12 @@
 //   node bench/protocol.ts decode [METHOD]        decodes stdin, prints "bytes seconds MB/s" on stderr
 //   node bench/protocol.ts raw BYTES [FRAME]       writes BYTES raw (no framing) to stdout
 //   node bench/protocol.ts drain [METHOD]          reads stdin and discards it (the bare pipe hop)
+//   node bench/protocol.ts crc                     CRC-32 speed: node:zlib's against the frames' own (a table on stdout)
 // METHOD is how stdin is read: fs1m (fs.createReadStream on fd 0, 1 MiB blocks), fs64k,
 // process (process.stdin async iteration), lib (the library's stdinChunks()).
 import { createReadStream } from "node:fs";
-import { FrameType, decodeFrames, stdinChunks, writeAll, writeFrames, type Frame } from "@cairn/protocol";
+import { crc32 as zlibCrc32 } from "node:zlib";
+import { FrameType, crc32, decodeFrames, nativeCrc32, stdinChunks, writeAll, writeFrames, type Frame } from "@cairn/protocol";
 
 const [mode, arg1, arg2] = process.argv.slice(2);
 
@@ -63,7 +65,24 @@ if (mode === "encode") {
   let bytes = 0;
   for await (const chunk of input(arg1)) bytes += chunk.length;
   report("reader", bytes, started);
+} else if (mode === "crc") {
+  // GiB/s over 512 MiB of the same random buffer in pieces of each size, best of 3.
+  const buffer = new Uint8Array(1 << 20).map(() => (Math.random() * 256) | 0);
+  const rate = (f: (b: Uint8Array, c: number) => number, size: number) => {
+    let best = 0;
+    for (let round = 0; round < 3; round++) {
+      const piece = buffer.subarray(0, size);
+      const n = Math.floor((512 << 20) / size);
+      const t = process.hrtime.bigint();
+      let c = 0;
+      for (let i = 0; i < n; i++) c = f(piece, c);
+      best = Math.max(best, (n * size) / 2 ** 30 / (Number(process.hrtime.bigint() - t) / 1e9));
+    }
+    return best.toFixed(2);
+  };
+  console.log(`| piece | node:zlib crc32 GiB/s | frames' crc32 (native: ${nativeCrc32}) GiB/s |\n|---|---|---|`);
+  for (const size of [33, 1024, 65536, 1 << 20]) console.log(`| ${size} B | ${rate((b, c) => zlibCrc32(b, c), size)} | ${rate((b, c) => crc32(b, c), size)} |`);
 } else {
-  process.stderr.write("usage: node bench/protocol.ts encode|raw BYTES [FRAME] | decode|drain [METHOD]\n");
+  process.stderr.write("usage: node bench/protocol.ts encode|raw BYTES [FRAME] | decode|drain [METHOD] | crc\n");
   process.exit(2);
 }

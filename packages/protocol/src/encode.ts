@@ -1,4 +1,4 @@
-import { crc32 } from "node:zlib";
+import { crc32 } from "./crc32.js";
 import { CairnError } from "@cairn/errors";
 import { FRAME_OVERHEAD, FrameType, HEADER_SIZE, MAGIC, MAX_PAYLOAD, VERSION, frameTypeName, isJsonType, isKnownType, type Frame } from "./frames.js";
 import { StreamDigest } from "./digest.js";
