@@ -20,17 +20,31 @@ export interface Segment {
   final: boolean;
 }
 
-/** The chunks a segment finished (CHUNK payloads, in order) and the segments no chunk needs any more. */
+/**
+ * The chunks a segment finished (CHUNK payloads, in order) and the segments no chunk needs any
+ * more. `unhashed`: the positions in `chunks` whose id is left to the stage's thread (cutter.ts).
+ */
 export interface Cuts {
   chunks: ArrayBuffer[];
   spares: ArrayBuffer[];
+  unhashed: number[];
 }
+
+/**
+ * This thread computes the id of every other chunk and leaves the rest to the stage's thread.
+ * With node:zlib's CRC-32 replaced (docs/benchmarks/protocol.md) the stage's thread did ~1.2
+ * CPU-s per GiB and this one ~2.3 (FastCDC, copies, HMAC): sharing the HMAC evens them out
+ * (docs/benchmarks/chunk.md).
+ */
+export const HASH_HERE_EVERY = 2;
 
 export class EntryCutter {
   private readonly cdc: FastCdc;
   /** The chunk in progress: tails of earlier segments (their buffers are kept until it ends). */
   private held: Uint8Array[] = [];
   private heldBytes = 0;
+  /** Chunks made so far in the stream: which ids this thread computes. */
+  private made = 0;
 
   constructor(private readonly init: CutInit) {
     this.cdc = new FastCdc(init.chunkerSecret, init.params);
@@ -40,6 +54,7 @@ export class EntryCutter {
     const bytes = new Uint8Array(segment.buffer, 0, segment.length);
     const chunks: ArrayBuffer[] = [];
     const spares: ArrayBuffer[] = [];
+    const unhashed: number[] = [];
     let from = 0;
     const emit = (to: number) => {
       // Every byte is written below (the id last), so the buffer need not be zeroed.
@@ -51,7 +66,8 @@ export class EntryCutter {
         spares.push(piece.buffer as ArrayBuffer);
       }
       out.set(bytes.subarray(from, to), at);
-      out.set(createHmac("sha256", this.init.idKey).update(out.subarray(ID_SIZE)).digest(), 0);
+      if (this.made++ % HASH_HERE_EVERY === 0) out.set(createHmac("sha256", this.init.idKey).update(out.subarray(ID_SIZE)).digest(), 0);
+      else unhashed.push(chunks.length);
       chunks.push(out.buffer as ArrayBuffer);
       this.held = [];
       this.heldBytes = 0;
@@ -63,10 +79,10 @@ export class EntryCutter {
     } else if (from < segment.length) {
       this.held.push(bytes.subarray(from));
       this.heldBytes += segment.length - from;
-      return { chunks, spares };
+      return { chunks, spares, unhashed };
     }
     spares.push(segment.buffer);
-    return { chunks, spares };
+    return { chunks, spares, unhashed };
   }
 }
 

@@ -1,7 +1,8 @@
 // The `chunk` stage's hand-off to its cutting thread (cut-worker.ts): an entry's bytes are copied
 // into 2 MiB segments that move to the worker and back (transferred, never copied), and the
 // chunks each segment finished come back in order. A small entry is cut and hashed here: a round
-// trip to the worker would cost more than the work.
+// trip to the worker would cost more than the work. The worker leaves every other chunk's id to
+// this thread (cut-worker.ts, HASH_HERE_EVERY).
 import { createHmac } from "node:crypto";
 import { ID_SIZE } from "./chunk-id.js";
 import type { CutInit, Cuts, Segment } from "./cut-worker.js";
@@ -9,6 +10,11 @@ import { OrderedWorker } from "./ordered-worker.js";
 
 // src/ and dist/ are siblings: from either, the compiled worker is in ../dist/.
 const CUT_WORKER = new URL("../dist/cut-worker.js", import.meta.url);
+
+/** Writes the id of a CHUNK payload's plaintext (after the id) into its first ID_SIZE bytes. */
+function setId(idKey: Uint8Array, payload: Uint8Array): void {
+  payload.set(createHmac("sha256", idKey).update(payload.subarray(ID_SIZE)).digest(), 0);
+}
 
 export const SEGMENT_BYTES = 2 * 1024 * 1024;
 /** An entry smaller than this (and than the minimum chunk size) is one chunk, made on this thread. */
@@ -60,7 +66,7 @@ export class Cutter {
       if (length < LOCAL_MAX && length < this.init.params.min) {
         const out: Uint8Array = Buffer.allocUnsafe(ID_SIZE + length);
         out.set(this.segment!.subarray(0, length), ID_SIZE);
-        out.set(createHmac("sha256", this.init.idKey).update(out.subarray(ID_SIZE)).digest(), 0);
+        setId(this.init.idKey, out);
         this.filled = 0;
         return Promise.resolve([out]);
       }
@@ -81,8 +87,10 @@ export class Cutter {
     this.segment = undefined;
     this.filled = 0;
     this.sentOfEntry++;
-    const { chunks } = await this.worker.post(message, [message.buffer]);
-    return chunks.map((c) => new Uint8Array(c));
+    const { chunks, unhashed } = await this.worker.post(message, [message.buffer]);
+    const payloads = chunks.map((c) => new Uint8Array(c));
+    for (const i of unhashed) setId(this.init.idKey, payloads[i]);
+    return payloads;
   }
 
   private take(): Uint8Array {
