@@ -2,7 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import { CairnError } from "@cairn/errors";
 import { FrameType, RefWindow, frameTypeName, ownsBuffer, type Frame } from "@cairn/protocol";
 import { ID_SIZE } from "./chunk-id.js";
-import { MacWorker } from "./mac-worker.js";
+import { MacWorker, ownedCopy } from "./mac-worker.js";
 import { MAX_REF_WINDOW } from "./params.js";
 import { entryLabel, upstreamError } from "./stream-errors.js";
 
@@ -75,7 +75,7 @@ export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: Dechunk
         if (!timingSafeEqual(mac, bytes.subarray(0, ID_SIZE))) {
           throw new CairnError("integrity", `${item.where} does not match its id: the data is corrupt, or the id key is not the one it was written with`);
         }
-        out = new Uint8Array(bytes.subarray(ID_SIZE)); // the copy that goes out, made before `bytes` may be freed
+        out = ownedCopy(bytes.subarray(ID_SIZE)); // the copy that goes out, made before `bytes` may be freed
         const kept = keep(bytes);
         window.add(key, out.length, kept);
         if (window.get(key) !== kept) release(kept); // not kept: larger than the window, or a repeat
@@ -83,7 +83,7 @@ export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: Dechunk
         const found = window.get(key);
         if (!found) throw new CairnError("stream", `${item.where} refers to a chunk that is not in the reference window`);
         if (found.data.length !== item.size) throw new CairnError("stream", `${item.where} refers to a chunk of ${item.size} bytes, but that chunk has ${found.data.length}`);
-        out = new Uint8Array(found.data);
+        out = ownedCopy(found.data);
       }
       yield { type: FrameType.DATA, data: out, dispose: true };
     }
@@ -171,6 +171,6 @@ export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: Dechunk
  */
 function keep(payload: Uint8Array): Kept {
   if (ownsBuffer(payload)) return { data: payload.subarray(ID_SIZE), owned: payload.buffer as ArrayBuffer };
-  const copy = new Uint8Array(payload.subarray(ID_SIZE)); // a copy (Buffer#slice would be a view)
-  return { data: copy, owned: copy.buffer };
+  const copy = ownedCopy(payload.subarray(ID_SIZE));
+  return { data: copy, owned: copy.buffer as ArrayBuffer };
 }

@@ -37,9 +37,13 @@ export class MacWorker {
    */
   async mac(bytes: Uint8Array, offset: number): Promise<{ bytes: Uint8Array; mac: Buffer }> {
     this.worker.check();
-    if (!ownsBuffer(bytes) || bytes.length - offset < WORKER_MIN) {
+    if (bytes.length - offset < WORKER_MIN) {
       return { bytes, mac: createHmac("sha256", this.key).update(bytes.subarray(offset)).digest() };
     }
+    // A view into a larger buffer (a chunk decoded from a pipe or file lies in the decoder's input
+    // slab) travels as a copy of its own. chunk -d would copy it anyway to keep it in its window,
+    // and without the copy its MAC ran on the stage's thread: most of them, reading a file.
+    if (!ownsBuffer(bytes)) bytes = ownedCopy(bytes);
     const buffer = bytes.buffer as ArrayBuffer;
     const reply = await this.worker.post({ buffer, offset }, [buffer]);
     return { bytes: Buffer.from(reply.buffer), mac: Buffer.from(reply.mac) };
@@ -49,4 +53,11 @@ export class MacWorker {
   close(): Promise<void> {
     return this.worker.close();
   }
+}
+
+/** A copy of `bytes` in an ArrayBuffer of exactly its size, not zeroed first (every byte is copied in). */
+export function ownedCopy(bytes: Uint8Array): Uint8Array {
+  const copy: Uint8Array = Buffer.allocUnsafeSlow(bytes.length);
+  copy.set(bytes);
+  return copy;
 }
