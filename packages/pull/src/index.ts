@@ -99,7 +99,8 @@ export async function* pullRaw(storage: Storage, opened: OpenedSnapshot, opts: R
  * leaving a pack's worth of copies to the garbage collector.
  */
 export function sealedFrame(table: IndexTable, pos: number, bytes: Uint8Array): Frame {
-  const payload = new Uint8Array(1 + ID_SIZE + bytes.length);
+  // Every byte is written below, so the buffer need not be zeroed first.
+  const payload: Uint8Array = Buffer.allocUnsafeSlow(1 + ID_SIZE + bytes.length);
   payload[0] = table.kinds[pos];
   payload.set(table.idAt(pos), 1);
   payload.set(bytes, 1 + ID_SIZE);
