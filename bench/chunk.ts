@@ -174,7 +174,8 @@ ${(meanChunk / 1048576).toFixed(3)} MiB (each file's last chunk included). Goals
 
 Where the work runs (docs/chunking.md): the stage's thread decodes (CRC-32 of every input frame),
 copies DATA into 2 MiB segments and encodes CHUNK frames (CRC-32 again); the cutting thread runs
-FastCDC, copies each chunk into its payload and computes its id. On two cores the wall time is
+FastCDC, copies each chunk into its payload and computes every other chunk's id (the stage's
+thread computes the rest). On two cores the wall time is
 close to the busier of the two plus the file reads. Memory: Node itself ~50 MiB, the cutting
 thread ~15 MiB, segments and chunks in flight ~20 MiB; input slabs and written chunks are freed
 as soon as they are used (decodeFrames with borrow, Frame.dispose), not left to the collector.

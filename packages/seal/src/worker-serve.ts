@@ -8,10 +8,12 @@ import { majorGc, minorGc } from "./gc.js";
  * Job bytes (the larger of input and answer) between collections in a worker. Counted in bytes, not jobs: a tree
  * of small files makes thousands of small chunks, and a collection per job (or per 32) then cost
  * more than the jobs (a fused restore of 2708 files: 150 full collections in the two workers).
- * 32 MiB between full ones keeps RSS flat over 1 GiB (docs/benchmarks/seal.md).
+ * 32 MiB between full ones keeps a sealing worker's RSS flat over 1 GiB (docs/benchmarks/seal.md);
+ * an opening worker, which frees what it allocates as it goes, does with one per 256 MiB
+ * (serve's `majorEvery`).
  */
 const MINOR_EVERY = 1 << 20;
-const MAJOR_EVERY = 32 << 20;
+export const MAJOR_EVERY = 32 << 20;
 let sinceMinor = 0;
 let sinceMajor = 0;
 
@@ -48,7 +50,7 @@ export function jobsInFlight(port: MessagePort) {
   };
 }
 
-export function serve(handle: (job: Job) => Uint8Array | Promise<Uint8Array>): void {
+export function serve(handle: (job: Job) => Uint8Array | Promise<Uint8Array>, majorEvery = MAJOR_EVERY): void {
   const port = parentPort;
   if (!port) return;
   const jobs = jobsInFlight(port);
@@ -75,7 +77,7 @@ export function serve(handle: (job: Job) => Uint8Array | Promise<Uint8Array>): v
     // memory it holds) needs a full one now and then, or RSS creeps up over a long stream.
     sinceMinor += bytes;
     sinceMajor += bytes;
-    if (sinceMajor >= MAJOR_EVERY) {
+    if (sinceMajor >= majorEvery) {
       sinceMajor = sinceMinor = 0;
       majorGc();
     } else if (sinceMinor >= MINOR_EVERY) {
