@@ -64,6 +64,7 @@ RUN=0
 measure() {
   local name=$1 target=$2 cmd=$3
   counts >/dev/null
+  sync  # the last run's written files reach the disk now, not during this run
   RUN=$((RUN + 1))
   echo "compare: $name → $target" >&2
   if ! /usr/bin/time -f "%e %U %S %M" -o "$W/time" bash -o pipefail -c "$cmd" > "$W/run-$RUN.out" 2> "$W/run-$RUN.err"; then

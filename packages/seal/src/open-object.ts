@@ -4,7 +4,9 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { CairnError } from "@cairn/errors";
 import { openFile, type FileKeyCache } from "@cairn/age";
-import { freeData } from "@cairn/protocol";
+// frames.js alone: the whole package would load its native CRC-32 into every opening worker
+// (~55 ms each at start-up).
+import { freeData } from "@cairn/protocol/frames";
 import { objectName } from "./objects.js";
 import { decompressChunk, rawFramePlaintext } from "./zstd.js";
 
