@@ -182,4 +182,6 @@ Measured with \`--cpu-prof\`, \`--trace-gc\` and in-process CPU timers on the 64
   which a tree of small files turned into hundreds of collections): without the first, dead buffers of finished jobs
   added ~100 MiB; without the second, RSS crept from ~190 to ~260 MiB over 1 GiB (promoted
   garbage holding native memory). With both, RSS stayed at 180–195 MiB from the first 100 MiB to
-  the end of 1 GiB (in-process probe, process.memoryUsage every 100 frames).`);
+  the end of 1 GiB (in-process probe, process.memoryUsage every 100 frames). Opening workers
+  (\`seal -d\`) free what they allocate as they go and run a full collection per 256 MiB
+  (session 4).`);
