@@ -88,6 +88,10 @@ const worst = Math.max(...runs.filter((r) => r.target === "s3" && !r.name.starts
 out.push(`| ≤ 80 requests per GiB (cairn, RGW) | | ${worst.toFixed(0)} (most of any cairn run) | ${worst <= 80 ? "yes" : "no"} | | |`);
 out.push("");
 // The profile notes (written by hand from profiles, dated) follow the numbers of this run.
-const notes = new URL("./analysis.md", import.meta.url);
-if (existsSync(notes)) out.push(readFileSync(notes, "utf8"));
+// Then the earlier runs against one another (history.md, newest first, also by hand), so that a
+// new run does not lose them.
+for (const name of ["./analysis.md", "./history.md"]) {
+  const notes = new URL(name, import.meta.url);
+  if (existsSync(notes)) out.push(readFileSync(notes, "utf8"));
+}
 process.stdout.write(out.join("\n"));
