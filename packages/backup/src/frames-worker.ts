@@ -6,7 +6,7 @@
 // --from-command child is killed) before the thread is terminated.
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { CairnError, toCairnError, type ErrorKind } from "@cairn/errors";
-import { ownsBuffer, type Frame } from "@cairn/protocol";
+import { ownedCopy, ownsBuffer, type Frame } from "@cairn/protocol";
 
 type FromWorker =
   | { type: "frames"; frames: Frame[]; bytes: number }
@@ -124,7 +124,7 @@ export function serveFrames(module: string, make: (data: any) => AsyncIterable<F
           // Moved, not copied, when the stage handed its memory over with the frame (Frame.dispose);
           // else a copy is moved (the stage may still use its memory: a window, a buffer it reuses).
           const d = f.data;
-          const own = f.dispose && ownsBuffer(d) ? d : new Uint8Array(d);
+          const own = f.dispose && ownsBuffer(d) ? d : ownedCopy(d);
           transfer.push(own.buffer as ArrayBuffer);
           // Moved, the memory is the receiving thread's alone: a stage there may free it once used.
           batch.push({ type: f.type, data: own, dispose: true });

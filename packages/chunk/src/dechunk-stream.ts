@@ -1,8 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
 import { CairnError } from "@cairn/errors";
-import { FrameType, RefWindow, frameTypeName, ownsBuffer, type Frame } from "@cairn/protocol";
+import { FrameType, RefWindow, frameTypeName, ownedCopy, ownsBuffer, type Frame } from "@cairn/protocol";
 import { ID_SIZE } from "./chunk-id.js";
-import { MacWorker, ownedCopy } from "./mac-worker.js";
+import { MacWorker } from "./mac-worker.js";
 import { MAX_REF_WINDOW } from "./params.js";
 import { entryLabel, upstreamError } from "./stream-errors.js";
 

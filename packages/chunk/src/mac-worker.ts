@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { ownsBuffer } from "@cairn/protocol";
+import { ownedCopy, ownsBuffer } from "@cairn/protocol";
 import { OrderedWorker } from "./ordered-worker.js";
 
 // The worker's whole program: MAC a buffer from an offset on, hand the buffer back with the MAC.
@@ -53,11 +53,4 @@ export class MacWorker {
   close(): Promise<void> {
     return this.worker.close();
   }
-}
-
-/** A copy of `bytes` in an ArrayBuffer of exactly its size, not zeroed first (every byte is copied in). */
-export function ownedCopy(bytes: Uint8Array): Uint8Array {
-  const copy: Uint8Array = Buffer.allocUnsafeSlow(bytes.length);
-  copy.set(bytes);
-  return copy;
 }

@@ -71,6 +71,16 @@ export function ownsBuffer(data: Uint8Array): boolean {
 }
 
 /**
+ * A copy of `data` in an ArrayBuffer of exactly its size (so ownsBuffer holds: it can be moved to
+ * another thread or freed), not zeroed first since every byte is copied in.
+ */
+export function ownedCopy(data: Uint8Array): Uint8Array {
+  const copy: Uint8Array = Buffer.allocUnsafeSlow(data.length);
+  copy.set(data);
+  return copy;
+}
+
+/**
  * Frees memory handed over with a frame (Frame.dispose) or otherwise owned by the caller: detaches
  * `data`'s ArrayBuffer now, if `data` covers all of it, instead of leaving it to the garbage
  * collector. Fresh ArrayBuffers count as external memory, and V8 runs a full collection for every

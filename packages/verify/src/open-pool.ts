@@ -7,6 +7,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { CairnError, type ErrorKind } from "@cairn/errors";
+import { ownedCopy } from "@cairn/protocol";
 import { stopWorker, watchExit } from "@cairn/seal";
 import type { OpenAnswer, OpenJob } from "./open-worker.js";
 
@@ -55,7 +56,7 @@ export class OpenPool {
     while (this.pending.size >= this.limit && !this.failure) await new Promise<void>((resolve) => this.waiting.push(resolve));
     if (this.failure) throw this.failure;
     const seq = this.seq++;
-    const data = new Uint8Array(bytes);
+    const data = ownedCopy(bytes);
     const job: OpenJob = { seq, kind, id: new Uint8Array(id), data };
     return new Promise<void>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
