@@ -92,8 +92,10 @@ describe("cairn backup", () => {
     expect({ newObjects: f.newObjects, reusedObjects: f.reusedObjects }).toEqual({ newObjects: p.newObjects, reusedObjects: p.reusedObjects });
 
     const [a, b] = await Promise.all([listSnapshot(url("piped")), listSnapshot(url("fused"))]);
-    // Chunk ids are keyed MACs of the content: the data objects are the very same.
-    expect(idsOf(b, "data").size).toBeGreaterThan(5);
+    // Chunk ids are keyed MACs of the content: the data objects are the very same. How many there
+    // are depends on where the repository's keyed chunker cuts (about 6 MB of distinct content,
+    // 1 MiB on average), so only "several" is certain.
+    expect(idsOf(b, "data").size).toBeGreaterThan(1);
     expect(idsOf(b, "data")).toEqual(idsOf(a, "data"));
     // The clear part differs only in what the moment of the backup decides: the time, and through
     // the manifest's header record (which binds it) the manifest root, the refs, the signature.
