@@ -125,6 +125,7 @@ export function serveFrames(module: string, make: (data: any) => AsyncIterable<F
           // else a copy is moved (the stage may still use its memory: a window, a buffer it reuses).
           const d = f.data;
           const own = f.dispose && ownsBuffer(d) ? d : ownedCopy(d);
+          f.written?.(); // lent memory (Frame.written) is the stage's again once copied
           transfer.push(own.buffer as ArrayBuffer);
           // Moved, the memory is the receiving thread's alone: a stage there may free it once used.
           batch.push({ type: f.type, data: own, dispose: true });

@@ -31,10 +31,35 @@ interface Pending {
   checked?: Promise<{ bytes: Uint8Array; mac: Buffer }>;
 }
 
-/** A chunk's data in the reference window; `owned`: this stage frees its buffer when it leaves. */
+/**
+ * A chunk's data, kept in the reference window and lent out with DATA frames (Frame.written).
+ * `owned`: this stage frees that buffer once the chunk has left the window (`left`) and no frame
+ * that carries it is still being written (`lent`).
+ */
 interface Kept {
   data: Uint8Array;
-  owned?: ArrayBuffer;
+  owned: ArrayBuffer;
+  lent: number;
+  left: boolean;
+}
+
+const free = (kept: Kept) => {
+  if (!kept.owned.detached) kept.owned.transfer(0);
+};
+
+/** The window lets go of a chunk: freed now, or once the last frame that carries it is written. */
+function leave(kept: Kept): void {
+  kept.left = true;
+  if (kept.lent === 0) free(kept);
+}
+
+/** A DATA frame that lends the chunk's memory until it is written (Frame.written). */
+function lend(kept: Kept): Frame {
+  kept.lent++;
+  const written = () => {
+    if (--kept.lent === 0 && kept.left) free(kept);
+  };
+  return { type: FrameType.DATA, data: kept.data, written };
 }
 
 /**
@@ -45,14 +70,14 @@ interface Kept {
  * whole ArrayBuffer may be transferred to the worker (the caller's view of it then reads empty),
  * and is freed once it leaves the window.
  *
- * Each DATA frame carries a copy of its chunk, in memory of its own handed over with the frame
- * (Frame.dispose): the window's memory never leaves this stage, so it can be freed the moment a
- * chunk is evicted, and a fused restore moves the copy on to the thread that writes the files.
+ * Each DATA frame lends its chunk's memory, the very memory the window keeps, until it is
+ * written (Frame.written): no copy per chunk. A chunk that leaves the window is freed once the
+ * last frame that carries it is written (a fused restore copies each one to the thread that writes
+ * the files, and says so at once).
  */
 export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: DechunkOptions): AsyncGenerator<Frame> {
-  const macs = new MacWorker(opts.idKey);
+  let macs: MacWorker | undefined; // started with the first chunk to check (none: idsChecked)
   let started = false;
-  const release = (kept: Kept) => kept.owned?.transfer(0);
   let window = new RefWindow<Kept>(0); // replaced by START's window
   let entry: Record<string, any> | undefined;
   let index = 0; // chunk number within the entry, from 0
@@ -69,23 +94,23 @@ export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: Dechunk
       const item = queue.shift()!;
       queuedBytes -= item.checked ? item.size : 0;
       const key = Buffer.from(item.id).toString("hex");
-      let out: Uint8Array;
+      let kept: Kept;
       if (item.checked) {
         const { bytes, mac } = await item.checked;
         if (!timingSafeEqual(mac, bytes.subarray(0, ID_SIZE))) {
           throw new CairnError("integrity", `${item.where} does not match its id: the data is corrupt, or the id key is not the one it was written with`);
         }
-        out = ownedCopy(bytes.subarray(ID_SIZE)); // the copy that goes out, made before `bytes` may be freed
-        const kept = keep(bytes);
-        window.add(key, out.length, kept);
-        if (window.get(key) !== kept) release(kept); // not kept: larger than the window, or a repeat
+        kept = keep(bytes);
+        window.add(key, kept.data.length, kept);
+        // Not kept (larger than the window, or a repeat): freed once its frame is written.
+        if (window.get(key) !== kept) kept.left = true;
       } else {
         const found = window.get(key);
         if (!found) throw new CairnError("stream", `${item.where} refers to a chunk that is not in the reference window`);
         if (found.data.length !== item.size) throw new CairnError("stream", `${item.where} refers to a chunk of ${item.size} bytes, but that chunk has ${found.data.length}`);
-        out = ownedCopy(found.data);
+        kept = found;
       }
-      yield { type: FrameType.DATA, data: out, dispose: true };
+      yield lend(kept);
     }
   }
 
@@ -105,7 +130,7 @@ export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: Dechunk
             throw new CairnError("stream", `the START frame's refWindow ${JSON.stringify(refWindow)} is not a valid window size`);
           }
           started = true;
-          window = new RefWindow<Kept>(refWindow, release);
+          window = new RefWindow<Kept>(refWindow, leave);
           yield { type, meta: { stream: "plain", ...rest } };
           break;
         }
@@ -120,7 +145,7 @@ export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: Dechunk
           const payload = frame.data!;
           if (payload.length < ID_SIZE) throw new CairnError("stream", `a CHUNK frame of ${payload.length} bytes in ${entryLabel(entry)}: too short to hold an id`);
           const id = Buffer.from(payload.subarray(0, ID_SIZE)); // a copy: the payload may travel to the worker
-          const checked = opts.idsChecked ? Promise.resolve({ bytes: payload, mac: id }) : macs.mac(payload, ID_SIZE);
+          const checked = opts.idsChecked ? Promise.resolve({ bytes: payload, mac: id }) : (macs ??= new MacWorker(opts.idKey)).mac(payload, ID_SIZE);
           checked.catch(() => {}); // awaited in settle(); if the stage fails first, nobody will
           queue.push({ where: where(id), id, size: payload.length - ID_SIZE, checked });
           queuedBytes += payload.length - ID_SIZE;
@@ -160,7 +185,7 @@ export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: Dechunk
     throw new CairnError("stream", started ? "the stream ended without an END frame" : "empty stream: no START frame");
   } finally {
     window.clear();
-    await macs.close();
+    await macs?.close();
   }
 }
 
@@ -170,7 +195,7 @@ export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: Dechunk
  * view never pins a large input buffer (nor one its owner frees).
  */
 function keep(payload: Uint8Array): Kept {
-  if (ownsBuffer(payload)) return { data: payload.subarray(ID_SIZE), owned: payload.buffer as ArrayBuffer };
+  if (ownsBuffer(payload)) return { data: payload.subarray(ID_SIZE), owned: payload.buffer as ArrayBuffer, lent: 0, left: false };
   const copy = ownedCopy(payload.subarray(ID_SIZE));
-  return { data: copy, owned: copy.buffer as ArrayBuffer };
+  return { data: copy, owned: copy.buffer as ArrayBuffer, lent: 0, left: false };
 }

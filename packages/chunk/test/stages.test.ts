@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { CairnError } from "@cairn/errors";
-import { FrameType, decodeFrames, encodeFrames, type Frame } from "@cairn/protocol";
+import { Writable } from "node:stream";
+import { FrameType, decodeFrames, encodeFrames, writeFrames, type Frame } from "@cairn/protocol";
 import { describe, expect, it } from "vitest";
 import { chunkId, chunkInput, chunkStream, dechunkStream, ID_SIZE } from "../src/index.js";
 import { collect, contents, count, fromArray, plainFrames } from "./frames.js";
@@ -247,12 +248,12 @@ describe("chunk -d stage", () => {
 });
 
 describe("chunk -d memory", () => {
-  it("sends each chunk's data as a copy handed over with its frame, and frees the window's own memory once a chunk leaves it", async () => {
-    const a = randomBytes(40_000);
-    const b = randomBytes(40_000);
-    // a, b, a again (a reference inside the window), then enough of c to push a and b out.
-    const input = plainFrames([{ path: "f", data: Buffer.concat([a, b, a, randomBytes(400_000)]) }]);
+  // a, b, a again (a reference inside the window), then enough of c to push a and b out.
+  async function windowed(): Promise<{ input: Frame[]; owned: Frame[]; payloads: Uint8Array[] }> {
+    const [a, b, c] = [random("a", 40_000), random("b", 40_000), random("c", 400_000)];
+    const input = plainFrames([{ path: "f", data: Buffer.concat([a, b, a, c]) }]);
     const out = await chunked(input, { params: { min: 4096, avg: 16384, max: 65536 }, refWindow: 100_000 });
+    expect(count(out, FrameType.CHUNK_REF)).toBeGreaterThanOrEqual(1); // these inputs do give one
     // Every CHUNK payload in its own buffer, as the cutting thread and unseal deliver them.
     const payloads: Uint8Array[] = [];
     const owned = out.map((f) => {
@@ -261,23 +262,67 @@ describe("chunk -d memory", () => {
       payloads.push(data);
       return { type: f.type, data };
     });
-    const seen: Frame[] = [];
+    return { input, owned, payloads };
+  }
+
+  it("lends each chunk's own memory to its DATA frame (no copy), and frees it once the chunk has left the window and its frames are written", async () => {
+    const { input, owned, payloads } = await windowed();
+    const copies: Frame[] = [];
     let detachedWhileRunning = 0;
+    const lentBefore = new Set<ArrayBufferLike>();
+    let refsLent = 0;
     // idsChecked, as in a fused restore: no payload travels to the MAC worker (which would detach
     // the caller's view at once), so a payload reads detached here only once this stage freed it.
     for await (const f of dechunkStream(fromArray(owned), { idKey, idsChecked: true })) {
       if (f.type === FrameType.DATA) {
-        expect(f.dispose).toBe(true);
-        expect(f.data!.byteOffset === 0 && f.data!.byteLength === f.data!.buffer.byteLength).toBe(true);
+        expect(f.dispose).toBeUndefined();
+        const from = payloads.filter((p) => p.buffer === f.data!.buffer);
+        expect(from).toHaveLength(1); // a view of the payload itself, past its id
+        if (lentBefore.has(f.data!.buffer)) refsLent++; // a CHUNK_REF, resolved from the window
+        lentBefore.add(f.data!.buffer);
+        copies.push({ type: f.type, data: Buffer.from(f.data!) }); // "written"…
+        f.written!(); // …and said so
         detachedWhileRunning = payloads.filter((p) => p.buffer.detached).length;
+      } else {
+        copies.push(f);
       }
-      seen.push(f);
     }
-    expect(contents(seen)).toEqual(contents(input));
+    expect(contents(copies)).toEqual(contents(input));
     // The window holds at most ~100 kB: older payloads were freed while the stream still ran…
     expect(detachedWhileRunning).toBeGreaterThan(payloads.length / 2);
     // …and the rest when it ended.
     expect(payloads.every((p) => p.buffer.detached)).toBe(true);
+    // a's second occurrence came from the window: the memory of its first, lent again.
+    expect(refsLent).toBeGreaterThanOrEqual(1);
+  });
+
+  it("never frees memory a consumer still holds: frames whose written() is not called keep their data after the window lets go", async () => {
+    const { input, owned, payloads } = await windowed();
+    const held = await collect(dechunkStream(fromArray(owned), { idKey, idsChecked: true }));
+    expect(payloads.some((p) => p.buffer.detached)).toBe(false);
+    expect(contents(held)).toEqual(contents(input));
+    // Written late, in any order, each frame lets its chunk go: all freed once the last is written.
+    const data = held.filter((f) => f.type === FrameType.DATA);
+    for (const f of data.reverse()) f.written!();
+    expect(payloads.every((p) => p.buffer.detached)).toBe(true);
+  });
+
+  it("through writeFrames: frees the lent memory only once the bytes are written, and the stream decodes to the input", async () => {
+    const { input, owned, payloads } = await windowed();
+    const bytes: Buffer[] = [];
+    let detachedAtFirstWrite = -1;
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        if (detachedAtFirstWrite < 0) detachedAtFirstWrite = payloads.filter((p) => p.buffer.detached).length;
+        bytes.push(Buffer.from(chunk)); // what reached the "pipe", copied before anything is freed
+        setImmediate(cb);
+      },
+    });
+    await writeFrames("chunk", dechunkStream(fromArray(owned), { idKey, idsChecked: true }), sink);
+    expect(detachedAtFirstWrite).toBe(0);
+    expect(payloads.every((p) => p.buffer.detached)).toBe(true);
+    const back = await collect(decodeFrames((async function* () { yield Buffer.concat(bytes); })()));
+    expect(contents(back)).toEqual(contents(input));
   });
 });
 

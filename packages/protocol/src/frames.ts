@@ -60,10 +60,16 @@ export function frameTypeName(type: number): string {
  * its ArrayBuffer) once the bytes are written, instead of leaving megabytes per chunk to the
  * garbage collector. Only for data that covers an ArrayBuffer of its own that nothing else uses;
  * a stage in the same process (a fused command) may ignore it.
+ *
+ * `written`: the stage lends `data` (memory it keeps, such as chunk -d's reference window) and
+ * wants to hear when the frame's bytes are no longer needed: writeFrames calls it once they are
+ * written, a consumer that copies the data calls it after the copy. Until then the stage leaves
+ * the memory alone. A consumer that ignores it may keep using the data as long as it likes; the
+ * stage then never frees that memory itself and leaves it to the garbage collector.
  */
 export type Frame =
-  | { type: number; meta: Record<string, any>; data?: undefined; dispose?: undefined }
-  | { type: number; data: Uint8Array; meta?: undefined; dispose?: boolean };
+  | { type: number; meta: Record<string, any>; data?: undefined; dispose?: undefined; written?: undefined }
+  | { type: number; data: Uint8Array; meta?: undefined; dispose?: boolean; written?: () => void };
 
 /** True when `data` covers the whole of an ArrayBuffer (not shared, not a view into a larger one). */
 export function ownsBuffer(data: Uint8Array): boolean {

@@ -67,11 +67,18 @@ class Batch {
   private smallBytes = 0;
   /** Memory handed over with frames (Frame.dispose), freed once the batch is written. */
   private disposable: ArrayBuffer[] = [];
+  /** Frames' `written` callbacks (Frame.written), called once the batch is written. */
+  private lent: (() => void)[] = [];
   bytes = 0;
 
   /** Frees `data`'s ArrayBuffer after this batch is written, if the data covers all of it. */
   dispose(data: Uint8Array): void {
     if (ownsBuffer(data)) this.disposable.push(data.buffer as ArrayBuffer);
+  }
+
+  /** Tells a frame's stage, once this batch is written, that it may have its memory back. */
+  lend(written: () => void): void {
+    this.lent.push(written);
   }
 
   add(piece: Uint8Array): void {
@@ -88,13 +95,15 @@ class Batch {
   take(): WriteBatch {
     this.joinSmall();
     const parts: WriteBatch = this.parts;
-    if (this.disposable.length > 0) {
-      const disposable = this.disposable;
+    if (this.disposable.length > 0 || this.lent.length > 0) {
+      const { disposable, lent } = this;
       // transfer(0) detaches the buffer and frees its memory now (measured: docs/benchmarks/chunk.md).
       parts.written = () => {
         for (const buffer of disposable) if (!buffer.detached) buffer.transfer(0);
+        for (const written of lent) written();
       };
       this.disposable = [];
+      this.lent = [];
     }
     this.parts = [];
     this.bytes = 0;
@@ -135,6 +144,7 @@ export async function writeFrames(tool: string, frames: AsyncIterable<Frame>, ou
         }
         for (const piece of encoder.encode(frame)) batch.add(piece);
         if (frame.dispose) batch.dispose(frame.data!);
+        if (frame.written) batch.lend(frame.written);
         if (batch.bytes >= WRITE_BATCH) yield batch.take();
       }
       if (!end) throw new CairnError("failed", `internal error: ${tool} ended its stream without an END frame`);
