@@ -32,7 +32,7 @@ export default defineCommand({
         if (args[flag] !== undefined) throw new CairnError("usage", `--${flag} is for chunking; chunk -d reads the sizes from the stream`);
       }
       const idKey = await readerIdKey({ identity: args.identity, key: args.key, passphraseFile: args["passphrase-file"] });
-      await writeFrames(TOOL, dechunkStream(decodeFrames(stdinChunks()), { idKey }));
+      await writeFrames(TOOL, dechunkStream(decodeFrames(stdinChunks(), { borrow: true }), { idKey }));
       return;
     }
     if (args.identity) throw new CairnError("usage", "-i OWNER_KEY is for chunk -d; chunk takes the writer key (-k)");

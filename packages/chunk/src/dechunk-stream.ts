@@ -68,7 +68,8 @@ function lend(kept: Kept): Frame {
  * resolved from this stage's own replay of the reference window, so memory stays within the
  * window plus the chunks being checked. It takes ownership of CHUNK payloads: one that owns its
  * whole ArrayBuffer may be transferred to the worker (the caller's view of it then reads empty),
- * and is freed once it leaves the window.
+ * and is freed once it leaves the window; one that does not is copied before the next frame is
+ * asked for, so the input may free its memory then (decodeFrames' `borrow`).
  *
  * Each DATA frame lends its chunk's memory, the very memory the window keeps, until it is
  * written (Frame.written): no copy per chunk. A chunk that leaves the window is freed once the
@@ -145,7 +146,10 @@ export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: Dechunk
           const payload = frame.data!;
           if (payload.length < ID_SIZE) throw new CairnError("stream", `a CHUNK frame of ${payload.length} bytes in ${entryLabel(entry)}: too short to hold an id`);
           const id = Buffer.from(payload.subarray(0, ID_SIZE)); // a copy: the payload may travel to the worker
-          const checked = opts.idsChecked ? Promise.resolve({ bytes: payload, mac: id }) : (macs ??= new MacWorker(opts.idKey)).mac(payload, ID_SIZE);
+          // A view into a larger buffer (a chunk decoded from a pipe or file lies in the decoder's
+          // input slab, freed once the next frame is asked for) is copied now: the window keeps it.
+          const own = ownsBuffer(payload) ? payload : ownedCopy(payload);
+          const checked = opts.idsChecked ? Promise.resolve({ bytes: own, mac: id }) : (macs ??= new MacWorker(opts.idKey)).mac(own, ID_SIZE);
           checked.catch(() => {}); // awaited in settle(); if the stage fails first, nobody will
           queue.push({ where: where(id), id, size: payload.length - ID_SIZE, checked });
           queuedBytes += payload.length - ID_SIZE;
@@ -157,7 +161,7 @@ export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: Dechunk
           if (!entry) throw new CairnError("stream", "a CHUNK_REF frame outside any entry");
           const ref = frame.data!;
           if (ref.length !== ID_SIZE + 4) throw new CairnError("stream", `a CHUNK_REF frame of ${ref.length} bytes in ${entryLabel(entry)} (expected ${ID_SIZE + 4})`);
-          const id = ref.subarray(0, ID_SIZE);
+          const id = Buffer.from(ref.subarray(0, ID_SIZE)); // a copy: the frame's memory may be freed next
           const size = new DataView(ref.buffer, ref.byteOffset + ID_SIZE, 4).getUint32(0);
           queue.push({ where: where(id), id, size });
           index++;
@@ -189,13 +193,7 @@ export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: Dechunk
   }
 }
 
-/**
- * What the window keeps of a checked CHUNK payload (id and data): the data, in the payload's own
- * memory when it has all of its buffer (this stage then owns it); else a copy, so that a small
- * view never pins a large input buffer (nor one its owner frees).
- */
+/** What the window keeps of a checked CHUNK payload (id and data, in memory of its own): the data. */
 function keep(payload: Uint8Array): Kept {
-  if (ownsBuffer(payload)) return { data: payload.subarray(ID_SIZE), owned: payload.buffer as ArrayBuffer, lent: 0, left: false };
-  const copy = ownedCopy(payload.subarray(ID_SIZE));
-  return { data: copy, owned: copy.buffer as ArrayBuffer, lent: 0, left: false };
+  return { data: payload.subarray(ID_SIZE), owned: payload.buffer as ArrayBuffer, lent: 0, left: false };
 }

@@ -40,9 +40,7 @@ export class MacWorker {
     if (bytes.length - offset < WORKER_MIN) {
       return { bytes, mac: createHmac("sha256", this.key).update(bytes.subarray(offset)).digest() };
     }
-    // A view into a larger buffer (a chunk decoded from a pipe or file lies in the decoder's input
-    // slab) travels as a copy of its own. chunk -d would copy it anyway to keep it in its window,
-    // and without the copy its MAC ran on the stage's thread: most of them, reading a file.
+    // A view into a larger buffer travels as a copy of its own (chunk -d copies such views first).
     if (!ownsBuffer(bytes)) bytes = ownedCopy(bytes);
     const buffer = bytes.buffer as ArrayBuffer;
     const reply = await this.worker.post({ buffer, offset }, [buffer]);

@@ -99,8 +99,10 @@ export class FrameDecoder {
   async next(): Promise<Frame | undefined> {
     if (this.ended) return undefined;
     const reader = this.reader;
-    // Asked for the next frame, so the consumer is done with the last one (see DecodeOptions).
-    if (this.opts.borrow) reader.release();
+    // Asked for the next frame, so the consumer is done with the last one, or with all before it
+    // (see DecodeOptions).
+    if (this.opts.borrow === true) reader.release();
+    else if (this.opts.borrow === "allButLast" && this.frames > 0) reader.release(this.offset);
     if (!this.started) {
       const header = await reader.read(HEADER_SIZE);
       checkHeader(header);
@@ -145,7 +147,8 @@ export class FrameDecoder {
     } else {
       const problem = checkBinaryLayout(type, payload);
       if (problem) throw streamError(`frame #${n} (${name}) at byte ${at} is malformed: ${problem}`);
-      frame = { type, data: ownMemory(payload) };
+      // A borrowing consumer copies what it keeps, and the input's memory is freed as it goes.
+      frame = { type, data: this.opts.borrow ? payload : ownMemory(payload) };
     }
 
     if (type === FrameType.ERROR) throw UpstreamError.fromMeta(frame.meta!);
@@ -194,8 +197,11 @@ export interface DecodeOptions {
    * input memory before that point can be freed at once (a source from stdinChunks() frees its
    * slabs: their ArrayBuffers are detached, and a view kept longer reads as empty). For stages
    * that copy what they keep, such as chunk and seal.
+   *
+   * "allButLast": the same, except that the consumer may still be using the frame it was given
+   * last (a write of its data in flight) when it asks for the next; frames before it are done.
    */
-  borrow?: boolean;
+  borrow?: boolean | "allButLast";
 }
 
 /**

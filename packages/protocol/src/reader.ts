@@ -10,9 +10,9 @@ export class ByteReader {
     this.it = source[Symbol.asyncIterator]();
   }
 
-  /** Tells the source that no byte before the current offset is needed any more (stdin.ts). */
-  release(): void {
-    this.source.release?.(this.offset);
+  /** Tells the source that no byte before `offset` (default: the current one) is needed any more (stdin.ts). */
+  release(offset = this.offset): void {
+    this.source.release?.(offset);
   }
 
   /** Up to n bytes: exactly n unless the input ended first. */

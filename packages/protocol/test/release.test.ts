@@ -6,7 +6,7 @@ import { closeSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { FrameType, decodeFrames, encodeFrames, fileChunks, sniff, writeFrames, type Frame } from "@cairn/protocol";
+import { FrameDecoder, FrameType, decodeFrames, encodeFrames, fileChunks, sniff, writeFrames, type Frame, type ReleasableInput } from "@cairn/protocol";
 import { tempDir } from "../../../test/helpers/cli.js";
 import { collect, decodeAll } from "./helpers.js";
 
@@ -47,28 +47,34 @@ describe("writeFrames and Frame.dispose", () => {
 });
 
 describe("decodeFrames with borrow over fileChunks", () => {
-  const payloads = Array.from({ length: 14 }, (_, i) => randomBytes(i % 3 === 0 ? 900_000 : 1_500_000));
+  // Large frames and small ones (a small frame is a copy of its own unless the consumer borrows).
+  const payloads = Array.from({ length: 20 }, (_, i) => randomBytes(i % 3 === 0 ? 900_000 : i % 3 === 1 ? 1_500_000 : 100_000));
   const frames: Frame[] = [start, ...payloads.map((data) => ({ type: FrameType.DATA, data })), end];
 
-  async function decodeFile(borrow: boolean) {
+  async function decodeFile(borrow: boolean | "allButLast") {
     const path = join(dir.path, `stream-${borrow}`);
     writeFileSync(path, await collect(encodeFrames(frames)));
     const fd = openSync(path, "r");
     try {
       const kept: Uint8Array[] = [];
       const copies: Buffer[] = [];
+      /** Per frame: was the frame before it still intact when it arrived? */
+      const lastIntact: boolean[] = [];
       const { framed, input } = await sniff(fileChunks(fd));
       expect(framed).toBe(true);
       for await (const f of decodeFrames(input, { borrow })) {
         if (f.type !== FrameType.DATA) continue;
+        if (kept.length > 0) lastIntact.push(sha(kept[kept.length - 1]) === sha(copies[copies.length - 1]));
         kept.push(f.data!);
         copies.push(Buffer.from(f.data!)); // what a borrowing consumer does before asking for more
       }
-      return { kept, copies };
+      return { kept, copies, lastIntact };
     } finally {
       closeSync(fd);
     }
   }
+
+  const small = (i: number) => payloads[i].length === 100_000;
 
   it("delivers every frame intact, and frees the slabs the consumer is past", async () => {
     const { kept, copies } = await decodeFile(true);
@@ -78,8 +84,63 @@ describe("decodeFrames with borrow over fileChunks", () => {
     expect(sha(kept[kept.length - 1])).toBe(sha(payloads[payloads.length - 1]));
   });
 
-  it("frees nothing without borrow: kept frames stay readable", async () => {
+  it("borrowing, gives small frames as views of the input too (no copy), freed like the rest", async () => {
+    const { kept, copies } = await decodeFile(true);
+    expect(copies.map(sha)).toEqual(payloads.map(sha));
+    const smallOnes = kept.filter((_, i) => small(i));
+    expect(smallOnes.length).toBeGreaterThan(5);
+    // Each lay in a slab larger than itself; all but those in the last slabs are freed by now.
+    expect(smallOnes.filter((d) => d.length === 0 && (d.buffer as ArrayBuffer).detached).length).toBeGreaterThan(smallOnes.length / 2);
+  });
+
+  it('with "allButLast", the frame given last stays intact while the next is read, and older ones are freed', async () => {
+    const { kept, copies, lastIntact } = await decodeFile("allButLast");
+    expect(copies.map(sha)).toEqual(payloads.map(sha));
+    expect(lastIntact).toHaveLength(payloads.length - 1);
+    expect(lastIntact.every(Boolean)).toBe(true);
+    expect(kept.slice(0, 3).some((d) => d.length === 0 && (d.buffer as ArrayBuffer).detached)).toBe(true);
+  });
+
+  // Input that arrives one frame per buffer (as a pipe may deliver a writer's frame-aligned
+  // batches): each buffer is freed once the consumer is wholly past it.
+  async function frameAligned(): Promise<ReleasableInput & { buffers: Uint8Array[] }> {
+    const whole = await collect(encodeFrames(frames));
+    const cuts = [8]; // the stream header, then each frame's end
+    const decoder = new FrameDecoder((async function* () { yield whole; })());
+    while (await decoder.next()) cuts.push(decoder.offset + 5 + decoder.length + 4);
+    const buffers = cuts.map((end, i) => new Uint8Array(whole.subarray(i ? cuts[i - 1] : 0, end)));
+    return {
+      buffers,
+      release(offset: number) {
+        for (let i = 0; i < buffers.length && cuts[i] <= offset; i++) if (!buffers[i].buffer.detached) (buffers[i].buffer as ArrayBuffer).transfer(0);
+      },
+      async *[Symbol.asyncIterator]() {
+        yield* buffers;
+      },
+    };
+  }
+
+  for (const borrow of [true, "allButLast"] as const) {
+    it(`with borrow ${JSON.stringify(borrow)}, ${borrow === true ? "frees each frame's memory when the next is asked for" : "frees a frame's memory only once the one after it is done with"}`, async () => {
+      const input = await frameAligned();
+      const seen: Uint8Array[] = [];
+      const beforeIntact: boolean[] = [];
+      for await (const f of decodeFrames(input, { borrow })) {
+        if (seen.length > 0) beforeIntact.push(seen[seen.length - 1].length > 0);
+        if (f.type === FrameType.DATA) {
+          expect(sha(f.data!)).toBe(sha(payloads[seen.length]));
+          seen.push(f.data!);
+        }
+      }
+      expect(beforeIntact).toHaveLength(payloads.length);
+      expect(beforeIntact.every((ok) => ok === (borrow === "allButLast"))).toBe(true);
+      expect(seen.slice(0, -2).every((d) => (d.buffer as ArrayBuffer).detached)).toBe(true);
+    });
+  }
+
+  it("frees nothing without borrow: kept frames stay readable, small ones in memory of their own", async () => {
     const { kept } = await decodeFile(false);
     expect(kept.map(sha)).toEqual(payloads.map(sha));
+    for (const [i, d] of kept.entries()) if (small(i)) expect(d.buffer.byteLength).toBe(d.length);
   });
 });

@@ -88,16 +88,17 @@ export default defineCommand({
       if (a.tar) refuseTerminal();
       needStdin("-x");
       onSignals();
-      const frames = decodeFrames(stdinChunks());
       if (a.tar) {
-        await writeAll(extractToTar(frames, { include }));
+        await writeAll(extractToTar(decodeFrames(stdinChunks()), { include }));
         return exitCodes.ok;
       }
       if (a.stdout) {
-        await writeAll(extractToStdout(frames, positionals[0]));
+        await writeAll(extractToStdout(decodeFrames(stdinChunks()), positionals[0]));
         return exitCodes.ok;
       }
-      await extractToDir(frames, positionals[0], { include, overwrite: a.overwrite });
+      // extractToDir has at most one frame's data in use (one write in flight) when it asks for the
+      // next, and keeps nothing longer: the input's memory before that frame can be freed.
+      await extractToDir(decodeFrames(stdinChunks(), { borrow: "allButLast" }), positionals[0], { include, overwrite: a.overwrite });
       return exitCodes.ok;
     }
 

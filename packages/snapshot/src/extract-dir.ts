@@ -80,7 +80,9 @@ function lstatOrUndefined(p: Buffer): Stats | undefined {
  * File data is written asynchronously, one write in flight while the next block is decoded and
  * hashed; the other file-system calls are synchronous: each asynchronous one would cost a round
  * trip through libuv's thread pool (a restore of many small files made ~10 per file, more CPU
- * than the calls themselves).
+ * than the calls themselves). So when it asks for a frame, it may still be writing the data of
+ * the one before, but of no earlier frame, and it keeps no frame's data: decodeFrames' borrow
+ * "allButLast" holds.
  *
  * Plain stream → files under `dir`, metadata restored (owner only as root). Never writes outside
  * `dir`: unsafe paths are refused, no symlink is followed while writing, each file goes to a
