@@ -87,6 +87,29 @@ for (const [name, identity, recipient] of [["X25519", x25519, xRecipient], ["ML-
   costRows.push(`| ${name} | ${ms(wrapT.wall)} | ${ms(wrapT.cpu)} | ${ms(unwrapT.wall)} | ${ms(unwrapT.cpu)} |`);
 }
 
+// What importing a raw key costs per call: HMAC-SHA256 (a chunk id) and HKDF (a payload key)
+// under raw key bytes against a KeyObject made once (@cairn/chunk/id, payloadKey).
+const keyRows: string[] = [];
+{
+  const { createHmac, createSecretKey, hkdfSync } = await import("node:crypto");
+  const key = randomBytes(32);
+  const keyObject = createSecretKey(key);
+  const small = randomBytes(64);
+  const n = 20_000;
+  const perCall = (f: () => unknown) => {
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) f();
+    return ((seconds(t) * 1e6) / n).toFixed(1);
+  };
+  for (const [name, raw, once] of [
+    ["HMAC-SHA256 of 64 bytes", () => createHmac("sha256", key).update(small).digest(), () => createHmac("sha256", keyObject).update(small).digest()],
+    ["HKDF-SHA256, 32 bytes out", () => hkdfSync("sha256", key, small.subarray(0, 16), "payload", 32), () => hkdfSync("sha256", keyObject, small.subarray(0, 16), "payload", 32)],
+  ] as const) {
+    perCall(raw); // warm-up
+    keyRows.push(`| ${name} | ${perCall(raw)} | ${perCall(once)} |`);
+  }
+}
+
 process.stdout.write(`# age layer
 
 Command: \`node bench/age.ts ${mib}\` (\`AGE_BENCH_MIB=${mib} bash bench/age.sh\`; \`make bench\` runs every area), Node ${process.version}, one core;
@@ -103,6 +126,14 @@ not cached yet (parse, unwrap, check the header MAC), mean of 20:
 | recipient type | newSession ms (wall) | (CPU) | first openFile ms (wall) | (CPU) |
 |---|---|---|---|---|
 ${costRows.join("\n")}
+
+Per call, µs (mean of 20000): a key given as raw bytes is imported again on every call; a
+KeyObject made once is not. Chunk ids and payload keys are computed thousands of times per GiB,
+so cairn makes the KeyObject once per id key and per file key.
+
+| call | raw key µs | KeyObject µs |
+|---|---|---|
+${keyRows.join("\n")}
 
 On a shared machine both columns suffer: wall time from waiting for a core, CPU time from
 sharing caches with other processes. The ceiling for the payload is node:crypto's

@@ -1,9 +1,8 @@
 // The cutting thread of the `chunk` stage (cutter.ts): FastCDC over each entry's bytes as they
 // arrive in segments, each finished chunk copied into a CHUNK payload (id, then plaintext) and
 // its id computed, so that the stage's own thread only decodes, copies in and frames.
-import { createHmac } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
-import { ID_SIZE } from "./chunk-id.js";
+import { ID_SIZE, chunkId } from "./chunk-id.js";
 import { FastCdc } from "./fastcdc.js";
 import type { ChunkerParams } from "./params.js";
 
@@ -66,7 +65,7 @@ export class EntryCutter {
         spares.push(piece.buffer as ArrayBuffer);
       }
       out.set(bytes.subarray(from, to), at);
-      if (this.made++ % HASH_HERE_EVERY === 0) out.set(createHmac("sha256", this.init.idKey).update(out.subarray(ID_SIZE)).digest(), 0);
+      if (this.made++ % HASH_HERE_EVERY === 0) out.set(chunkId(this.init.idKey, out.subarray(ID_SIZE)), 0);
       else unhashed.push(chunks.length);
       chunks.push(out.buffer as ArrayBuffer);
       this.held = [];

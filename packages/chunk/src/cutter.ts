@@ -3,8 +3,7 @@
 // chunks each segment finished come back in order. A small entry is cut and hashed here: a round
 // trip to the worker would cost more than the work. The worker leaves every other chunk's id to
 // this thread (cut-worker.ts, HASH_HERE_EVERY).
-import { createHmac } from "node:crypto";
-import { ID_SIZE } from "./chunk-id.js";
+import { ID_SIZE, chunkId } from "./chunk-id.js";
 import type { CutInit, Cuts, Segment } from "./cut-worker.js";
 import { OrderedWorker } from "./ordered-worker.js";
 
@@ -13,7 +12,7 @@ const CUT_WORKER = new URL("../dist/cut-worker.js", import.meta.url);
 
 /** Writes the id of a CHUNK payload's plaintext (after the id) into its first ID_SIZE bytes. */
 function setId(idKey: Uint8Array, payload: Uint8Array): void {
-  payload.set(createHmac("sha256", idKey).update(payload.subarray(ID_SIZE)).digest(), 0);
+  payload.set(chunkId(idKey, payload.subarray(ID_SIZE)), 0);
 }
 
 export const SEGMENT_BYTES = 2 * 1024 * 1024;

@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { chunkId } from "./chunk-id.js";
 import { ownedCopy, ownsBuffer } from "@cairn/protocol";
 import { OrderedWorker } from "./ordered-worker.js";
 
@@ -6,11 +6,12 @@ import { OrderedWorker } from "./ordered-worker.js";
 // Buffers move both ways by transfer, never by copy.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
-const { createHmac } = require("node:crypto");
+const { createHmac, createSecretKey } = require("node:crypto");
+const key = createSecretKey(workerData); // imported once, not per chunk (chunk-id.ts)
 parentPort.on("message", (m) => {
   if (m === "close") return parentPort.close(); // nothing left to do: the thread ends
   const { buffer, offset } = m;
-  const mac = createHmac("sha256", workerData).update(new Uint8Array(buffer, offset)).digest();
+  const mac = createHmac("sha256", key).update(new Uint8Array(buffer, offset)).digest();
   const out = new Uint8Array(32);
   out.set(mac);
   parentPort.postMessage({ buffer, mac: out.buffer }, [buffer, out.buffer]);
@@ -38,7 +39,7 @@ export class MacWorker {
   async mac(bytes: Uint8Array, offset: number): Promise<{ bytes: Uint8Array; mac: Buffer }> {
     this.worker.check();
     if (bytes.length - offset < WORKER_MIN) {
-      return { bytes, mac: createHmac("sha256", this.key).update(bytes.subarray(offset)).digest() };
+      return { bytes, mac: chunkId(this.key, bytes.subarray(offset)) };
     }
     // A view into a larger buffer travels as a copy of its own (chunk -d copies such views first).
     if (!ownsBuffer(bytes)) bytes = ownedCopy(bytes);

@@ -1,8 +1,9 @@
 // Opening one sealed object (kinds 1–3) as `seal -d` does, on any thread: age-decrypt with the
 // owner's identities, decompress within a size limit, and check the plaintext against the id
 // under the pinned id key (docs/sealing.md, "Opening a sealed stream").
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { CairnError } from "@cairn/errors";
+import { chunkId } from "@cairn/chunk/id";
 import { openFile, type FileKeyCache } from "@cairn/age";
 // frames.js alone: the whole package would load its native CRC-32 into every opening worker
 // (~55 ms each at start-up).
@@ -56,7 +57,7 @@ async function openPlain(kind: number, id: Uint8Array, bytes: Uint8Array, ctx: O
   // The decrypted frame is this function's own: a raw one is unpacked where it lies.
   const plain = rawFramePlaintext(zstdFrame, ctx.size) ?? decompressChunk(zstdFrame, ctx.size, name);
   if (ctx.exact && plain.length !== ctx.size) throw new CairnError("integrity", `${name} holds ${plain.length} bytes; the manifest says ${ctx.size}`);
-  const actual = createHmac("sha256", ctx.idKey).update(plain).digest();
+  const actual = chunkId(ctx.idKey, plain);
   if (actual.length !== id.length || !timingSafeEqual(actual, id)) {
     throw new CairnError("integrity", `${name} is not authentic: its content does not match its id under the pinned id key (forged or tampered)`);
   }

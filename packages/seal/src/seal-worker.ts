@@ -1,9 +1,10 @@
 // A sealing worker: re-checks a chunk's id, compresses it, and seals it as an age file under
 // the run's session; answers with the SEALED payload. The main thread keeps the order.
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { workerData } from "node:worker_threads";
 import { encryptStream, payloadKey, sealedSize, NONCE_BYTES, type Session } from "@cairn/age";
 import { CairnError } from "@cairn/errors";
+import { chunkId } from "@cairn/chunk/id";
 import { compressChunk } from "./zstd.js";
 import { ID_SIZE, objectName } from "./objects.js";
 import { serve, type Job } from "./worker-serve.js";
@@ -22,7 +23,7 @@ function scratchOf(size: number): Uint8Array {
 }
 
 export function sealJob(job: Job, init: SealInit): Uint8Array {
-  const actual = createHmac("sha256", init.idKey).update(job.data).digest();
+  const actual = chunkId(init.idKey, job.data);
   if (!timingSafeEqual(actual, job.id)) {
     throw new CairnError("integrity", `${objectName(job.kind, job.id)} does not match its id (the chunk changed between chunk and seal); nothing was sealed`);
   }

@@ -1,8 +1,9 @@
 // Opening one stored object with the owner key, as `seal -d` opens it: age-decrypt, decompress
 // (at most 32 MiB), and check the plaintext against its id with the pinned id key; refs objects
 // against their SHA-256. Runs on a worker thread (open-worker.ts) or in the calling thread.
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { CairnError } from "@cairn/errors";
+import { chunkId } from "@cairn/chunk/id";
 import { MAX_PAYLOAD, freeData } from "@cairn/protocol";
 import { FileKeyCache, openFile } from "@cairn/age";
 import { ObjectKind, kindName, toHex } from "@cairn/repository";
@@ -27,7 +28,7 @@ export function objectOpenerHere(identities: string[], idKey: Uint8Array): OpenO
     }
     // The decrypted frame is this function's own: a raw one is unpacked where it lies.
     const plain = rawFramePlaintext(frame, MAX_PAYLOAD) ?? decompressChunk(frame, MAX_PAYLOAD, name);
-    const mac = createHmac("sha256", idKey).update(plain).digest();
+    const mac = chunkId(idKey, plain);
     freeData(frame);
     freeData(plain);
     if (!timingSafeEqual(mac, Buffer.from(id))) throw new CairnError("integrity", `${name}: not authentic: its content does not match its id under the pinned id key (forged or tampered)`);
