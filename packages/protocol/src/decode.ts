@@ -209,7 +209,8 @@ export interface DecodeOptions {
  * Throws a CairnError on the first problem (see FrameDecoder); never yields END for a damaged stream.
  *
  * A binary frame's data may be a view into a larger input buffer that other frames share (at
- * most four times its own size): read it and keep it, but never write into it or transfer its
+ * most four times its own size; with `borrow`, of any size, and freed as DecodeOptions says):
+ * read it, and keep it only without `borrow`, but never write into it or transfer its
  * ArrayBuffer to a worker; copy it first.
  */
 export async function* decodeFrames(source: AsyncIterable<Uint8Array> | ByteReader, opts: DecodeOptions = {}): AsyncGenerator<Frame> {
