@@ -56,7 +56,10 @@ function leave(kept: Kept): void {
 /** A DATA frame that lends the chunk's memory until it is written (Frame.written). */
 function lend(kept: Kept): Frame {
   kept.lent++;
+  let done = false;
   const written = () => {
+    if (done) return; // once per frame, however often it is called
+    done = true;
     if (--kept.lent === 0 && kept.left) free(kept);
   };
   return { type: FrameType.DATA, data: kept.data, written };
@@ -68,7 +71,7 @@ function lend(kept: Kept): Frame {
  * resolved from this stage's own replay of the reference window, so memory stays within the
  * window plus the chunks being checked. It takes ownership of CHUNK payloads: one that owns its
  * whole ArrayBuffer may be transferred to the worker (the caller's view of it then reads empty),
- * and is freed once it leaves the window; one that does not is copied before the next frame is
+ * and is freed once it has left the window and its DATA frames are written; one that does not is copied before the next frame is
  * asked for, so the input may free its memory then (decodeFrames' `borrow`).
  *
  * Each DATA frame lends its chunk's memory, the very memory the window keeps, until it is
@@ -149,10 +152,11 @@ export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: Dechunk
           // A view into a larger buffer (a chunk decoded from a pipe or file lies in the decoder's
           // input slab, freed once the next frame is asked for) is copied now: the window keeps it.
           const own = ownsBuffer(payload) ? payload : ownedCopy(payload);
+          const size = payload.length - ID_SIZE; // before the payload may move to the worker (it then reads empty)
           const checked = opts.idsChecked ? Promise.resolve({ bytes: own, mac: id }) : (macs ??= new MacWorker(opts.idKey)).mac(own, ID_SIZE);
           checked.catch(() => {}); // awaited in settle(); if the stage fails first, nobody will
-          queue.push({ where: where(id), id, size: payload.length - ID_SIZE, checked });
-          queuedBytes += payload.length - ID_SIZE;
+          queue.push({ where: where(id), id, size, checked });
+          queuedBytes += size;
           index++;
           yield* settle(false);
           break;

@@ -5,6 +5,7 @@ import { FrameType, decodeFrames, encodeFrames, writeFrames, type Frame } from "
 import { describe, expect, it } from "vitest";
 import { chunkId, chunkInput, chunkStream, dechunkStream, ID_SIZE } from "../src/index.js";
 import { collect, contents, count, fromArray, plainFrames } from "./frames.js";
+import { frameAlignedInput } from "../../../test/helpers/frames.js";
 import { makeInput } from "./vectors/input.js";
 
 const idKey = Buffer.from("id key for the stage tests");
@@ -319,10 +320,65 @@ describe("chunk -d memory", () => {
       },
     });
     await writeFrames("chunk", dechunkStream(fromArray(owned), { idKey, idsChecked: true }), sink);
+    await new Promise<void>((resolve) => sink.end(resolve)); // every write called back
     expect(detachedAtFirstWrite).toBe(0);
     expect(payloads.every((p) => p.buffer.detached)).toBe(true);
     const back = await collect(decodeFrames((async function* () { yield Buffer.concat(bytes); })()));
     expect(contents(back)).toEqual(contents(input));
+  });
+});
+
+describe("chunk -d over a borrowing decoder (as the CLI reads stdin)", () => {
+  // Input that poisons and frees each frame's memory once the decoder is past it: a chunk kept,
+  // MACed or written from the input's memory after that would come out wrong.
+  for (const idsChecked of [false, true]) {
+    it(`writes exactly the input back, references and small chunks included${idsChecked ? " (ids already checked)" : ""}`, async () => {
+      const [a, b] = [random("a", 40_000), random("b", 300_000)];
+      const files = [
+        { path: "d/a", data: Buffer.concat([a, b, a, a, random("c", 100_000)]), piece: 7000 },
+        { path: "d/s", data: random("s", 100) },
+        { path: "d/t", data: random("s", 100) },
+        { path: "d/big", data: Buffer.concat([random("x", 500_000), b]), piece: 65536 },
+      ];
+      const plain = plainFrames(files);
+      const out = await chunked(plain, { params: { min: 1024, avg: 4096, max: 65536 }, refWindow: 200_000 });
+      expect(count(out, FrameType.CHUNK_REF)).toBeGreaterThan(0);
+      const input = await frameAlignedInput(out);
+      const written: Buffer[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          written.push(Buffer.from(chunk));
+          setImmediate(cb);
+        },
+      });
+      await writeFrames("chunk -d", dechunkStream(decodeFrames(input, { borrow: true }), { idKey, idsChecked }), sink);
+      expect(input.buffers.slice(0, -2).every((b) => b.buffer.detached)).toBe(true); // the input really was freed
+      const back = await collect(decodeFrames((async function* () { yield Buffer.concat(written); })()));
+      expect(contents(back)).toEqual(contents(plain));
+    });
+  }
+
+  it("holds at most ~8 MiB of chunks waiting for their MACs, whatever their count", async () => {
+    const chunks = Array.from({ length: 12 }, (_, i) => random(`big${i}`, 2 << 20));
+    const frames: Frame[] = [
+      { type: FrameType.START, meta: { stream: "chunked", host: "h", time: "t", label: "l", tags: [], refWindow: 1 << 20 } },
+      { type: FrameType.ENTRY, meta: { kind: "file", path: "f", mode: 0o644, mtime: "0" } },
+      // Each payload in a buffer of its own: it moves to the MAC worker (its view here then reads empty).
+      ...chunks.map((c) => ({ type: FrameType.CHUNK, data: new Uint8Array(Buffer.concat([chunkId(idKey, c), c])) })),
+      { type: FrameType.ENTRY_END, meta: {} },
+      { type: FrameType.END, meta: {} },
+    ];
+    let pulled = 0;
+    let pulledAtFirstData = -1;
+    const source = (async function* () {
+      for (const f of frames) {
+        if (f.type === FrameType.CHUNK) pulled++;
+        yield f;
+      }
+    })();
+    for await (const f of dechunkStream(source, { idKey })) if (f.type === FrameType.DATA && pulledAtFirstData < 0) pulledAtFirstData = pulled;
+    // 8 MiB of 2 MiB chunks: the fifth goes over, so the first is settled before a sixth is read.
+    expect(pulledAtFirstData).toBe(5);
   });
 });
 

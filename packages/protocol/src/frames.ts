@@ -65,7 +65,8 @@ export function frameTypeName(type: number): string {
  * wants to hear when the frame's bytes are no longer needed: writeFrames calls it once they are
  * written, a consumer that copies the data calls it after the copy. Until then the stage leaves
  * the memory alone. A consumer that ignores it may keep using the data as long as it likes; the
- * stage then never frees that memory itself and leaves it to the garbage collector.
+ * stage then never frees that memory itself and leaves it to the garbage collector. A frame has
+ * `dispose` or `written`, never both (memory handed over is not the stage's to take back).
  */
 export type Frame =
   | { type: number; meta: Record<string, any>; data?: undefined; dispose?: undefined; written?: undefined }

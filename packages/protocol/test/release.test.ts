@@ -6,8 +6,9 @@ import { closeSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { FrameDecoder, FrameType, decodeFrames, encodeFrames, fileChunks, sniff, writeFrames, type Frame, type ReleasableInput } from "@cairn/protocol";
+import { FrameType, decodeFrames, encodeFrames, fileChunks, sniff, writeFrames, type Frame } from "@cairn/protocol";
 import { tempDir } from "../../../test/helpers/cli.js";
+import { frameAlignedInput } from "../../../test/helpers/frames.js";
 import { collect, decodeAll } from "./helpers.js";
 
 const dir = tempDir("cairn-release-");
@@ -101,28 +102,9 @@ describe("decodeFrames with borrow over fileChunks", () => {
     expect(kept.slice(0, 3).some((d) => d.length === 0 && (d.buffer as ArrayBuffer).detached)).toBe(true);
   });
 
-  // Input that arrives one frame per buffer (as a pipe may deliver a writer's frame-aligned
-  // batches): each buffer is freed once the consumer is wholly past it.
-  async function frameAligned(): Promise<ReleasableInput & { buffers: Uint8Array[] }> {
-    const whole = await collect(encodeFrames(frames));
-    const cuts = [8]; // the stream header, then each frame's end
-    const decoder = new FrameDecoder((async function* () { yield whole; })());
-    while (await decoder.next()) cuts.push(decoder.offset + 5 + decoder.length + 4);
-    const buffers = cuts.map((end, i) => new Uint8Array(whole.subarray(i ? cuts[i - 1] : 0, end)));
-    return {
-      buffers,
-      release(offset: number) {
-        for (let i = 0; i < buffers.length && cuts[i] <= offset; i++) if (!buffers[i].buffer.detached) (buffers[i].buffer as ArrayBuffer).transfer(0);
-      },
-      async *[Symbol.asyncIterator]() {
-        yield* buffers;
-      },
-    };
-  }
-
   for (const borrow of [true, "allButLast"] as const) {
     it(`with borrow ${JSON.stringify(borrow)}, ${borrow === true ? "frees each frame's memory when the next is asked for" : "frees a frame's memory only once the one after it is done with"}`, async () => {
-      const input = await frameAligned();
+      const input = await frameAlignedInput(frames);
       const seen: Uint8Array[] = [];
       const beforeIntact: boolean[] = [];
       for await (const f of decodeFrames(input, { borrow })) {

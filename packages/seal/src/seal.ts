@@ -2,7 +2,7 @@
 // Every carried chunk is re-checked against its id, compressed and sealed by the worker pool;
 // the metadata goes into the manifest, which is cut, sealed and emitted ahead of the data it
 // describes; the clear refs set, the signed COMMIT and END close the stream.
-import { createHmac } from "node:crypto";
+import { chunkId } from "@cairn/chunk/id";
 import type { KeyObject } from "node:crypto";
 import { CairnError } from "@cairn/errors";
 import { DEFAULT_REF_WINDOW, FrameType, RefWindow, frameTypeName, freeData, ownsBuffer, type Frame } from "@cairn/protocol";
@@ -93,7 +93,7 @@ export async function* seal(frames: AsyncIterable<Frame>, opts: SealOptions): As
       return slot;
     };
     const cutManifest = async (plain: Uint8Array) => {
-      const id = createHmac("sha256", key.idKey).update(plain).digest();
+      const id = chunkId(key.idKey, plain);
       manifestIds.add(id);
       ids.add(id);
       out.push(await carry(ObjectKind.MANIFEST, id, plain), ...held);
@@ -170,7 +170,7 @@ export async function* seal(frames: AsyncIterable<Frame>, opts: SealOptions): As
     const last = cutter.finish();
     if (last) await cutManifest(last);
     const rootPlain = manifestIds.bytesInOrder().slice();
-    const rootId = createHmac("sha256", key.idKey).update(rootPlain).digest();
+    const rootId = chunkId(key.idKey, rootPlain);
     ids.add(rootId);
     out.push(await carry(ObjectKind.MANIFEST_ROOT, rootId, rootPlain));
     while (out.length) yield await out.shift()!.take();

@@ -1,9 +1,10 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FrameType, type Frame } from "@cairn/protocol";
+import { FrameType, decodeFrames, type Frame } from "@cairn/protocol";
+import { frameAlignedInput } from "../../../test/helpers/frames.js";
 import { extractToDir, extractToStdout, extractToTar, snapshotTar } from "../src/index.js";
 import { paxMtimeNs } from "../src/tar-in.js";
 
@@ -26,6 +27,33 @@ async function* from(frames: Frame[]): AsyncGenerator<Frame> {
 }
 
 const restore = (frames: Frame[], opts = {}) => extractToDir(from(frames), join(dir, "out"), { warn: () => {}, ...opts });
+
+describe("extractToDir over a borrowing decoder (snapshot -x DIR reads stdin so)", () => {
+  // Twenty files in many small DATA frames, from an input that poisons and frees each frame's
+  // memory once the decoder is past it (test/helpers/frames.ts).
+  const files = Array.from({ length: 20 }, (_, i) => ({ path: `f${i}`, data: randomBytes(1000 + i * 37_000) }));
+  const frames: Frame[] = [START];
+  for (const f of files) {
+    frames.push({ type: FrameType.ENTRY, meta: { kind: "file", path: f.path, mode: 0o644, mtime: MTIME } });
+    for (let at = 0; at < f.data.length; at += 4096) frames.push({ type: FrameType.DATA, data: f.data.subarray(at, at + 4096) });
+    frames.push({ type: FrameType.ENTRY_END, meta: { size: f.data.length, sha256: createHash("sha256").update(f.data).digest("hex") } });
+  }
+  frames.push({ ...END, meta: { ...END.meta, entries: files.length } });
+  const wrong = (out: string) => files.filter((f) => !readFileSync(join(out, f.path)).equals(f.data)).length;
+
+  it('restores every byte with borrow "allButLast" (one write in flight while the next frame is read)', async () => {
+    const input = await frameAlignedInput(frames);
+    await extractToDir(decodeFrames(input, { borrow: "allButLast" }), join(dir, "out"), { warn: () => {} });
+    expect(wrong(join(dir, "out"))).toBe(0);
+    expect(input.buffers.slice(0, -2).every((b) => b.buffer.detached)).toBe(true);
+  });
+
+  it("(and the check bites: with borrow true, which frees the frame being written, files come out wrong)", async () => {
+    await extractToDir(decodeFrames(await frameAlignedInput(frames), { borrow: true }), join(dir, "eager"), { warn: () => {} }).catch(() => undefined);
+    const out = join(dir, "eager");
+    expect(files.filter((f) => { try { return !readFileSync(join(out, f.path)).equals(f.data); } catch { return true; } }).length).toBeGreaterThan(0);
+  });
+});
 
 describe("extractToDir", () => {
   it("sets mtimes to the microsecond", async () => {

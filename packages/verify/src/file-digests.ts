@@ -28,6 +28,7 @@ export async function checkFileDigests(frames: AsyncIterable<Frame>, checked: (m
       case FrameType.DATA:
         hash?.update(f.data!);
         size += f.data!.length;
+        f.written?.(); // done with the data: chunk -d may free its window's memory (Frame.written)
         break;
       case FrameType.ENTRY_END: {
         const end = f.meta!;
