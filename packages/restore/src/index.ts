@@ -1,17 +1,22 @@
 // @cairn/restore: `pull | seal -d | chunk -d | snapshot -x` in one process. The same library
 // stages as the pipeline, chained as async iterables: frames pass in memory, never encoded or
-// decoded between stages. pull → seal -d → chunk -d run on a worker thread of their own
-// (plain-worker.ts) while the main thread writes the files.
+// decoded between stages. pull → seal -d run on a worker thread of their own (chunked-worker.ts),
+// whose CHUNK payloads move (not copy) to the main thread; chunk -d runs there, lending its
+// window's memory to the DATA frames the files are written from.
 import type { Frame } from "@cairn/protocol";
 import { framesFromWorker } from "@cairn/backup";
-import { PLAIN_WORKER } from "./plain-worker.js";
-import type { RestoreOptions } from "./plain-stream.js";
+import { dechunkStream } from "@cairn/chunk";
+import { CHUNKED_WORKER } from "./chunked-worker.js";
+import type { RestoreOptions } from "./chunked-stream.js";
 
 export { includePatterns } from "./paths.js";
-export { plainStreamHere, type RestoreOptions } from "./plain-stream.js";
+export { chunkedStreamHere, type RestoreOptions } from "./chunked-stream.js";
 
-/** pull → seal -d → chunk -d: the plain stream of the snapshot `selector` names, made on a worker thread. */
+/** pull → seal -d on a worker thread, then chunk -d here: the plain stream of the snapshot `selector` names. */
 export function plainStream(url: string, selector: string, opts: RestoreOptions): AsyncIterable<Frame> {
-  return framesFromWorker(PLAIN_WORKER, { url, selector, opts }, "restore");
+  const chunked = framesFromWorker(CHUNKED_WORKER, { url, selector, opts }, "restore");
+  // seal -d (unseal, on the worker) opens a chunk only if its plaintext matches its id under the
+  // pinned id key, and its frames reach this thread in memory: chunk -d need not check it again
+  // here (as it must when it reads a stream from a pipe).
+  return dechunkStream(chunked, { idKey: opts.idKey, idsChecked: true });
 }
-

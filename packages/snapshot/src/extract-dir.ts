@@ -208,8 +208,12 @@ class DirWriter {
     // One write in flight: the thread pool writes a block while the next is decoded and hashed.
     let writing: Promise<void> | undefined;
     let written: Frame | undefined;
-    // Memory handed over with a frame is freed once its write is done (Frame.dispose).
-    const done = () => written?.dispose && freeData(written.data!);
+    // Once its write is done, a frame's memory is freed if it was handed over (Frame.dispose), or
+    // given back to the stage that lent it (Frame.written).
+    const done = () => {
+      if (written?.dispose) freeData(written.data!);
+      written?.written?.();
+    };
     try {
       for await (const frame of reader.contentFrames()) {
         await writing;

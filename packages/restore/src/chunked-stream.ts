@@ -1,9 +1,8 @@
-// pull → seal -d → chunk -d, chained in this thread.
+// pull → seal -d, chained in this thread: the chunked stream of a snapshot.
 import type { Frame } from "@cairn/protocol";
 import type { Storage } from "@cairn/storage";
 import { openSnapshot, type OpenOptions } from "@cairn/pull";
 import { unseal } from "@cairn/seal";
-import { dechunkStream } from "@cairn/chunk";
 import { pullOrdered } from "@cairn/pull/ordered";
 
 export interface RestoreOptions extends OpenOptions {
@@ -20,11 +19,8 @@ export interface RestoreOptions extends OpenOptions {
   paths?: string[];
 }
 
-export async function plainStreamHere(storage: Storage, selector: string, opts: RestoreOptions): Promise<AsyncIterable<Frame>> {
+export async function chunkedStreamHere(storage: Storage, selector: string, opts: RestoreOptions): Promise<AsyncIterable<Frame>> {
   const opened = await openSnapshot(storage, selector, opts);
   const sealed = pullOrdered(storage, opened, { jobs: opts.jobs, identity: opts.identity, paths: opts.paths ?? [], passphrase: opts.passphrase });
-  const chunked = unseal(sealed, { identities: opts.identities, idKey: opts.idKey, trusted: opts.trusted });
-  // unseal opens a chunk only if its plaintext matches its id under the pinned id key: chunk -d
-  // need not check it again here (as it must when it reads a stream from a pipe).
-  return dechunkStream(chunked, { idKey: opts.idKey, idsChecked: true });
+  return unseal(sealed, { identities: opts.identities, idKey: opts.idKey, trusted: opts.trusted });
 }
