@@ -71,13 +71,14 @@ function lend(kept: Kept): Frame {
  * resolved from this stage's own replay of the reference window, so memory stays within the
  * window plus the chunks being checked. It takes ownership of CHUNK payloads: one that owns its
  * whole ArrayBuffer may be transferred to the worker (the caller's view of it then reads empty),
- * and is freed once it has left the window and its DATA frames are written; one that does not is copied before the next frame is
- * asked for, so the input may free its memory then (decodeFrames' `borrow`).
+ * and is freed once it has left the window and its DATA frames are written; one that does not is
+ * copied before the next frame is asked for, so the input may free its memory then
+ * (decodeFrames' `borrow`).
  *
  * Each DATA frame lends its chunk's memory, the very memory the window keeps, until it is
  * written (Frame.written): no copy per chunk. A chunk that leaves the window is freed once the
- * last frame that carries it is written (a fused restore copies each one to the thread that writes
- * the files, and says so at once).
+ * last frame that carries it is written (writeFrames says so, and so does a fused restore's file
+ * writer).
  */
 export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: DechunkOptions): AsyncGenerator<Frame> {
   let macs: MacWorker | undefined; // started with the first chunk to check (none: idsChecked)
