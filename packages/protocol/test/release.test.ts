@@ -94,7 +94,7 @@ describe("decodeFrames with borrow over fileChunks", () => {
     expect(smallOnes.filter((d) => d.length === 0 && (d.buffer as ArrayBuffer).detached).length).toBeGreaterThan(smallOnes.length / 2);
   });
 
-  it('with "allButLast", the frame given last stays intact while the next is read, and older ones are freed', async () => {
+  it('with "allButLast" over a file: every frame arrives intact, none is freed while it is the last one given, and older slabs are freed', async () => {
     const { kept, copies, lastIntact } = await decodeFile("allButLast");
     expect(copies.map(sha)).toEqual(payloads.map(sha));
     expect(lastIntact).toHaveLength(payloads.length - 1);
