@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { sealWithSession, newSession } from "@cairn/age";
+import { sealWithSession, newSession, parseHeader, NONCE_BYTES } from "@cairn/age";
 import { CairnError } from "@cairn/errors";
 import { FrameType, decodeFrames, type Frame } from "@cairn/protocol";
 import { seal } from "../src/seal.js";
@@ -127,6 +127,26 @@ describe("seal", () => {
     expect(err.message).toMatch(/made with --known; pipe it to push/);
   });
 
+  it("wraps the file key once per run and gives every object a fresh payload nonce", async () => {
+    // The payload key is HKDF(file key, nonce): a repeated nonce would still decrypt, so only this
+    // test would see seal reuse a keystream across chunks.
+    const sealedObjects = (frames: Frame[]) =>
+      objects(frames)
+        .filter((o) => o.kind <= ObjectKind.MANIFEST_ROOT)
+        .map((o) => {
+          const header = parseHeader(o.bytes!).bytes;
+          return { header: hex(header), nonce: hex(o.bytes!.subarray(header.length, header.length + NONCE_BYTES)) };
+        });
+    const run1 = sealedObjects(output);
+    expect(run1.length).toBeGreaterThan(10);
+    expect(new Set(run1.map((o) => o.header)).size).toBe(1);
+    expect(new Set(run1.map((o) => o.nonce)).size).toBe(run1.length);
+    // Another run: another file key (another header), and still no nonce repeated.
+    const run2 = sealedObjects(await sealed(keys, input));
+    expect(run2[0].header).not.toBe(run1[0].header);
+    expect(new Set([...run1, ...run2].map((o) => o.nonce)).size).toBe(run1.length + run2.length);
+  });
+
   it("refuses a plain stream with a hint", async () => {
     const err = await failure(collect(seal(replay([{ type: FrameType.START, meta: { stream: "plain", host: "h", time: "t", label: "", tags: [] } }]), { key: keys.writer })));
     expect(err.message).toMatch(/put `cairn chunk` before seal/);
@@ -159,6 +179,19 @@ describe("seal -d rejects", () => {
     const err = await failure(opened(bad));
     expect(err.kind).toBe("integrity");
     expect(err.message).toMatch(/^cannot open data chunk [0-9a-f]{64}: /);
+  });
+
+  it("a tampered manifest chunk or manifest root (integrity), naming it", async () => {
+    for (const kind of [ObjectKind.MANIFEST, ObjectKind.MANIFEST_ROOT]) {
+      const bad = replaceObject(output, kind, 0, (bytes, id) => {
+        const b = Buffer.from(bytes);
+        b[b.length - 20] ^= 0x40;
+        return encodeSealed(kind, id, b);
+      });
+      const err = await failure(opened(bad));
+      expect(err.kind).toBe("integrity");
+      expect(err.message).toMatch(new RegExp(`^cannot open ${kind === ObjectKind.MANIFEST ? "manifest chunk" : "manifest root"} [0-9a-f]{64}: age payload: chunk \\d+ of \\d+ fails authentication`));
+    }
   });
 
   it("a chunk re-sealed with the public recipients under another content (integrity)", async () => {
