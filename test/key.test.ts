@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cairn, sh, tempDir } from "./helpers/cli.js";
 
 const dir = tempDir("cairn-key-");
@@ -144,5 +144,94 @@ describe("cairn key", () => {
       // Typed-ahead input is echoed by the terminal before the prompt; after it, nothing is.
       expect(c.stdout.toString().split("enc.key: ")[1]).not.toContain("tr0ub4dor");
     });
+  });
+});
+
+describe("disaster recovery: an owner who kept only the age identity", () => {
+  // A repository with one backup; then everything but the identity line of the owner key is lost
+  // (beforeAll). The tests run in order: the planted key object stays for the last one.
+  const repo = `file://${at("dr-repo")}`;
+  const drEnv = { ...env, CAIRN_CACHE: at("dr-cache") };
+  const run = (script: string) => sh(script, { cwd: dir.path, env: drEnv });
+  let fingerprint = "";
+  let keyObject = "";
+
+  beforeAll(() => {
+    const r = run(
+      `cairn key new -o dr-owner.key >/dev/null && cairn init ${repo} --owner-key dr-owner.key --writer-key dr-writer.key 2>/dev/null && ` +
+        `mkdir -p dr-src && echo first > dr-src/a && head -c 2000000 /dev/urandom > dr-src/b && cairn backup -k dr-writer.key ${repo} dr-src >/dev/null && ` +
+        `grep '^AGE-SECRET-KEY' dr-owner.key > dr-plain.key && chmod 600 dr-plain.key && ls dr-repo/keys`,
+    );
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    keyObject = `keys/${r.stdout.toString().trim()}`;
+    fingerprint = JSON.parse(cairn(["key", "show", "--json", at("dr-owner.key")], { env }).stdout.toString()).idKeyFingerprint;
+    expect(fingerprint).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("the restore pipeline takes the repository's key file with --repo-key, only with --trust-repo-key (exit 14 without)", () => {
+    const pipeline = (trust: string) =>
+      run(
+        `cp dr-repo/${keyObject} dr-repokey.age && rm -rf dr-out && cairn pull -i dr-plain.key ${repo} latest ` +
+          `| cairn seal -d -i dr-plain.key --repo-key dr-repokey.age --trust-repo-key | cairn chunk -d -i dr-plain.key --repo-key dr-repokey.age ${trust} | cairn snapshot -x dr-out`,
+      );
+    const refused = pipeline("");
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain(`cairn-chunk: no id-key fingerprint is pinned, so the id key in repository key file dr-repokey.age cannot be checked: add --trust-repo-key to accept it (fingerprint ${fingerprint})\n`);
+    expect(existsSync(at("dr-out/dr-src/b"))).toBe(false);
+    const r = pipeline("--trust-repo-key");
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(run("diff -r dr-src dr-out/dr-src").status).toBe(0);
+  });
+
+  it("key recover refuses to take the id key unchecked (exit 14) and names the fingerprint to compare", () => {
+    const r = cairn(["key", "recover", "-i", at("dr-plain.key"), repo, "-o", at("dr-rec0.key")], { env: drEnv });
+    expect(r.status).toBe(14);
+    expect(r.stderr).toBe(
+      `cairn-key: no id-key fingerprint is pinned, so the id key in key object ${keyObject} cannot be checked: give the fingerprint you kept with --fingerprint HEX, or add --trust-repo-key to accept it (fingerprint ${fingerprint})\n`,
+    );
+    expect(existsSync(at("dr-rec0.key"))).toBe(false);
+  });
+
+  it("with the fingerprint kept, it picks the real key object over a planted one and rebuilds the whole owner key", async () => {
+    // Someone with write access to the bucket plants a key object with an id key of their own,
+    // sealed to the owner's public recipient (all a planter needs).
+    const { newSession, sealWithSession } = await import("@cairn/age");
+    const { formatRepoSecrets } = await import("@cairn/keys");
+    const recipient = JSON.parse(cairn(["key", "show", "--json", at("dr-owner.key")], { env }).stdout.toString()).recipients[0];
+    const planted = sealWithSession(await newSession([recipient]), Buffer.from(formatRepoSecrets({ idKey: new Uint8Array(32).fill(9), chunkerSecret: new Uint8Array(32).fill(8), keyset: "00".repeat(32) })));
+    writeFileSync(at("dr-repo/keys/0000000000000000000000000000000000000000000000000000000000000000"), planted);
+
+    // Unpinned, two key objects with different id keys open: refused even with --trust-repo-key.
+    const ambiguous = cairn(["key", "recover", "-i", at("dr-plain.key"), repo, "-o", at("dr-rec1.key"), "--trust-repo-key"], { env: drEnv });
+    expect(ambiguous.status).toBe(14);
+    expect(ambiguous.stderr).toMatch(/2 key objects in .* open with .* but hold different id keys \(one may be planted\): give the fingerprint you kept with --fingerprint\n$/);
+
+    const r = cairn(["key", "recover", "-i", at("dr-plain.key"), repo, "-o", at("dr-rec.key"), "--fingerprint", fingerprint], { env: drEnv });
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString()).toBe(`${fingerprint}\n`);
+    expect(r.stderr).toBe(`cairn-key: recovered the owner key from ${keyObject} (id-key fingerprint ${fingerprint}) into ${at("dr-rec.key")}\n`);
+    expect(statSync(at("dr-rec.key")).mode & 0o777).toBe(0o600);
+    // The same identity and secrets as the lost owner key.
+    const secrets = (file: string) => readFileSync(at(file), "utf8").split("\n").filter((l) => /^(# cairn-|AGE-SECRET-KEY)/.test(l));
+    expect(secrets("dr-rec.key")).toEqual(secrets("dr-owner.key"));
+
+    // It restores, and a new writer key made from it backs up to the same repository again.
+    const again = run(
+      `rm -rf dr-out2 && cairn restore -i dr-rec.key ${repo} latest -x dr-out2 && diff -r dr-src dr-out2/dr-src && ` +
+        `cairn key writer -i dr-rec.key -o dr-writer2.key >/dev/null && echo second > dr-src/a && cairn backup -k dr-writer2.key ${repo} dr-src >/dev/null && ` +
+        `cairn restore -i dr-rec.key ${repo} latest dr-src/a --stdout`,
+    );
+    expect(again.stderr).toBe("");
+    expect(again.status).toBe(0);
+    expect(again.stdout.toString()).toBe("second\n");
+  });
+
+  it("key recover with an identity that opens no key object: exit 14, nothing written", () => {
+    const r = run(`cairn key new -o dr-stranger.key >/dev/null && cairn key recover -i dr-stranger.key ${repo} -o dr-rec2.key --trust-repo-key`);
+    expect(r.status).toBe(14);
+    expect(r.stderr).toMatch(/^cairn-key: file:\/\/.* holds 2 key object\(s\), none of them opens with dr-stranger.key \(.*\): is this the repository's owner identity\?\n$/);
+    expect(existsSync(at("dr-rec2.key"))).toBe(false);
   });
 });

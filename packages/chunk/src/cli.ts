@@ -20,6 +20,8 @@ export default defineCommand({
     key: { type: "string", alias: "k", description: "writer key (default: $CAIRN_WRITER_KEY); with -d, a writer key whose id key checks the chunks (with -i too: it must match the owner key's pin)", valueHint: "WRITER_KEY" },
     identity: { type: "string", alias: "i", description: "with -d: the owner key (default: $CAIRN_OWNER_KEY)", valueHint: "OWNER_KEY" },
     "passphrase-file": { type: "string", description: "with -d: the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE or the terminal)", valueHint: "FILE" },
+    "repo-key": { type: "string", description: "with -d: the repository's key file (a copy of keys/<id>), for an owner key that carries no id key", valueHint: "FILE" },
+    "trust-repo-key": { type: "boolean", description: "with -d: accept the id key of --repo-key although the owner key pins no fingerprint" },
     name: { type: "string", default: "stdin", description: "raw input (no cairn magic): the entry's name", valueHint: "NAME" },
     min: { type: "string", description: `minimum chunk size (default ${DEFAULT_PARAMS.min / 1024}K)`, valueHint: "SIZE" },
     avg: { type: "string", description: `average chunk size, a power of two (default ${DEFAULT_PARAMS.avg / 1048576}M)`, valueHint: "SIZE" },
@@ -31,11 +33,14 @@ export default defineCommand({
       for (const flag of ["min", "avg", "max", "ref-window"] as const) {
         if (args[flag] !== undefined) throw new CairnError("usage", `--${flag} is for chunking; chunk -d reads the sizes from the stream`);
       }
-      const idKey = await readerIdKey({ identity: args.identity, key: args.key, passphraseFile: args["passphrase-file"] });
+      const idKey = await readerIdKey({
+        identity: args.identity, key: args.key, passphraseFile: args["passphrase-file"], repoKey: args["repo-key"], trustRepoKey: args["trust-repo-key"],
+      });
       await writeFrames(TOOL, dechunkStream(decodeFrames(stdinChunks(), { borrow: true }), { idKey }));
       return;
     }
     if (args.identity) throw new CairnError("usage", "-i OWNER_KEY is for chunk -d; chunk takes the writer key (-k)");
+    if (args["repo-key"] || args["trust-repo-key"]) throw new CairnError("usage", "--repo-key and --trust-repo-key are for chunk -d");
     const params = {
       ...(args.min !== undefined && { min: parseSize(args.min, "--min") }),
       ...(args.avg !== undefined && { avg: parseSize(args.avg, "--avg") }),

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { CairnError, toCairnError } from "@cairn/errors";
-import { idKeyFingerprint, passphraseFromFile, readOwnerKey, readWriterKey } from "@cairn/keys";
+import { idKeyFingerprint, openRepoKeyFile, passphraseFromFile, readOwnerKey, readWriterKey, trustedIdKey } from "@cairn/keys";
 import type { ChunkSecrets } from "./secrets.js";
 
 export const WRITER_KEY_ENV = "CAIRN_WRITER_KEY";
@@ -19,9 +19,10 @@ export async function writerSecrets(path: string | undefined): Promise<ChunkSecr
  * (-i, else CAIRN_OWNER_KEY) or a writer key (-k, else CAIRN_WRITER_KEY), never from the stream.
  * Given both, the writer key's id key must match the fingerprint the owner key pins.
  */
-export async function readerIdKey(opts: { identity?: string; key?: string; passphraseFile?: string }): Promise<Uint8Array> {
+export async function readerIdKey(opts: { identity?: string; key?: string; passphraseFile?: string; repoKey?: string; trustRepoKey?: boolean }): Promise<Uint8Array> {
   const ownerFile = opts.identity || (opts.key ? undefined : process.env[OWNER_KEY_ENV]);
   const owner = ownerFile ? await readOwnerKey(ownerFile, { passphrase: passphraseOption(opts.passphraseFile) }) : undefined;
+  if (opts.repoKey && !owner) throw new CairnError("usage", "--repo-key opens with the owner's identity: give it with -i OWNER_KEY");
   if (opts.key) {
     const idKey = (await readWriterKey(opts.key)).idKey;
     if (owner?.idKeyFingerprint && owner.idKeyFingerprint !== idKeyFingerprint(idKey)) {
@@ -30,10 +31,15 @@ export async function readerIdKey(opts: { identity?: string; key?: string; passp
     return idKey;
   }
   if (owner) {
-    if (!owner.idKey) {
-      throw new CairnError("key", `owner key ${ownerFile} carries no id key (a plain age identity?): chunk -d needs it to check every chunk; use the owner key from cairn key new, or add -k WRITER_KEY`);
+    if (owner.idKey) return owner.idKey;
+    if (!opts.repoKey) {
+      throw new CairnError(
+        "key",
+        `owner key ${ownerFile} carries no id key (a plain age identity?): chunk -d needs it to check every chunk; give the repository's key file with --repo-key FILE${owner.idKeyFingerprint ? "" : " and --trust-repo-key"}, or use the owner key from cairn key new or cairn key recover`,
+      );
     }
-    return owner.idKey;
+    const { idKey } = await openRepoKeyFile(opts.repoKey, owner.identities);
+    return trustedIdKey(idKey, `repository key file ${opts.repoKey}`, { pin: owner.idKeyFingerprint, trust: opts.trustRepoKey });
   }
   const writer = process.env[WRITER_KEY_ENV];
   if (writer) return (await readWriterKey(writer)).idKey;

@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { CairnError } from "@cairn/errors";
 import { newSession, sealWithSession } from "@cairn/age";
-import { createOwnerKey, createWriterKey, idKeyFingerprint, keysetOf, parseOwnerKey, parseWriterKey, pinWriter, readOwnerKey, readWriterKey, writeKeyFile, type OwnerKey } from "@cairn/keys";
+import { createOwnerKey, createWriterKey, formatRepoSecrets, idKeyFingerprint, keysetOf, parseOwnerKey, parseWriterKey, pinWriter, readOwnerKey, readWriterKey, writeKeyFile, type OwnerKey } from "@cairn/keys";
 import type { Storage } from "@cairn/storage";
 import { CONFIG_KEY, createConfig, keyObjectKey, newConfig, snapshotIdOf, type RepoConfig } from "@cairn/repository";
 
@@ -58,15 +58,7 @@ export async function init(storage: Storage, opts: InitOptions = {}): Promise<In
 
   // The repository secrets, readable only with an owner identity: lets an owner who kept only
   // an age identity recover the id key and chunker secret (their fingerprint is in config's keyset).
-  const secrets = new TextEncoder().encode(
-    [
-      "# cairn repository secrets v1",
-      `# cairn-id-key: ${Buffer.from(writer.idKey).toString("hex")}`,
-      `# cairn-chunker-secret: ${Buffer.from(writer.chunkerSecret).toString("hex")}`,
-      `# keyset: ${writer.keyset}`,
-      "",
-    ].join("\n"),
-  );
+  const secrets = new TextEncoder().encode(formatRepoSecrets({ idKey: writer.idKey, chunkerSecret: writer.chunkerSecret, keyset: writer.keyset }));
   const session = await newSession(writer.recipients);
   const sealed = sealWithSession(session, secrets);
   const keyId = snapshotIdOf(sealed);
@@ -77,3 +69,4 @@ export async function init(storage: Storage, opts: InitOptions = {}): Promise<In
   pinWriter(writer.publicKey, { path: opts.writers, note: `writer of ${storage.url}` });
   return { config, keyObject: keyId, writerPublicKey: writer.publicKey, ownerKeyText, writerKeyText };
 }
+export { recoverOwnerKey, type RecoverOptions, type RecoverResult } from "./recover.js";

@@ -1,6 +1,8 @@
 import { defineCommand } from "citty";
 import { CairnError } from "@cairn/errors";
-import { pinWriter, trustFilePath } from "@cairn/keys";
+import { obtainPassphrase, pinWriter, trustFilePath, writeKeyFile } from "@cairn/keys";
+import { recoverOwnerKey } from "@cairn/init";
+import { openStorage } from "@cairn/storage";
 import { keyNew } from "./new.js";
 import { passphraseOption } from "./passphrase.js";
 import { keyShow } from "./show.js";
@@ -87,7 +89,32 @@ const showCommand = defineCommand({
   },
 });
 
+const recoverCommand = defineCommand({
+  meta: { name: "recover", description: "rebuild a whole owner key from the age identity alone and the repository's key object (disaster recovery)" },
+  args: {
+    repo: { type: "positional", required: true, description: "repository URL: file:///path or s3://bucket/prefix", valueHint: "REPO" },
+    identity: { type: "string", alias: "i", required: true, description: "the age identity (a plain identity file, or what is left of the owner key)", valueHint: "FILE" },
+    output: { type: "string", alias: "o", required: true, description: "write the owner key to FILE (mode 0600; never overwrites)", valueHint: "FILE" },
+    fingerprint: { type: "string", description: "the id-key fingerprint you kept (cairn key show printed it): the key object must match it", valueHint: "HEX" },
+    "trust-repo-key": { type: "boolean", description: "accept the repository's id key with no fingerprint to check it against" },
+    passphrase: { type: "boolean", description: "encrypt the new file with a passphrase (from CAIRN_PASSPHRASE, --passphrase-file or the terminal)" },
+    "passphrase-file": { type: "string", description: "read the new file's passphrase from the first line of FILE (implies --passphrase)", valueHint: "FILE" },
+  },
+  async run({ args }) {
+    const fromFile = passphraseOption(args["passphrase-file"]);
+    const passphrase = fromFile ?? (args.passphrase ? await obtainPassphrase("Passphrase for the recovered owner key: ", { confirm: true }) : undefined);
+    const storage = await openStorage(args.repo);
+    const r = await recoverOwnerKey(storage, { identity: args.identity, fingerprint: args.fingerprint, trustRepoKey: args["trust-repo-key"], passphrase });
+    writeKeyFile(args.output, r.text, "owner key");
+    process.stdout.write(`${r.idKeyFingerprint}\n`);
+    process.stderr.write(
+      `cairn-key: recovered the owner key from ${r.keyObject} (id-key fingerprint ${r.idKeyFingerprint}) into ${args.output}` +
+        (r.keysetMatches ? "\n" : `; note: its recipients are not the repository's whole key set, so writer keys made from it cannot push to ${storage.url}\n`),
+    );
+  },
+});
+
 export default defineCommand({
-  meta: { name: "key", version: "0.1.0", description: "make owner identities, derive writer keys, pin writers" },
-  subCommands: { new: newCommand, writer: writerCommand, pin: pinCommand, show: showCommand },
+  meta: { name: "key", version: "0.1.0", description: "make owner identities, derive writer keys, pin writers, recover an owner key" },
+  subCommands: { new: newCommand, writer: writerCommand, pin: pinCommand, show: showCommand, recover: recoverCommand },
 });

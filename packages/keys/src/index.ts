@@ -6,3 +6,4 @@ export { idKeyFingerprint, keysetOf } from "./fingerprint.js";
 export { publicKeyHex, publicKeyFromHex, signingKeyFromSeed } from "./signing.js";
 export { obtainPassphrase, passphraseFromFile, PASSPHRASE_ENV } from "./passphrase.js";
 export { writeKeyFile, warnIfExposed } from "./keyfile.js";
+export { formatRepoSecrets, parseRepoSecrets, openRepoSecrets, openRepoKeyFile, trustedIdKey, type RepoSecrets } from "./repo-secrets.js";

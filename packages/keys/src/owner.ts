@@ -47,21 +47,23 @@ export async function createOwnerKey(opts: { pq?: boolean; passphrase?: string; 
   const recipient = await identityToRecipient(identity);
   const idKey = new Uint8Array(randomBytes(32));
   const chunkerSecret = new Uint8Array(randomBytes(32));
-  const plain = formatOwnerKey({ identity, recipient, idKey, chunkerSecret, created: opts.now ?? new Date() });
+  const plain = formatOwnerKey({ identities: [identity], recipients: [recipient], idKey, chunkerSecret, created: opts.now ?? new Date() });
   const text = opts.passphrase === undefined
     ? plain
     : await encryptWithPassphrase(Buffer.from(plain), opts.passphrase, { workFactor: opts.workFactor ?? DEFAULT_WORK_FACTOR });
   return { identity, recipient, idKey, chunkerSecret, text };
 }
 
-export function formatOwnerKey(k: { identity: string; recipient: string; idKey: Uint8Array; chunkerSecret: Uint8Array; created: Date }): string {
+/** The owner key file's text: one or more identities (with their recipients, in order) and the repository secrets. */
+export function formatOwnerKey(k: { identities: string[]; recipients: string[]; idKey: Uint8Array; chunkerSecret: Uint8Array; created: Date; note?: string }): string {
   return [
     "# cairn owner key v1: decrypts every snapshot of the repository. Keep it secret.",
     `# created: ${k.created.toISOString().replace(/\.\d{3}Z$/, "Z")}`,
-    `# public key: ${k.recipient}`,
+    ...(k.note ? [`# ${k.note}`] : []),
+    ...k.recipients.map((r) => `# public key: ${r}`),
     `# cairn-id-key: ${toHex(k.idKey)}`,
     `# cairn-chunker-secret: ${toHex(k.chunkerSecret)}`,
-    k.identity,
+    ...k.identities,
     "",
   ].join("\n");
 }

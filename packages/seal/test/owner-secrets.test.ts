@@ -58,7 +58,7 @@ describe("the id key seal -d trusts", () => {
   it("is refused from the repository's key file when the pinned fingerprint differs (key)", async () => {
     const err = await rejected(readOwnerSecrets([at("pinned-other.key")], { repoKey: at("repo.key"), trustRepoKey: true }));
     expect(err.kind).toBe("key");
-    expect(err.message).toMatch(/does not match the fingerprint the owner key pins/);
+    expect(err.message).toMatch(/does not match the pinned id-key fingerprint [0-9a-f]{64}: refusing it/);
   });
 
   it("is taken unpinned from the repository's key file only with --trust-repo-key", async () => {
