@@ -8,6 +8,7 @@ import { CairnError } from "@cairn/errors";
 import { openStorage, S3Storage, type Storage } from "@cairn/storage";
 import { spawnFaultProxy, startDeadServer, startFaultProxy } from "./helpers/fault-proxy.js";
 import { newBucketUrl, s3Available, s3Options, withBucket } from "./helpers/s3.js";
+import { cairn, sh, tempDir } from "./helpers/cli.js";
 
 const MiB = 1024 * 1024;
 
@@ -330,4 +331,33 @@ describe.skipIf(!s3Available())("S3 storage on Ceph RGW", () => {
       await proxy.close();
     }
   });
+});
+
+describe.skipIf(!s3Available())("--endpoint and --path-style on the command line", () => {
+  it("reach RGW with no endpoint in the environment, are listed in --help, and refuse a bad URL (exit 2)", () =>
+    withBucket(async ({ url, env }) => {
+      const endpoint = env.CAIRN_S3_ENDPOINT;
+      const noEndpoint = { ...env, CAIRN_S3_ENDPOINT: "", AWS_ENDPOINT_URL: "", AWS_ENDPOINT_URL_S3: "", CAIRN_S3_PATH_STYLE: "", CAIRN_S3_MAX_ATTEMPTS: "1" };
+      const dir = tempDir("cairn-endpoint-");
+      try {
+        const opts = { cwd: dir.path, env: { ...noEndpoint, CAIRN_WRITERS: `${dir.path}/writers`, CAIRN_CACHE: `${dir.path}/cache` } };
+        const init = cairn(["init", "--endpoint", endpoint, url, "--owner-key", "owner.key", "--writer-key", "writer.key"], opts);
+        expect(init.stderr).toMatch(/^cairn-init: created repository [0-9a-f]{16} at s3:\/\//);
+        expect(init.status).toBe(0);
+        const backup = sh(`echo hi > f && cairn backup -k writer.key --endpoint=${endpoint} ${url} f`, opts);
+        expect(backup.stderr).toBe("");
+        expect(backup.status).toBe(0);
+        const ls = cairn(["ls", "--json", `--endpoint=${endpoint}`, "--path-style", url], opts);
+        expect(ls.stderr).toBe("");
+        expect(ls.stdout.toString().trim().split("\n")).toHaveLength(1);
+        const restored = cairn(["restore", "--endpoint", endpoint, "-i", "owner.key", url, "latest", "f", "--stdout"], opts);
+        expect(restored.stdout.toString()).toBe("hi\n");
+        const bad = cairn(["ls", "--endpoint", "ftp://x", url], opts);
+        expect(bad.status).toBe(2);
+        expect(bad.stderr).toBe("cairn-ls: --endpoint needs an http:// or https:// URL, got ftp://x\n");
+        for (const tool of [["ls"], ["restore"], ["key", "recover"]]) expect(cairn([...tool, "--help"]).stdout.toString()).toMatch(/--endpoint=<URL>[\s\S]*--path-style/);
+      } finally {
+        dir.cleanup();
+      }
+    }));
 });

@@ -1,4 +1,5 @@
 import { CairnError, reportError, runTool } from "@cairn/errors";
+import { STORAGE_ARGS, takeStorageFlags } from "./storage-flags.js";
 import { tools } from "./tools.js";
 
 export const VERSION = "0.1.0";
@@ -39,6 +40,16 @@ export async function main(fixedTool: string | undefined, argv: string[]): Promi
       process.exit(reportError(`cairn-${name}`, new CairnError("usage", `tool "${name}" is not built in this version`)));
     }
     throw err;
+  }
+  if (tool.storage) {
+    try {
+      args = takeStorageFlags(args);
+    } catch (err) {
+      process.exit(reportError(`cairn-${name}`, err));
+    }
+    // Listed in the tool's --help with its own flags.
+    const target = tool.storage === true ? command : command.subCommands?.[tool.storage];
+    if (target && typeof target.args === "object") target.args = { ...target.args, ...STORAGE_ARGS };
   }
   await runTool(`cairn-${name}`, command, args);
 }
