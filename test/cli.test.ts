@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { describe, expect, it } from "vitest";
-import { CAIRN, cairn } from "./helpers/cli.js";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { CAIRN, cairn, sh, tempDir } from "./helpers/cli.js";
 
 describe("the cairn command", () => {
   it("lists every tool with --help, and exits 2 with the list when given none", () => {
@@ -50,6 +51,42 @@ describe("the cairn command", () => {
       expect(r.stderr).toContain("requires Node.js >= 22.15");
     } else {
       expect(r.status).toBe(0);
+    }
+  });
+});
+
+describe("output that cannot be written (stdout on a full disk: /dev/full)", () => {
+  const dir = tempDir("cairn-full-");
+  afterAll(() => dir.cleanup());
+  const env = { CAIRN_WRITERS: join(dir.path, "writers"), CAIRN_CACHE: join(dir.path, "cache"), CAIRN_WRITER_KEY: "", CAIRN_OWNER_KEY: "" };
+  const run = (script: string) => sh(script, { cwd: dir.path, env });
+
+  it("init and key print keys before anything depends on them: exit 19, one line, nothing created or pinned", () => {
+    const init = run(`cairn init file://${dir.path}/repo > /dev/full`);
+    expect(init.stderr).toBe("cairn-init: cannot write to stdout: disk full\n");
+    expect(init.status).toBe(19);
+    expect(existsSync(join(dir.path, "repo"))).toBe(false);
+    expect(existsSync(env.CAIRN_WRITERS)).toBe(false);
+    const json = run(`cairn init --json file://${dir.path}/repo > /dev/full`);
+    expect(json.status).toBe(19);
+    expect(existsSync(join(dir.path, "repo"))).toBe(false);
+
+    const owner = run("cairn key new > /dev/full");
+    expect(owner.stderr).toBe("cairn-key: cannot write to stdout: disk full\n"); // no "Public key:" for a key nobody has
+    expect(owner.status).toBe(19);
+    const writer = run("cairn key new -o owner.key >/dev/null && cairn key writer -i owner.key > /dev/full");
+    expect(writer.stderr).toBe("cairn-key: cannot write to stdout: disk full\n");
+    expect(writer.status).toBe(19);
+    expect(existsSync(env.CAIRN_WRITERS)).toBe(false);
+  });
+
+  it("ls, verify and prune -n report the failed write (exit 19) instead of passing for success", () => {
+    const made = run(`cairn init file://${dir.path}/repo --owner-key owner.key --writer-key writer.key 2>/dev/null && echo x > f && cairn backup -k writer.key file://${dir.path}/repo f >/dev/null`);
+    expect(made.status).toBe(0);
+    for (const [tool, args] of [["ls", ""], ["verify", ""], ["prune", "--keep-last 1 -n"]]) {
+      const r = run(`cairn ${tool} file://${dir.path}/repo ${args} > /dev/full`);
+      expect(r.stderr).toBe(`cairn-${tool}: cannot write to stdout: disk full\n`);
+      expect(r.status).toBe(19);
     }
   });
 });

@@ -20,6 +20,10 @@ export function reportError(tool: string, err: unknown): number {
  */
 export async function runTool<T extends ArgsDef>(tool: string, cmd: CommandDef<T>, rawArgs = process.argv.slice(2)): Promise<never> {
   let code: number = exitCodes.ok;
+  // A failed write to stdout (disk full, nobody reading) must not pass for success, nor crash
+  // with an unhandled 'error' event: it is kept here and reported once the command is done.
+  let outputFailure: Error | undefined;
+  process.stdout.on("error", (err) => void (outputFailure ??= err));
   try {
     const dashdash = rawArgs.indexOf("--");
     const own = dashdash === -1 ? rawArgs : rawArgs.slice(0, dashdash);
@@ -40,7 +44,27 @@ export async function runTool<T extends ArgsDef>(tool: string, cmd: CommandDef<T
     code = reportError(tool, e);
   }
   await flushStdout();
+  // A synchronous write's failure (a file, a pipe on Linux) is emitted on a later tick.
+  await new Promise((resolve) => setImmediate(resolve));
+  if (outputFailure && code === exitCodes.ok) code = reportError(tool, outputError(outputFailure));
   process.exit(code);
+}
+
+/**
+ * Writes to stdout and resolves once the bytes are written; a write that fails (disk full, a
+ * closed pipe) rejects with an io CairnError. For output that must not be lost without a word,
+ * such as a key printed on stdout: await it before making anything that depends on it.
+ */
+export function writeOut(text: string | Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(text, (err) => (err ? reject(outputError(err)) : resolve()));
+  });
+}
+
+function outputError(err: Error): CairnError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "EPIPE") return new CairnError("io", "output closed early (broken pipe): nothing reads stdout", { cause: err });
+  return new CairnError("io", `cannot write to stdout: ${code === "ENOSPC" ? "disk full" : err.message}`, { cause: err });
 }
 
 /** The (sub)command that the words before any flag name, as citty resolves it, and its parent. */
@@ -60,7 +84,7 @@ async function subCommandOf(cmd: CommandDef, args: string[]): Promise<[CommandDe
 
 function flushStdout(): Promise<void> {
   return new Promise((resolve) => {
-    if (process.stdout.writableLength === 0) return resolve();
+    if (process.stdout.writableLength === 0 || process.stdout.destroyed) return resolve();
     process.stdout.write("", () => resolve());
   });
 }

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
-import { CairnError } from "@cairn/errors";
+import { CairnError, writeOut } from "@cairn/errors";
 import { openStorage } from "@cairn/storage";
-import { init } from "./index.js";
+import { init, type InitResult } from "./index.js";
 
 export default defineCommand({
   meta: { name: "init", version: "0.1.0", description: "create a repository, its key object, and (if not given) an owner key and a writer key" },
@@ -21,13 +21,16 @@ export default defineCommand({
       if (!Number.isInteger(packSize) || packSize < 1024) throw new CairnError("usage", `--pack-size needs a whole number of bytes ≥ 1024, got ${args["pack-size"]}`);
     }
     const storage = await openStorage(args.repo);
-    const r = await init(storage, { ownerKey: args["owner-key"], writerKey: args["writer-key"], writers: args.writers, packSize, pq: args.pq });
-    if (args.json) {
-      process.stdout.write(`${JSON.stringify({ url: storage.url, id: r.config.id, keyset: r.config.keyset, writer: r.writerPublicKey, ownerKey: r.ownerKeyText, writerKey: r.writerKeyText })}\n`);
-    } else {
-      if (r.ownerKeyText) process.stdout.write(r.ownerKeyText);
-      if (r.writerKeyText) process.stdout.write(r.writerKeyText);
-      process.stderr.write(`cairn-init: created repository ${r.config.id.slice(0, 16)} at ${storage.url}; pinned writer ${r.writerPublicKey.slice(0, 16)}\n`);
-    }
+    // The keys made here (no file given) and the result are printed before the repository is
+    // created: if stdout fails, nothing is created (exit 19) and no key is lost.
+    const print = async (r: InitResult) => {
+      if (args.json) {
+        await writeOut(`${JSON.stringify({ url: storage.url, id: r.config.id, keyset: r.config.keyset, writer: r.writerPublicKey, ownerKey: r.ownerKeyText, writerKey: r.writerKeyText })}\n`);
+      } else if (r.ownerKeyText || r.writerKeyText) {
+        await writeOut(`${r.ownerKeyText ?? ""}${r.writerKeyText ?? ""}`);
+      }
+    };
+    const r = await init(storage, { ownerKey: args["owner-key"], writerKey: args["writer-key"], writers: args.writers, packSize, pq: args.pq, beforeCreate: print });
+    if (!args.json) process.stderr.write(`cairn-init: created repository ${r.config.id.slice(0, 16)} at ${storage.url}; pinned writer ${r.writerPublicKey.slice(0, 16)}\n`);
   },
 });

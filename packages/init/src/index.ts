@@ -17,6 +17,12 @@ export interface InitOptions {
   writers?: string;
   packSize?: number;
   pq?: boolean;
+  /**
+   * Called once everything is decided and before anything is written to the store: the CLI
+   * prints the key texts made here (no file given) and the result, so that a failed print
+   * (disk full, closed pipe) leaves no repository whose keys nobody has.
+   */
+  beforeCreate?: (r: InitResult) => Promise<void>;
 }
 
 export interface InitResult {
@@ -62,11 +68,13 @@ export async function init(storage: Storage, opts: InitOptions = {}): Promise<In
   const session = await newSession(writer.recipients);
   const sealed = sealWithSession(session, secrets);
   const keyId = snapshotIdOf(sealed);
-  await storage.put(keyObjectKey(keyId), sealed, { ifNoneMatch: true });
-
   const config = newConfig({ keyset: writer.keyset, packSize: opts.packSize });
+  const result = { config, keyObject: keyId, writerPublicKey: writer.publicKey, ownerKeyText, writerKeyText };
+  await opts.beforeCreate?.(result);
+
+  await storage.put(keyObjectKey(keyId), sealed, { ifNoneMatch: true });
   await createConfig(storage, config);
   pinWriter(writer.publicKey, { path: opts.writers, note: `writer of ${storage.url}` });
-  return { config, keyObject: keyId, writerPublicKey: writer.publicKey, ownerKeyText, writerKeyText };
+  return result;
 }
 export { recoverOwnerKey, type RecoverOptions, type RecoverResult } from "./recover.js";

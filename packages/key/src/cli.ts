@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { CairnError } from "@cairn/errors";
+import { CairnError, writeOut } from "@cairn/errors";
 import { obtainPassphrase, pinWriter, trustFilePath, writeKeyFile } from "@cairn/keys";
 import { recoverOwnerKey } from "@cairn/init";
 import { openStorage } from "@cairn/storage";
@@ -24,9 +24,10 @@ const newCommand = defineCommand({
     }
     const fromFile = passphraseOption(args["passphrase-file"]);
     const { text, recipient } = await keyNew({ output: args.output, pq: args.pq, passphrase: fromFile ?? args.passphrase, workFactor });
-    if (args.output) process.stdout.write(`${recipient}\n`);
+    if (args.output) await writeOut(`${recipient}\n`);
     else {
-      process.stdout.write(text);
+      // Nowhere else holds this key: a failed write is an error (exit 19), not a lost key and exit 0.
+      await writeOut(text);
       process.stderr.write(`Public key: ${recipient}\n`);
     }
   },
@@ -42,14 +43,13 @@ const writerCommand = defineCommand({
     "passphrase-file": { type: "string", description: "the owner key's passphrase, first line of FILE", valueHint: "FILE" },
   },
   async run({ args }) {
+    // Without -o the key goes to stdout, and is pinned only once it is written there.
     const r = await keyWriter({
       owner: args.identity, output: args.output, writers: args.writers, name: args.name, passphrase: passphraseOption(args["passphrase-file"]),
+      emit: args.output ? undefined : writeOut,
     });
-    if (args.output) process.stdout.write(`${r.publicKey}\n`);
-    else {
-      process.stdout.write(r.text);
-      process.stderr.write(`Writer public key: ${r.publicKey} (pinned in ${r.trustFile})\n`);
-    }
+    if (args.output) await writeOut(`${r.publicKey}\n`);
+    else process.stderr.write(`Writer public key: ${r.publicKey} (pinned in ${r.trustFile})\n`);
   },
 });
 
