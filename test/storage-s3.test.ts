@@ -6,8 +6,8 @@ import { CreateMultipartUploadCommand, UploadPartCommand } from "@aws-sdk/client
 import { describe, expect, it } from "vitest";
 import { CairnError } from "@cairn/errors";
 import { openStorage, S3Storage, type Storage } from "@cairn/storage";
-import { spawnFaultProxy, startDeadServer, startFaultProxy } from "./helpers/fault-proxy.js";
-import { newBucketUrl, s3Available, s3Options, withBucket } from "./helpers/s3.js";
+import { spawnFaultProxy, startBlackHole, startDeadServer, startFaultProxy } from "./helpers/fault-proxy.js";
+import { newBucketUrl, s3Available, s3Env, s3Options, withBucket } from "./helpers/s3.js";
 import { cairn, sh, tempDir } from "./helpers/cli.js";
 
 const MiB = 1024 * 1024;
@@ -146,6 +146,27 @@ describe.skipIf(!s3Available())("S3 storage on Ceph RGW", () => {
     const e = await caught(s.put("config", new Uint8Array(10)));
     expect(e.kind).toBe("storage");
     expect(e.message).toBe(`cannot reach S3 endpoint http://127.0.0.1:${port} (ECONNREFUSED) after 3 attempts: PUT config in s3://some-bucket/repo`);
+  });
+
+  it("gives up on a server that accepts and never answers, after the idle timeout of each attempt", async () => {
+    const hole = await startBlackHole();
+    try {
+      const s = await openStorage("s3://some-bucket/repo", s3Options({ endpoint: hole.url, maxAttempts: 2, retryBaseDelayMs: 5, idleTimeoutMs: 300 }));
+      for (const op of [() => s.get("config"), () => s.put("config", new Uint8Array(10))]) {
+        const before = hole.connections();
+        const e = await caught(op());
+        expect(e.kind).toBe("storage");
+        expect(e.message).not.toContain("\n");
+        expect(e.message).toMatch(new RegExp(`^S3 endpoint ${hole.url} stopped answering \\(timeout\\) after 2 attempts: (GET|PUT) config in s3://some-bucket/repo$`));
+        expect(hole.connections() - before).toBe(2);
+      }
+      // The same through a tool: one line and the storage exit code, not a hang.
+      const r = cairn(["ls", "s3://some-bucket/repo"], { env: { ...s3Env(), CAIRN_S3_ENDPOINT: hole.url, CAIRN_S3_MAX_ATTEMPTS: "2", CAIRN_S3_IDLE_TIMEOUT_MS: "300" } });
+      expect(r.status).toBe(16);
+      expect(r.stderr.split("\n").filter(Boolean)).toHaveLength(1);
+    } finally {
+      await hole.close();
+    }
   });
 
   it("gives up on a server that resets every connection after its retries", async () => {

@@ -208,6 +208,29 @@ export async function startDeadServer(): Promise<{ url: string; connections: () 
   };
 }
 
+/** A server that accepts connections and reads requests but never answers (a hung server). */
+export async function startBlackHole(): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
+  let connections = 0;
+  const sockets = new Set<import("node:net").Socket>();
+  const server = createServer();
+  server.on("connection", (s) => {
+    connections++;
+    sockets.add(s);
+    s.on("data", () => {}); // swallow the request
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: () => connections,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 export interface SpawnedFaultProxy {
   url: string;
   /** The child's counts so far. */

@@ -22,7 +22,7 @@ export interface S3Options {
   retryMaxDelayMs?: number;
   /** TCP connect timeout in ms (default 10000). */
   connectTimeoutMs?: number;
-  /** A request fails (and is retried) after this long without any traffic, in ms (default 60000). */
+  /** An attempt fails (and is retried) after this long without any traffic, in ms (default CAIRN_S3_IDLE_TIMEOUT_MS, else 60000). */
   idleTimeoutMs?: number;
   /** Objects above this many bytes go up as multipart uploads (default 64 MiB). */
   multipartThreshold?: number;
@@ -75,7 +75,11 @@ export function resolveS3Settings(opts: S3Options = {}, env: NodeJS.ProcessEnv =
     maxAttempts: retry.maxAttempts,
     requestHandler: {
       connectionTimeout: opts.connectTimeoutMs ?? 10_000,
-      requestTimeout: opts.idleTimeoutMs ?? 60_000,
+      // An idle socket fails the attempt (a TimeoutError, retried). Not requestTimeout: in this
+      // SDK that is a deadline for the whole request (a large part on a slow link would break it)
+      // and by default it only logs a warning, so a server that accepts and never answers hung
+      // every tool for good.
+      socketTimeout: opts.idleTimeoutMs ?? envNumber(env, "CAIRN_S3_IDLE_TIMEOUT_MS") ?? 60_000,
     },
   });
   addContentMd5(client);

@@ -76,7 +76,11 @@ export function s3Error(err: unknown, ctx: ErrorContext): CairnError {
   const net = networkCode(err);
   if (net && status === undefined) {
     const unreachable = ["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"].includes(net);
-    const what = unreachable ? `cannot reach S3 endpoint ${ctx.endpoint}` : `connection to S3 endpoint ${ctx.endpoint} failed`;
+    const what = unreachable
+      ? `cannot reach S3 endpoint ${ctx.endpoint}`
+      : net === "timeout"
+        ? `S3 endpoint ${ctx.endpoint} stopped answering`
+        : `connection to S3 endpoint ${ctx.endpoint} failed`;
     return make("storage", `${what} (${net})${tries}: ${ctx.op} ${object}`);
   }
   const message = oneLine(e.message);
