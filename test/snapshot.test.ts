@@ -259,6 +259,23 @@ describe("snapshot -x refuses what is unsafe", () => {
     expect(readdirSync(out)).toEqual(["complete"]);
   });
 
+  it("-x --tar on a stream that breaks off, is corrupt, or fails its digest: one line and the stream's exit code", async () => {
+    const whole = await streamBytes([START, ...fileFrames("complete", "all of it\n"), ...fileFrames("cut", "x".repeat(100_000)), END]);
+    const cut = cairn(["snapshot", "-x", "--tar"], { input: whole.subarray(0, whole.length - 60_000) });
+    expect(cut.stderr).toMatch(/^cairn-snapshot: truncated frame #6 \(DATA\)[^\n]*\n$/);
+    expect(cut.status).toBe(10);
+    const flipped = Buffer.from(whole);
+    flipped[whole.length - 50_000] ^= 1;
+    const corrupt = cairn(["snapshot", "-x", "--tar"], { input: flipped });
+    expect(corrupt.stderr).toMatch(/^cairn-snapshot: frame #6 \(DATA\) at byte \d+ is corrupt: checksum mismatch\n$/);
+    expect(corrupt.status).toBe(10);
+    const bad: Frame[] = [START, ...fileFrames("good", "fine\n"), ...fileFrames("bad", "original")];
+    bad[5] = { type: FrameType.DATA, data: Buffer.from("tampered") };
+    const tampered = cairn(["snapshot", "-x", "--tar"], { input: await streamBytes([...bad, { ...END, meta: { entries: 2, partial: 0, unverified: false } }]) });
+    expect(tampered.stderr).toMatch(/^cairn-snapshot: "bad": content does not match its SHA-256 [^\n]*\n$/);
+    expect(tampered.status).toBe(13);
+  });
+
   it("refuses a stream that is not a plain cairn stream", async () => {
     const out = fresh("out-notplain");
     const r = cairn(["snapshot", "-x", out], { input: "just some text\n" });

@@ -127,6 +127,11 @@ async function writeEntry(
     done = (err) => (err ? reject(err) : resolve());
   });
   const sink = pack.entry(header, (err) => done(err));
+  // If the data fails half-way (a truncated or damaged stream, a digest that does not check),
+  // that error is the one reported (extractToTar destroys the pack with it): the entry's own
+  // errors that follow must not surface as an unhandled 'error' event or rejection.
+  sink.on("error", () => {});
+  finished.catch(() => {});
   let written = 0;
   const write = async (chunk: Uint8Array) => {
     if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once("drain", () => resolve()));
