@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CAIRN, cairn, sh, tempDir } from "./helpers/cli.js";
+import { CAIRN, cairn, cairnAsync, sh, tempDir } from "./helpers/cli.js";
 
 describe("the cairn command", () => {
   it("lists every tool with --help, and exits 2 with the list when given none", () => {
@@ -88,5 +88,28 @@ describe("output that cannot be written (stdout on a full disk: /dev/full)", () 
       expect(r.stderr).toBe(`cairn-${tool}: cannot write to stdout: disk full\n`);
       expect(r.status).toBe(19);
     }
+  });
+});
+
+describe("a tool stopped by a signal", () => {
+  const dir = tempDir("cairn-signal-");
+  afterAll(() => dir.cleanup());
+
+  it.each(["SIGINT", "SIGTERM"] as const)("exits 21 with one line on %s, not by the signal", async (signal) => {
+    const key = join(dir.path, `writer-${signal}.key`);
+    expect(sh(`cairn key new | cairn key writer -i /dev/stdin -o ${key} --writers ${dir.path}/writers`).status).toBe(0);
+    const child = cairnAsync(["chunk", "-k", key]);
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    // Raw input that never ends: chunk answers with its first frames, then waits for more.
+    const started = new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    child.stdin.on("error", () => {}); // what is still queued when it stops goes nowhere
+    child.stdin.write(Buffer.alloc(24 << 20, 1));
+    await started;
+    child.kill(signal);
+    const [code, killedBy] = await new Promise<[number | null, string | null]>((resolve) => child.on("close", (c, s) => resolve([c, s])));
+    expect(killedBy).toBe(null);
+    expect(code).toBe(21);
+    expect(stderr).toBe(`cairn-chunk: stopped by ${signal}; nothing was committed\n`);
   });
 });

@@ -24,6 +24,7 @@ export async function runTool<T extends ArgsDef>(tool: string, cmd: CommandDef<T
   // with an unhandled 'error' event: it is kept here and reported once the command is done.
   let outputFailure: Error | undefined;
   process.stdout.on("error", (err) => void (outputFailure ??= err));
+  onStopSignals(tool);
   try {
     const dashdash = rawArgs.indexOf("--");
     const own = dashdash === -1 ? rawArgs : rawArgs.slice(0, dashdash);
@@ -48,6 +49,20 @@ export async function runTool<T extends ArgsDef>(tool: string, cmd: CommandDef<T
   await new Promise((resolve) => setImmediate(resolve));
   if (outputFailure && code === exitCodes.ok) code = reportError(tool, outputError(outputFailure));
   process.exit(code);
+}
+
+/**
+ * SIGINT/SIGTERM: one line and exit 21 ("interrupted", docs/exit-codes.md) rather than death by
+ * the signal. A tool with clean-up of its own (snapshot -x, backup, restore) registers its own
+ * handler, which runs in the same emit and exits first; this one waits a tick for that.
+ * Nothing is committed by a tool stopped this way: a commit is always its last write.
+ */
+function onStopSignals(tool: string): void {
+  const stop = (signal: NodeJS.Signals) => {
+    setImmediate(() => process.exit(reportError(tool, new CairnError("interrupted", `stopped by ${signal}; nothing was committed`))));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
 }
 
 /**
