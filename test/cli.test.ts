@@ -113,3 +113,26 @@ describe("a tool stopped by a signal", () => {
     expect(stderr).toBe(`cairn-chunk: stopped by ${signal}; nothing was committed\n`);
   });
 });
+
+describe("a passphrase-protected owner key on a host with no terminal", () => {
+  const dir = tempDir("cairn-pass-");
+  afterAll(() => dir.cleanup());
+
+  it("pull, ls and the restore pipeline take it from --passphrase-file", () => {
+    const env = { CAIRN_WRITERS: join(dir.path, "writers"), CAIRN_CACHE: join(dir.path, "cache"), CAIRN_PASSPHRASE: "", CAIRN_WRITER_KEY: "", CAIRN_OWNER_KEY: "" };
+    const repo = `file://${dir.path}/repo`;
+    const p = "-i owner.key --passphrase-file pass";
+    // setsid: no controlling terminal, so nothing can fall back to asking one.
+    const r = sh(
+      `echo 'a long passphrase' > pass && cairn key new --passphrase-file pass --work-factor 10 -o owner.key >/dev/null && ` +
+        `setsid -w cairn key writer ${p} -o writer.key >/dev/null && cairn init ${repo} --writer-key writer.key 2>/dev/null && ` +
+        `mkdir -p src && echo secret > src/f && cairn backup -k writer.key ${repo} src >/dev/null && ` +
+        `setsid -w cairn ls ${p} ${repo} latest && ` +
+        `setsid -w cairn pull ${p} ${repo} latest | setsid -w cairn seal -d ${p} | setsid -w cairn chunk -d ${p} | cairn snapshot -x out && cat out/src/f`,
+      { cwd: dir.path, env },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString()).toMatch(/src\/f\n[\s\S]*secret\n$/);
+  });
+});

@@ -297,6 +297,43 @@ describe.concurrent("damage that verify names", () => {
   });
 });
 
+describe("choosing the snapshot to restore", () => {
+  it("latest is the newest snapshot a pinned writer signed: planted newer ones are skipped with a warning", async () => {
+    const d = await damaged("planted-latest");
+    const b = await readSnapshot(d.storage, f.snapB);
+    const later = new Date(Date.parse(b.commit.time) + 3600_000).toISOString();
+    const stranger = await plantSnapshot(d.storage, signByStranger({ ...b.commit, time: later }));
+    const forged = await plantSnapshot(d.storage, { ...b.commit, time: later }); // B's signature over another time
+    for (const cmd of [
+      `cairn restore -i owner.key ${d.url} latest -x out-latest-fused`,
+      `cairn pull -i owner.key ${d.url} latest | cairn seal -d -i owner.key | cairn chunk -d -i owner.key | cairn snapshot -x out-latest-pipe`,
+    ]) {
+      const r = await shA(cmd, { cwd: f.dir, env: f.env });
+      expect(r.status).toBe(0);
+      const warnings = r.stderr.trim().split("\n");
+      expect(warnings).toHaveLength(2);
+      expect(warnings.find((w) => w.includes(stranger.slice(0, 12)))).toMatch(/^cairn-(restore|pull): warning: skipped the newer snapshot [0-9a-f]{12}: COMMIT is signed by writer [0-9a-f]{16}…, which is not pinned/);
+      expect(warnings.find((w) => w.includes(forged.slice(0, 12)))).toMatch(/does not verify/);
+    }
+    // What was restored is B (its file list), and a transport host's pull --raw still takes the newest object.
+    const raw = await shA(`cairn pull --raw ${d.url} latest | cairn inspect | head -1`, { cwd: f.dir, env: f.env });
+    expect(raw.stdout.toString()).toContain(later);
+    // No snapshot signed by a pinned writer at all: a key error that says why, not "no snapshot".
+    const none = await shA(`cairn restore -i owner.key ${d.url} latest -x out-none`, { cwd: f.dir, env: { ...f.env, CAIRN_WRITERS: "/dev/null" } });
+    expect(none.status).toBe(14);
+    expect(none.stderr).toMatch(/^cairn-restore: no snapshot in the repository signed by a pinned writer \(4 snapshot\(s\) skipped: not signed by a writer in the trusted writers file\)\n$/);
+  });
+
+  it("a damaged snapshot object named by its id is integrity (13), not 'no such snapshot'", async () => {
+    const d = await damaged("damaged-snapshot");
+    await flipByte(d.storage, snapshotKey(f.snapA), 10);
+    // --no-cache: a good copy of the object in the local cache (same content id) would be used instead.
+    const r = await shA(`cairn pull --no-cache -i owner.key ${d.url} ${f.snapA.slice(0, 12)} > /dev/null`, { cwd: f.dir, env: f.env });
+    expect(r.status).toBe(13);
+    expect(r.stderr).toMatch(new RegExp(`^cairn-pull: snapshot ${f.snapA.slice(0, 12)} is damaged: [^\n]*\n$`));
+  });
+});
+
 it("lists what the base repository holds (the cases above rely on B-only packs)", async () => {
   const storage = await openStorage(`file://${f.repo}`);
   expect(f.packsB.length).toBeGreaterThan(0);

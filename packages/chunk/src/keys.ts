@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
-import { CairnError, toCairnError } from "@cairn/errors";
-import { idKeyFingerprint, openRepoKeyFile, passphraseFromFile, readOwnerKey, readWriterKey, trustedIdKey } from "@cairn/keys";
+import { CairnError } from "@cairn/errors";
+import { idKeyFingerprint, openRepoKeyFile, readOwnerKey, readPassphraseFile, readWriterKey, trustedIdKey } from "@cairn/keys";
 import type { ChunkSecrets } from "./secrets.js";
 
 export const WRITER_KEY_ENV = "CAIRN_WRITER_KEY";
@@ -21,7 +20,7 @@ export async function writerSecrets(path: string | undefined): Promise<ChunkSecr
  */
 export async function readerIdKey(opts: { identity?: string; key?: string; passphraseFile?: string; repoKey?: string; trustRepoKey?: boolean }): Promise<Uint8Array> {
   const ownerFile = opts.identity || (opts.key ? undefined : process.env[OWNER_KEY_ENV]);
-  const owner = ownerFile ? await readOwnerKey(ownerFile, { passphrase: passphraseOption(opts.passphraseFile) }) : undefined;
+  const owner = ownerFile ? await readOwnerKey(ownerFile, { passphrase: readPassphraseFile(opts.passphraseFile) }) : undefined;
   if (opts.repoKey && !owner) throw new CairnError("usage", "--repo-key opens with the owner's identity: give it with -i OWNER_KEY");
   if (opts.key) {
     const idKey = (await readWriterKey(opts.key)).idKey;
@@ -44,15 +43,4 @@ export async function readerIdKey(opts: { identity?: string; key?: string; passp
   const writer = process.env[WRITER_KEY_ENV];
   if (writer) return (await readWriterKey(writer)).idKey;
   throw new CairnError("key", `no key to check chunks with: give -i OWNER_KEY or -k WRITER_KEY (or set ${OWNER_KEY_ENV} / ${WRITER_KEY_ENV})`);
-}
-
-function passphraseOption(file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  try {
-    return passphraseFromFile(readFileSync(file, "utf8"));
-  } catch (err) {
-    if (err instanceof CairnError) throw err;
-    const e = toCairnError(err);
-    throw new CairnError(e.kind, `cannot read the passphrase file ${file}: ${e.message}`);
-  }
 }

@@ -4,6 +4,6 @@ export { readWriterKey, parseWriterKey, createWriterKey, type WriterKey } from "
 export { readTrustedWriters, pinWriter, trustFilePath, WRITERS_ENV } from "./trust.js";
 export { idKeyFingerprint, keysetOf } from "./fingerprint.js";
 export { publicKeyHex, publicKeyFromHex, signingKeyFromSeed } from "./signing.js";
-export { obtainPassphrase, passphraseFromFile, PASSPHRASE_ENV } from "./passphrase.js";
+export { obtainPassphrase, passphraseFromFile, readPassphraseFile, PASSPHRASE_ENV } from "./passphrase.js";
 export { writeKeyFile, warnIfExposed } from "./keyfile.js";
 export { formatRepoSecrets, parseRepoSecrets, openRepoSecrets, openRepoKeyFile, trustedIdKey, type RepoSecrets } from "./repo-secrets.js";

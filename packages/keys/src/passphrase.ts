@@ -1,9 +1,9 @@
 // Where a passphrase comes from: the caller (--passphrase-file), CAIRN_PASSPHRASE (scripts
 // and tests), or the terminal, read from /dev/tty with echo off so that stdin and stdout
 // stay free for the stream.
-import { openSync, writeSync } from "node:fs";
+import { openSync, readFileSync, writeSync } from "node:fs";
 import { ReadStream } from "node:tty";
-import { CairnError } from "@cairn/errors";
+import { CairnError, toCairnError } from "@cairn/errors";
 
 export const PASSPHRASE_ENV = "CAIRN_PASSPHRASE";
 
@@ -22,6 +22,19 @@ export function passphraseFromFile(text: string): string {
   const line = text.split(/\r?\n/, 1)[0] ?? "";
   if (line === "") throw new CairnError("key", "the passphrase file is empty");
   return line;
+}
+
+/** The passphrase in `file` (--passphrase-file), or undefined when no file is named. */
+export function readPassphraseFile(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    const e = toCairnError(err);
+    throw new CairnError(e.kind, `cannot read the passphrase file ${file}: ${e.message}`);
+  }
+  return passphraseFromFile(text);
 }
 
 /** Asks each prompt in turn on /dev/tty with echo off; one read session, so typed-ahead lines are kept. */

@@ -11,6 +11,8 @@ export default defineCommand({
     snapshot: { type: "positional", description: "a snapshot (id, prefix, latest, date): list its files (needs -i)", required: false },
     path: { type: "positional", description: "with SNAPSHOT: only the entries at or under this path", required: false },
     identity: { type: "string", alias: "i", description: "owner key file (to list files)" },
+    "passphrase-file": { type: "string", description: "with -i: the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE, else the terminal)", valueHint: "FILE" },
+    writers: { type: "string", description: "with -i: the trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers); latest or a date picks among the snapshots they signed", valueHint: "FILE" },
     host: { type: "string", description: "only snapshots from this host" },
     label: { type: "string", description: "only snapshots with this source label" },
     tag: { type: "string", description: "only snapshots with this tag (repeat, or comma-separate, for several: all must match)" },
@@ -25,7 +27,9 @@ export default defineCommand({
     if (args.snapshot !== undefined) {
       if (!args.identity) throw new CairnError("usage", "file names live in the encrypted manifest: give the owner key with -i FILE");
       const { listFiles } = await import("./files.js");
-      await listFiles(storage, args.snapshot, { ...filter, identity: args.identity, path: args._[2], json: args.json === true });
+      await listFiles(storage, args.snapshot, {
+        ...filter, identity: args.identity, path: args._[2], json: args.json === true, passphraseFile: args["passphrase-file"], writers: args.writers,
+      });
       return;
     }
     const rows = await listSnapshotRows(storage, filter);

@@ -2,7 +2,7 @@
 // its encrypted manifest (so it needs the owner key). Loaded only when -i is given.
 import { writeAll } from "@cairn/protocol";
 import type { Storage } from "@cairn/storage";
-import { readOwnerKey } from "@cairn/keys";
+import { readOwnerKey, readPassphraseFile, readTrustedWriters } from "@cairn/keys";
 import { RecordTag } from "@cairn/seal";
 import { openSnapshot } from "@cairn/pull";
 import { readManifest } from "@cairn/pull/manifest";
@@ -27,12 +27,16 @@ export interface ListFilesOptions extends SnapshotFilter {
   path?: string;
   json: boolean;
   cache?: string | false;
+  passphraseFile?: string;
+  /** The trusted writers file: `latest` or a date picks among the snapshots they signed. */
+  writers?: string;
 }
 
 /** The snapshot's entries in manifest order, each with its size once its ENTRY_END is read. */
 export async function* fileRows(storage: Storage, selector: string, opts: ListFilesOptions): AsyncGenerator<FileRow> {
-  const opened = await openSnapshot(storage, selector, opts);
-  const owner = await readOwnerKey(opts.identity);
+  const warn = (m: string) => process.stderr.write(`cairn-ls: warning: ${m}\n`);
+  const opened = await openSnapshot(storage, selector, { ...opts, trusted: readTrustedWriters(opts.writers), warn });
+  const owner = await readOwnerKey(opts.identity, { passphrase: readPassphraseFile(opts.passphraseFile) });
   const prefix = opts.path?.replace(/^\.\//, "").replace(/\/+$/, "");
   const wanted = (p: string) => !prefix || p === prefix || p.startsWith(`${prefix}/`);
   let pending: FileRow | undefined;

@@ -6,6 +6,7 @@ import { openStorage } from "@cairn/storage";
 import { LocalCache, countingStorage, decodeKnown, loadIndex, readConfig } from "@cairn/repository";
 import { needKeyError, openSnapshot, pullRaw } from "./index.js";
 import { repeatedTags } from "./tags.js";
+import { readTrustedWriters } from "@cairn/trust";
 
 export default defineCommand({
   meta: { name: "pull", version: "0.1.0", description: "a snapshot in a repository → sealed stream on stdout (restore order with -i, any order with --raw)" },
@@ -16,6 +17,8 @@ export default defineCommand({
     raw: { type: "boolean", description: "every object of the snapshot in any order, for replication (no key)" },
     identity: { type: "string", alias: "i", description: "owner key file: restore order, and only what PATHs need" },
     have: { type: "string", description: "with --raw: what the destination holds, as a known-ids file or its repository URL (file://…, s3://…); those objects go as references only" },
+    "passphrase-file": { type: "string", description: "with -i: the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE, else the terminal)", valueHint: "FILE" },
+    writers: { type: "string", description: "with -i: the trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers); latest or a date picks among the snapshots they signed", valueHint: "FILE" },
     host: { type: "string", description: "only snapshots from this host" },
     label: { type: "string", description: "only snapshots with this source label" },
     tag: { type: "string", description: "only snapshots with this tag (repeat, or comma-separate, for several: all must match)" },
@@ -43,13 +46,19 @@ export default defineCommand({
       // A read error reaches runTool, whose toCairnError gives it its one line and code.
       have = decodeKnown(new Uint8Array(await readFile(args.have)), args.have);
     }
-    const opened = await openSnapshot(storage, args.snapshot, { host: args.host, label: args.label, tags, cache });
+    // A reader (-i) picks `latest` among the snapshots its pinned writers signed; a transport
+    // host (--raw) copies whatever it is asked for.
+    const trusted = args.raw ? undefined : readTrustedWriters(args.writers);
+    const warn = (m: string) => process.stderr.write(`cairn-pull: warning: ${m}\n`);
+    const opened = await openSnapshot(storage, args.snapshot, { host: args.host, label: args.label, tags, cache, trusted, warn });
     if (args.raw) {
       await writeFrames("cairn-pull", pullRaw(storage, opened, { jobs, have }));
     } else {
       // The keyed part lives apart, loaded only when a key is given: a transport host never loads it.
       const { pullOrdered } = await import("./ordered.js");
-      await writeFrames("cairn-pull", pullOrdered(storage, opened, { jobs, identity: args.identity!, paths }));
+      const { readPassphraseFile } = await import("@cairn/keys");
+      const passphrase = readPassphraseFile(args["passphrase-file"]);
+      await writeFrames("cairn-pull", pullOrdered(storage, opened, { jobs, identity: args.identity!, paths, passphrase }));
     }
     if (args.stats) process.stderr.write(`${JSON.stringify({ snapshot: opened.snapshot.id, requests: counts.requests, bytesIn: counts.bytesDown })}\n`);
   },

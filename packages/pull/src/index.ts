@@ -15,6 +15,7 @@ import {
   type Snapshot,
   type SnapshotFilter,
 } from "@cairn/repository";
+import { verifyCommit } from "@cairn/trust";
 import { fetchObjects } from "./fetch.js";
 import { referencedPositions } from "./references.js";
 
@@ -24,6 +25,15 @@ export { repeatedTags } from "./tags.js";
 
 export interface OpenOptions extends SnapshotFilter {
   cache?: string | false;
+  /**
+   * The pinned writers, on a host that reads (pull -i, restore): `latest` or a date then means
+   * the newest snapshot a pinned writer signed, so a snapshot object planted in the bucket (or
+   * one from a writer this host does not trust) cannot stand in front of the real ones. Without
+   * it (pull --raw, a transport host) every snapshot counts.
+   */
+  trusted?: ReadonlySet<string>;
+  /** Where notes about skipped (damaged or untrusted) newer snapshots go. */
+  warn?: (message: string) => void;
 }
 
 export interface OpenedSnapshot {
@@ -35,8 +45,43 @@ export interface OpenedSnapshot {
 export async function openSnapshot(storage: Storage, selector: string, opts: OpenOptions = {}): Promise<OpenedSnapshot> {
   const config = await readConfig(storage);
   const cache = LocalCache.forRepository(config.id, opts.cache);
-  const snaps = await listSnapshots(storage, cache);
-  const snapshot = selectSnapshot(snaps, selector, opts);
+  const damaged = new Map<string, CairnError>();
+  const all = await listSnapshots(storage, cache, { onDamaged: (id, err) => damaged.set(id, err) });
+  const byName = !(selector === "latest" || /^\d{4}-\d{2}-\d{2}/.test(selector));
+  if (byName && /^[0-9a-f]{4,64}$/.test(selector)) {
+    // A damaged snapshot object named by its id is reported as damaged, not as absent.
+    const hits = [...damaged].filter(([id]) => id.startsWith(selector));
+    if (hits.length === 1 && !all.some((s) => s.id.startsWith(selector))) {
+      throw new CairnError("integrity", `snapshot ${hits[0][0].slice(0, 12)} is damaged: ${hits[0][1].message}`);
+    }
+  }
+  let candidates = all;
+  const untrusted = new Map<string, string>();
+  if (opts.trusted && !byName) {
+    candidates = all.filter((s) => {
+      try {
+        verifyCommit(s.commit as unknown as Record<string, unknown>, opts.trusted!);
+        return true;
+      } catch (err) {
+        untrusted.set(s.id, (err as Error).message);
+        return false;
+      }
+    });
+  }
+  let snapshot: Snapshot;
+  try {
+    snapshot = selectSnapshot(candidates, selector, opts);
+  } catch (err) {
+    if (err instanceof CairnError && err.kind === "notFound" && untrusted.size > 0 && candidates.length < all.length) {
+      throw new CairnError("key", `${err.message} signed by a pinned writer (${untrusted.size} snapshot(s) skipped: not signed by a writer in the trusted writers file)`);
+    }
+    throw err;
+  }
+  if (!byName && opts.warn) {
+    const newer = (id: string) => all.find((s) => s.id === id)?.time.getTime() ?? 0;
+    for (const [id, why] of untrusted) if (newer(id) > snapshot.time.getTime()) opts.warn(`skipped the newer snapshot ${id.slice(0, 12)}: ${why}`);
+    for (const [id, err] of damaged) opts.warn(`skipped snapshot ${id.slice(0, 12)}, which is damaged: ${err.message}`);
+  }
   const { table } = await loadIndex(storage, cache);
   return { snapshot, table };
 }

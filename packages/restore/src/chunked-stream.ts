@@ -20,7 +20,8 @@ export interface RestoreOptions extends OpenOptions {
 }
 
 export async function chunkedStreamHere(storage: Storage, selector: string, opts: RestoreOptions): Promise<AsyncIterable<Frame>> {
-  const opened = await openSnapshot(storage, selector, opts);
+  // opts.trusted (the pinned writers) makes `latest` the newest snapshot one of them signed.
+  const opened = await openSnapshot(storage, selector, { ...opts, warn: (m) => process.stderr.write(`cairn-restore: warning: ${m}\n`) });
   const sealed = pullOrdered(storage, opened, { jobs: opts.jobs, identity: opts.identity, paths: opts.paths ?? [], passphrase: opts.passphrase });
   return unseal(sealed, { identities: opts.identities, idKey: opts.idKey, trusted: opts.trusted });
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
-import { CairnError, exitCodes, reportError, toCairnError } from "@cairn/errors";
+import { CairnError, exitCodes, reportError } from "@cairn/errors";
 import { writeAll } from "@cairn/protocol";
-import { PASSPHRASE_ENV, obtainPassphrase, passphraseFromFile, readTrustedWriters } from "@cairn/keys";
+import { PASSPHRASE_ENV, obtainPassphrase, readPassphraseFile, readTrustedWriters } from "@cairn/keys";
 import { isAgeFile } from "@cairn/age";
 import { readOwnerSecrets } from "@cairn/seal";
 import { extractToDir, extractToStdout, extractToTar, removeTempFiles } from "@cairn/snapshot";
@@ -59,16 +59,6 @@ async function askOnce(files: string[]): Promise<string | undefined> {
     }
   });
   return locked === undefined ? undefined : obtainPassphrase(`Enter passphrase for owner key ${locked}: `);
-}
-
-function readPassphraseFile(file: string): string {
-  try {
-    return passphraseFromFile(readFileSync(file, "utf8"));
-  } catch (err) {
-    if (err instanceof CairnError) throw err;
-    const e = toCairnError(err);
-    throw new CairnError(e.kind, `cannot read the passphrase file ${file}: ${e.message}`);
-  }
 }
 
 export default defineCommand({

@@ -1,8 +1,7 @@
 import { defineCommand } from "citty";
-import { readFileSync } from "node:fs";
-import { CairnError, toCairnError } from "@cairn/errors";
+import { CairnError } from "@cairn/errors";
 import { decodeFrames, stdinChunks, writeFrames } from "@cairn/protocol";
-import { passphraseFromFile, readTrustedWriters, readWriterKey } from "@cairn/keys";
+import { readPassphraseFile, readTrustedWriters, readWriterKey } from "@cairn/keys";
 import { seal, DEFAULT_LEVEL } from "./seal.js";
 import { unseal } from "./unseal.js";
 import { readOwnerSecrets } from "./owner-secrets.js";
@@ -20,16 +19,6 @@ function repeated(rawArgs: string[], names: string[]): string[] {
     else for (const n of names) if (n.startsWith("--") && a.startsWith(`${n}=`)) values.push(a.slice(n.length + 1));
   }
   return values;
-}
-
-function readPassphraseFile(file: string): string {
-  try {
-    return passphraseFromFile(readFileSync(file, "utf8"));
-  } catch (err) {
-    if (err instanceof CairnError) throw err;
-    const e = toCairnError(err);
-    throw new CairnError(e.kind, `cannot read the passphrase file ${file}: ${e.message}`);
-  }
 }
 
 function intOption(text: string | undefined, flag: string, min: number, max: number): number | undefined {
