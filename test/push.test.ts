@@ -100,6 +100,18 @@ describe("cairn push", () => {
     for (const repo of [a, b]) expect((await cairnA(["ls", repo, "--json"], { env })).stdout.toString().split("\n").filter(Boolean)).toHaveLength(1);
   });
 
+  it("a known-ids file that cannot be written after the commit: exit 19, one line saying the snapshot is committed, its id still printed", async () => {
+    const repo = await newRepo("known-fail");
+    writeFileSync(at("known-fail.stream"), await fixtureStream(fixtureSnapshot(randomChunks(3, 4096), { keyset: keys.keyset })));
+    writeFileSync(at("not-a-dir"), "");
+    const r = await shA(`cairn push ${repo} --known-out ${at("not-a-dir")}/known < ${at("known-fail.stream")}`, { env });
+    expect(r.status).toBe(19);
+    expect(r.stderr).toMatch(new RegExp(`^cairn-push: the snapshot is committed, but the known-ids file ${at("not-a-dir")}/known could not be written: [^\\n]*ENOTDIR[^\\n]*\\n$`));
+    const id = r.stdout.toString().trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.parse((await cairnA(["ls", repo, "--json"], { env })).stdout.toString()).id).toBe(id);
+  });
+
   it("exits 3 for a partial snapshot and 4 for an unverified one, after committing", async () => {
     const repo = await newRepo("flags");
     writeFileSync(at("partial.stream"), await fixtureStream(fixtureSnapshot(randomChunks(2, 100), { keyset: keys.keyset, partial: 2 })));

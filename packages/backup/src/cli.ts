@@ -115,7 +115,8 @@ export default defineCommand({
       for (const t of result.targets) if (t.snapshot) process.stdout.write(urls.length > 1 ? `${t.snapshot} ${t.url}\n` : `${t.snapshot}\n`);
     }
     if (result.failure) {
-      if (urls.length === 1) throw result.failure;
+      // One repository, or a failure of the run itself (the known-ids file): one line, its code.
+      if (urls.length === 1 || !result.targets.some((t) => t.error)) throw result.failure;
       for (const t of result.targets) if (t.error) reportError(TOOL, new CairnError(t.error.kind as never, `${t.url}: ${t.error.message}`));
     }
     if (result.exitCode === exitCodes.partial) process.stderr.write(`${TOOL}: committed, but some entries were not read completely (see above)\n`);

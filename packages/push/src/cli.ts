@@ -42,7 +42,8 @@ export default defineCommand({
       }
     }
     if (result.failure) {
-      if (urls.length === 1) throw result.failure;
+      // One repository, or a failure of the run itself (the known-ids file): one line, its code.
+      if (urls.length === 1 || !result.targets.some((t) => t.error)) throw result.failure;
       for (const t of result.targets) if (t.error) reportError("cairn-push", new CairnError(t.error.kind as never, `${t.url}: ${t.error.message}`));
     }
     return result.exitCode;

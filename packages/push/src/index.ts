@@ -1,6 +1,6 @@
 // @cairn/push: a sealed stream → a committed snapshot in one or more repositories
 // (docs/repository.md, "Push"). Needs no key: it sees only sealed objects, ids and sizes.
-import { CairnError, exitCodes } from "@cairn/errors";
+import { CairnError, exitCodes, toCairnError } from "@cairn/errors";
 import { FrameType, freeData, frameTypeName, type Frame } from "@cairn/protocol";
 import type { Storage } from "@cairn/storage";
 import { ID_SIZE, checkCommit, intersectIds, writeKnownFile } from "@cairn/repository";
@@ -121,12 +121,21 @@ async function pushStream(
   checkCommit(commit, "the stream's COMMIT", "stream");
 
   await Promise.all(live().map((t) => t.commit(commit!).catch((err) => t.fail(err))));
-  if (opts.knownOut) await writeKnown(opts.knownOut, targets);
   if (live().length === 0) throw targets[0].failure;
+  // The snapshot is committed now: a known-ids file that cannot be written fails the run (the
+  // next seal --known would read a stale one) but must say so, and the ids are still printed.
+  let knownFailure: CairnError | undefined;
+  if (opts.knownOut) {
+    await writeKnown(opts.knownOut, targets).catch((err) => {
+      const e = toCairnError(err);
+      knownFailure = new CairnError(e.kind, `the snapshot is committed, but the known-ids file ${opts.knownOut} could not be written: ${e.message}`);
+    });
+  }
 
   const failed = targets.find((t) => t.failure !== undefined);
   const stats = targets.map((t) => t.finalStats());
   if (failed) return { targets: stats, exitCode: failed.failure!.exitCode, failure: failed.failure };
+  if (knownFailure) return { targets: stats, exitCode: knownFailure.exitCode, failure: knownFailure };
   const partial = Number(end.partial ?? 0) > 0 || Number(commit.partial ?? 0) > 0;
   const unverified = end.unverified === true || commit.unverified === true;
   return { targets: stats, exitCode: partial ? exitCodes.partial : unverified ? exitCodes.unverified : exitCodes.ok };
