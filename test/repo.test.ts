@@ -159,6 +159,27 @@ describe.each(backends)("the repository on $name", (backend) => {
     expect(readFileSync(at("from-mirror/data/docs/app.conf"), "utf8")).toBe("version = 1\n");
   });
 
+  it("keeps index files and snapshot objects in the local cache: a later run fetches only what is new", async () => {
+    const stats = async (cache: string, selector: string) => {
+      const r = await shA(`cairn pull --raw --stats ${repo} ${selector} > /dev/null`, { env: { ...env, CAIRN_CACHE: at(cache) } });
+      expect(r.status).toBe(0);
+      return JSON.parse(r.stderr) as { snapshot: string; requests: number };
+    };
+    expect((await backup("cache-first")).status).toBe(0); // at least one snapshot, whatever ran before
+    const cold = await stats("cache-new", "latest");
+    const warm = await stats("cache-new", cold.snapshot);
+    const held = await shA(`cairn verify --json ${repo}`, { env });
+    const { snapshots, indexFiles } = JSON.parse(held.stdout.toString()).stats;
+    expect(indexFiles).toBeGreaterThan(0);
+    // Every index file and snapshot object came from the cache the second time: one GET each fewer.
+    expect(cold.requests - warm.requests).toBe(indexFiles + snapshots);
+    // One more backup adds an index file and a snapshot: only those two are fetched again.
+    writeFileSync(at("data/docs/cache-note.txt"), "new\n");
+    expect((await backup("cache")).status).toBe(0);
+    const after = await stats("cache-new", cold.snapshot);
+    expect(after.requests - warm.requests).toBe(2);
+  });
+
   it("refuses to initialise over an existing repository", async () => {
     const r = await cairnA(["init", repo, "--writer-key", at("writer.key")], { env });
     expect(r.status).toBe(18);

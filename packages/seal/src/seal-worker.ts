@@ -25,7 +25,7 @@ function scratchOf(size: number): Uint8Array {
 export function sealJob(job: Job, init: SealInit): Uint8Array {
   const actual = chunkId(init.idKey, job.data);
   if (!timingSafeEqual(actual, job.id)) {
-    throw new CairnError("integrity", `${objectName(job.kind, job.id)} does not match its id (the chunk changed between chunk and seal); nothing was sealed`);
+    throw new CairnError("integrity", `${objectName(job.kind, job.id)} does not match its id under this writer key (chunk ran with another repository's key, or the chunk changed between chunk and seal); nothing was sealed`);
   }
   return sealInto(job.kind, job.id, init.session, compressChunk(job.data, init.level, scratchOf));
 }
