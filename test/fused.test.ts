@@ -1,7 +1,7 @@
 // `cairn backup` and `cairn restore` are the pipeline's own stages run in one process: they must
 // commit what `snapshot | chunk | seal | push` commits, restore what `pull | seal -d | chunk -d |
 // snapshot -x` restores, and fail the way the stage that fails in the pipeline fails.
-import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { createCipheriv } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -268,6 +268,9 @@ describe("bad input: the fused command fails as the failing stage of the pipelin
       expect(message(fused.stderr, c.tool)).toBe(message(piped.stderr, c.stage.tool));
       expect(fused.stdout.toString()).toBe("");
       expect(snapshots()).toBe(before);
+      // A restore that fails before writing anything leaves no empty directory behind (both forms).
+      const out = / -x (out-\S+)$/.exec(c.fused)?.[1];
+      if (out) expect(existsSync(at(out))).toBe(false);
     });
   }
 

@@ -9,6 +9,7 @@ import {
   lstatSync,
   lutimesSync,
   mkdirSync,
+  rmdirSync,
   openSync,
   realpathSync,
   renameSync,
@@ -91,9 +92,23 @@ function lstatOrUndefined(p: Buffer): Stats | undefined {
  * complete stays and the file in progress never appears under its name.
  */
 export async function extractToDir(frames: AsyncIterable<Frame>, dir: string, opts: ExtractOptions = {}): Promise<ExtractSummary> {
-  mkdirSync(dir, { recursive: true });
+  // mkdir -p answers the first directory it made: none if DIR existed.
+  const made = mkdirSync(dir, { recursive: true });
   const root = Buffer.from(realpathSync(dir));
-  return new DirWriter(root, opts).run(new EntryReader(frames));
+  try {
+    return await new DirWriter(root, opts).run(new EntryReader(frames));
+  } catch (err) {
+    // A restore that fails before writing anything (a wrong key, an unreachable store) leaves
+    // no empty directory behind that looks like a restore; one that holds anything stays.
+    if (made !== undefined) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // not empty: what was restored stays for the user to see
+      }
+    }
+    throw err;
+  }
 }
 
 interface PendingDir {
