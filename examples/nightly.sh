@@ -35,17 +35,18 @@ if [ -z "${SRC:-}" ]; then
   mkdir -p "$SRC" && cp -r "$HERE/docs" "$HERE/examples" "$SRC/"
 fi
 
-# First run with no KEY: make the keys and the three repositories (all for the same key set, so
-# that snapshots can be copied between them). In real use the owner key is made once, away from
-# the data host, and only writer.key is installed here.
+# The very first run with no KEY makes the keys and the three repositories (all for the same key
+# set, so that snapshots can be copied between them), and stops if it cannot. In real use the
+# owner key is made once, away from the data host, and only writer.key is installed here. Later
+# runs never create anything: a layer that is down or gone fails its own steps below.
 if [ -z "${KEY:-}" ]; then
   KEY=$WORK/writer.key
   if [ ! -f "$KEY" ]; then
     cairn key new -o "$WORK/owner.key" >/dev/null && cairn key writer -i "$WORK/owner.key" -o "$KEY" >/dev/null || exit
+    for repo in "$LOCAL" "$CLOUD" "$OFFSITE"; do
+      cairn init "$repo" --owner-key "$WORK/owner.key" --writer-key "$KEY" >/dev/null || exit
+    done
   fi
-  for repo in "$LOCAL" "$CLOUD" "$OFFSITE"; do
-    cairn ls "$repo" >/dev/null 2>&1 || cairn init "$repo" --owner-key "$WORK/owner.key" --writer-key "$KEY" >/dev/null || exit
-  done
 fi
 
 failed=0

@@ -325,7 +325,14 @@ describe("choosing the snapshot to restore", () => {
     // No snapshot signed by a pinned writer at all: a key error that says why, not "no snapshot".
     const none = await shA(`cairn restore -i owner.key ${d.url} latest -x out-none`, { cwd: f.dir, env: { ...f.env, CAIRN_WRITERS: "/dev/null" } });
     expect(none.status).toBe(14);
-    expect(none.stderr).toMatch(/^cairn-restore: no snapshot in the repository signed by a pinned writer \(4 snapshot\(s\) skipped: not signed by a writer in the trusted writers file\)\n$/);
+    const lines = none.stderr.trim().split("\n");
+    expect(lines.slice(0, -1)).toHaveLength(4); // one warning per snapshot skipped
+    for (const w of lines.slice(0, -1)) expect(w).toMatch(/^cairn-restore: warning: skipped the newer snapshot [0-9a-f]{12}: /);
+    expect(lines.at(-1)).toBe("cairn-restore: no snapshot in the repository signed by a pinned writer (4 newer snapshot(s) skipped: not signed by a writer in the trusted writers file)");
+    // A filter or date that matches nothing is still "no such snapshot" (15), whatever else the bucket holds.
+    const nothing = await shA(`cairn restore -i owner.key ${d.url} 2001-01-01 -x out-nothing`, { cwd: f.dir, env: f.env });
+    expect(nothing.status).toBe(15);
+    expect(nothing.stderr).toBe("cairn-restore: no snapshot at or before 2001-01-01\n");
   });
 
   it("a damaged snapshot object named by its id is integrity (13), not 'no such snapshot'", async () => {

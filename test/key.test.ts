@@ -228,10 +228,24 @@ describe("disaster recovery: an owner who kept only the age identity", () => {
     expect(again.stdout.toString()).toBe("second\n");
   });
 
+  it("unpinned (--trust-repo-key), it takes the real key object, and refuses one planted in its place (the key set gives it away)", () => {
+    const planted = "keys/0000000000000000000000000000000000000000000000000000000000000000";
+    const r = run(
+      `rm -rf dr-clean dr-swapped && cp -r dr-repo dr-clean && rm dr-clean/${planted} && cp -r dr-repo dr-swapped && rm dr-swapped/${keyObject} && ` +
+        `cairn key recover -i dr-plain.key file://${at("dr-clean")} -o dr-rec3.key --trust-repo-key`,
+    );
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString()).toBe(`${fingerprint}\n`);
+    const swapped = run(`cairn key recover -i dr-plain.key file://${at("dr-swapped")} -o dr-rec4.key --trust-repo-key`);
+    expect(swapped.status).toBe(14);
+    expect(swapped.stderr).toMatch(/^cairn-key: the id key in key object keys\/0{64} does not make the repository's key set with dr-plain.key \(config says [0-9a-f]{16}…\): possibly planted; give the fingerprint you kept with --fingerprint/);
+    expect(existsSync(at("dr-rec4.key"))).toBe(false);
+  });
+
   it("key recover with an identity that opens no key object: exit 14, nothing written", () => {
     const r = run(`cairn key new -o dr-stranger.key >/dev/null && cairn key recover -i dr-stranger.key ${repo} -o dr-rec2.key --trust-repo-key`);
     expect(r.status).toBe(14);
-    expect(r.stderr).toMatch(/^cairn-key: file:\/\/.* holds 2 key object\(s\), none of them opens with dr-stranger.key \(.*\): is this the repository's owner identity\?\n$/);
+    expect(r.stderr).toMatch(/^cairn-key: file:\/\/.* holds \d+ key object\(s\), none of them opens with dr-stranger.key \(.*\): is this the repository's owner identity\?\n$/);
     expect(existsSync(at("dr-rec2.key"))).toBe(false);
   });
 });

@@ -41,7 +41,8 @@ export async function main(fixedTool: string | undefined, argv: string[]): Promi
     }
     throw err;
   }
-  if (tool.storage) {
+  // `storage` names the subcommand that opens repositories (key recover), or is true for the whole tool.
+  if (tool.storage === true || (tool.storage && args[0] === tool.storage)) {
     try {
       args = takeStorageFlags(args);
     } catch (err) {

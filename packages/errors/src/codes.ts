@@ -17,7 +17,7 @@ export const exitCodes = {
   refused: 18, // an unsafe or destructive action was refused (overwrite, path escape)
   io: 19, // a local read or write failed (disk full, permission denied)
   command: 20, // the command run by --from-command failed or died on a signal
-  interrupted: 21, // stopped by a signal (SIGINT/SIGTERM); nothing was committed
+  interrupted: 21, // stopped by a signal (SIGINT/SIGTERM); nothing is half-committed
   problems: 22, // verify found damage: the report names each object
 } as const;
 

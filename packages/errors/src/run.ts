@@ -20,10 +20,14 @@ export function reportError(tool: string, err: unknown): number {
  */
 export async function runTool<T extends ArgsDef>(tool: string, cmd: CommandDef<T>, rawArgs = process.argv.slice(2)): Promise<never> {
   let code: number = exitCodes.ok;
-  // A failed write to stdout (disk full, nobody reading) must not pass for success, nor crash
-  // with an unhandled 'error' event: it is kept here and reported once the command is done.
+  // A failed write to stdout (disk full, an I/O error) must not pass for success, nor crash with
+  // an unhandled 'error' event: it is kept here and reported once the command is done. A reader
+  // that went away (EPIPE: `cairn ls | head -1`) is not a failure of the tool, as for inspect;
+  // output nothing may lose (keys) is written with writeOut, which fails on that too.
   let outputFailure: Error | undefined;
-  process.stdout.on("error", (err) => void (outputFailure ??= err));
+  process.stdout.on("error", (err) => {
+    if ((err as NodeJS.ErrnoException).code !== "EPIPE") outputFailure ??= err;
+  });
   onStopSignals(tool);
   try {
     const dashdash = rawArgs.indexOf("--");
@@ -54,12 +58,13 @@ export async function runTool<T extends ArgsDef>(tool: string, cmd: CommandDef<T
 /**
  * SIGINT/SIGTERM: one line and exit 21 ("interrupted", docs/exit-codes.md) rather than death by
  * the signal. A tool with clean-up of its own (snapshot -x, backup, restore) registers its own
- * handler, which runs in the same emit and exits first; this one waits a tick for that.
- * Nothing is committed by a tool stopped this way: a commit is always its last write.
+ * handler, which runs in the same emit and exits first; this one waits a tick for that. It
+ * claims nothing about what was done: a push stopped after its commit has committed, a prune
+ * may have deleted some garbage (each such write stands on its own; docs/repository.md).
  */
 function onStopSignals(tool: string): void {
   const stop = (signal: NodeJS.Signals) => {
-    setImmediate(() => process.exit(reportError(tool, new CairnError("interrupted", `stopped by ${signal}; nothing was committed`))));
+    setImmediate(() => process.exit(reportError(tool, new CairnError("interrupted", `stopped by ${signal}`))));
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

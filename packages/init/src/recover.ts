@@ -8,7 +8,8 @@ import { encryptWithPassphrase, DEFAULT_WORK_FACTOR } from "@cairn/age";
 import { CairnError } from "@cairn/errors";
 import { formatOwnerKey, idKeyFingerprint, keysetOf, openRepoSecrets, readOwnerKey, trustedIdKey, type RepoSecrets } from "@cairn/keys";
 import type { Storage } from "@cairn/storage";
-import { KEYS_PREFIX, readConfig } from "@cairn/repository";
+import { KEYS_PREFIX, LocalCache, listSnapshots, readConfig } from "@cairn/repository";
+import { verifyCommit } from "@cairn/trust";
 
 export interface RecoverOptions {
   /** The identity file: a plain age identity, or an owner key (possibly passphrase-protected). */
@@ -17,8 +18,10 @@ export interface RecoverOptions {
   identityPassphrase?: string;
   /** The id-key fingerprint the owner kept elsewhere (`cairn key show` printed it). */
   fingerprint?: string;
-  /** Accept the id key with no fingerprint to check it against. */
+  /** Accept the id key with no fingerprint to check it against (it must still agree with the key sets below). */
   trustRepoKey?: boolean;
+  /** Pinned writers: the key set their signed snapshots name must be the recovered one's (unpinned). */
+  trusted?: ReadonlySet<string>;
   /** Protect the new owner key file with this passphrase. */
   passphrase?: string;
   now?: Date;
@@ -65,6 +68,9 @@ export async function recoverOwnerKey(storage: Storage, opts: RecoverOptions): P
   else if (new Set(opened.map((o) => idKeyFingerprint(o.secrets.idKey))).size > 1) {
     throw new CairnError("key", `${opened.length} key objects in ${storage.url} open with ${opts.identity} but hold different id keys (one may be planted): give the fingerprint you kept with --fingerprint`);
   }
+  if (new Set(chosen.map((o) => (o.secrets.chunkerSecret ? Buffer.from(o.secrets.chunkerSecret).toString("hex") : ""))).size > 1) {
+    throw new CairnError("key", `${chosen.length} key objects in ${storage.url} hold the same id key but different chunker secrets: refusing to choose`);
+  }
   // With a pin that no object matches, trustedIdKey says so about the first one.
   const { key, secrets } = chosen[0] ?? opened[0];
   const idKey = trustedIdKey(secrets.idKey, `key object ${key}`, {
@@ -73,11 +79,42 @@ export async function recoverOwnerKey(storage: Storage, opts: RecoverOptions): P
   if (!secrets.chunkerSecret) throw new CairnError("key", `key object ${key} holds no chunker secret: it cannot make a whole owner key`);
 
   const fingerprint = idKeyFingerprint(idKey);
+  const keyset = keysetOf(owner.recipients, fingerprint);
+  if (!pin) {
+    // Taken on trust: the key set it makes with this identity's recipients must be the one the
+    // repository records (config) and the one every snapshot a pinned writer signed names. A
+    // key object planted in place of the real one fails here unless the planter also rewrote
+    // config and no pinned writer's snapshot is left to contradict it. A repository with several
+    // owners never matches: it needs --fingerprint.
+    const signed = opts.trusted ? await signedKeysets(storage, opts.trusted) : new Set<string>();
+    const against = [config.keyset, ...signed].find((k) => k !== keyset);
+    if (against !== undefined) {
+      throw new CairnError(
+        "key",
+        `the id key in key object ${key} does not make the repository's key set with ${opts.identity} (${against === config.keyset ? "config" : "a snapshot signed by a pinned writer"} says ${against.slice(0, 16)}…): possibly planted; give the fingerprint you kept with --fingerprint (also for a repository with several owners)`,
+      );
+    }
+  }
+
   const created = opts.now ?? new Date();
   const plain = formatOwnerKey({
     identities: owner.identities, recipients: owner.recipients, idKey, chunkerSecret: secrets.chunkerSecret, created,
     note: `recovered from ${storage.url} (${key}); id-key fingerprint ${fingerprint}`,
   });
   const text = opts.passphrase === undefined ? plain : await encryptWithPassphrase(Buffer.from(plain), opts.passphrase, { workFactor: DEFAULT_WORK_FACTOR });
-  return { text, keyObject: key, idKeyFingerprint: fingerprint, keysetMatches: keysetOf(owner.recipients, fingerprint) === config.keyset };
+  return { text, keyObject: key, idKeyFingerprint: fingerprint, keysetMatches: keyset === config.keyset };
+}
+
+/** The key sets named by the snapshots whose COMMIT a pinned writer signed. */
+async function signedKeysets(storage: Storage, trusted: ReadonlySet<string>): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const s of await listSnapshots(storage, new LocalCache(undefined))) {
+    try {
+      verifyCommit(s.commit as unknown as Record<string, unknown>, trusted);
+      out.add(s.keyset);
+    } catch {
+      // not a pinned writer's: says nothing
+    }
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { CairnError, writeOut } from "@cairn/errors";
-import { obtainPassphrase, pinWriter, trustFilePath, writeKeyFile } from "@cairn/keys";
+import { obtainPassphrase, pinWriter, readTrustedWriters, trustFilePath, writeKeyFile } from "@cairn/keys";
 import { recoverOwnerKey } from "@cairn/init";
 import { openStorage } from "@cairn/storage";
 import { keyNew } from "./new.js";
@@ -96,7 +96,8 @@ const recoverCommand = defineCommand({
     identity: { type: "string", alias: "i", required: true, description: "the age identity (a plain identity file, or what is left of the owner key)", valueHint: "FILE" },
     output: { type: "string", alias: "o", required: true, description: "write the owner key to FILE (mode 0600; never overwrites)", valueHint: "FILE" },
     fingerprint: { type: "string", description: "the id-key fingerprint you kept (cairn key show printed it): the key object must match it", valueHint: "HEX" },
-    "trust-repo-key": { type: "boolean", description: "accept the repository's id key with no fingerprint to check it against" },
+    "trust-repo-key": { type: "boolean", description: "accept the repository's id key with no fingerprint to check it against (it must agree with config and the pinned writers' snapshots)" },
+    writers: { type: "string", description: "the trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers): their snapshots' key set checks an unpinned id key", valueHint: "FILE" },
     passphrase: { type: "boolean", description: "encrypt the new file with a passphrase (from CAIRN_PASSPHRASE, --passphrase-file or the terminal)" },
     "passphrase-file": { type: "string", description: "read the new file's passphrase from the first line of FILE (implies --passphrase)", valueHint: "FILE" },
   },
@@ -104,7 +105,9 @@ const recoverCommand = defineCommand({
     const fromFile = passphraseOption(args["passphrase-file"]);
     const passphrase = fromFile ?? (args.passphrase ? await obtainPassphrase("Passphrase for the recovered owner key: ", { confirm: true }) : undefined);
     const storage = await openStorage(args.repo);
-    const r = await recoverOwnerKey(storage, { identity: args.identity, fingerprint: args.fingerprint, trustRepoKey: args["trust-repo-key"], passphrase });
+    const r = await recoverOwnerKey(storage, {
+      identity: args.identity, fingerprint: args.fingerprint, trustRepoKey: args["trust-repo-key"], passphrase, trusted: readTrustedWriters(args.writers),
+    });
     writeKeyFile(args.output, r.text, "owner key");
     process.stdout.write(`${r.idKeyFingerprint}\n`);
     process.stderr.write(

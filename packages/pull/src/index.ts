@@ -45,6 +45,18 @@ export interface OpenedSnapshot {
 export async function openSnapshot(storage: Storage, selector: string, opts: OpenOptions = {}): Promise<OpenedSnapshot> {
   const config = await readConfig(storage);
   const cache = LocalCache.forRepository(config.id, opts.cache);
+  const snapshot = await chooseSnapshot(storage, cache, selector, opts);
+  const { table } = await loadIndex(storage, cache);
+  return { snapshot, table };
+}
+
+/**
+ * The snapshot a selector names (docs/repository.md, "Selecting a snapshot"): with
+ * `opts.trusted`, `latest` and dates count only snapshots a pinned writer signed. `cache`: the
+ * repository's local cache, or the repository is read for it.
+ */
+export async function chooseSnapshot(storage: Storage, cache: LocalCache | undefined, selector: string, opts: OpenOptions = {}): Promise<Snapshot> {
+  cache ??= LocalCache.forRepository((await readConfig(storage)).id, opts.cache);
   const damaged = new Map<string, CairnError>();
   const all = await listSnapshots(storage, cache, { onDamaged: (id, err) => damaged.set(id, err) });
   const byName = !(selector === "latest" || /^\d{4}-\d{2}-\d{2}/.test(selector));
@@ -55,35 +67,32 @@ export async function openSnapshot(storage: Storage, selector: string, opts: Ope
       throw new CairnError("integrity", `snapshot ${hits[0][0].slice(0, 12)} is damaged: ${hits[0][1].message}`);
     }
   }
-  let candidates = all;
-  const untrusted = new Map<string, string>();
+  let snapshot = selectSnapshot(all, selector, opts); // no such snapshot at all: notFound (15)
   if (opts.trusted && !byName) {
-    candidates = all.filter((s) => {
+    // The newest snapshot the selector names that a pinned writer signed: each newer one it
+    // names but no pinned writer signed is skipped, with a warning that says why.
+    let left = all;
+    let skipped = 0;
+    for (;;) {
       try {
-        verifyCommit(s.commit as unknown as Record<string, unknown>, opts.trusted!);
-        return true;
+        verifyCommit(snapshot.commit as unknown as Record<string, unknown>, opts.trusted);
+        break;
       } catch (err) {
-        untrusted.set(s.id, (err as Error).message);
-        return false;
+        skipped++;
+        opts.warn?.(`skipped the newer snapshot ${snapshot.id.slice(0, 12)}: ${(err as Error).message}`);
+        const passed = snapshot;
+        left = left.filter((s) => s !== passed);
       }
-    });
-  }
-  let snapshot: Snapshot;
-  try {
-    snapshot = selectSnapshot(candidates, selector, opts);
-  } catch (err) {
-    if (err instanceof CairnError && err.kind === "notFound" && untrusted.size > 0 && candidates.length < all.length) {
-      throw new CairnError("key", `${err.message} signed by a pinned writer (${untrusted.size} snapshot(s) skipped: not signed by a writer in the trusted writers file)`);
+      try {
+        snapshot = selectSnapshot(left, selector, opts);
+      } catch (err) {
+        if (!(err instanceof CairnError) || err.kind !== "notFound") throw err;
+        throw new CairnError("key", `${err.message} signed by a pinned writer (${skipped} newer snapshot(s) skipped: not signed by a writer in the trusted writers file)`);
+      }
     }
-    throw err;
   }
-  if (!byName && opts.warn) {
-    const newer = (id: string) => all.find((s) => s.id === id)?.time.getTime() ?? 0;
-    for (const [id, why] of untrusted) if (newer(id) > snapshot.time.getTime()) opts.warn(`skipped the newer snapshot ${id.slice(0, 12)}: ${why}`);
-    for (const [id, err] of damaged) opts.warn(`skipped snapshot ${id.slice(0, 12)}, which is damaged: ${err.message}`);
-  }
-  const { table } = await loadIndex(storage, cache);
-  return { snapshot, table };
+  if (!byName) for (const [id, err] of damaged) opts.warn?.(`skipped snapshot ${id.slice(0, 12)}, which is damaged: ${err.message}`);
+  return snapshot;
 }
 
 /** START as the snapshot's clear part describes it; the COMMIT goes right after it. */

@@ -20,8 +20,9 @@ export interface RestoreOptions extends OpenOptions {
 }
 
 export async function chunkedStreamHere(storage: Storage, selector: string, opts: RestoreOptions): Promise<AsyncIterable<Frame>> {
-  // opts.trusted (the pinned writers) makes `latest` the newest snapshot one of them signed.
-  const opened = await openSnapshot(storage, selector, { ...opts, warn: (m) => process.stderr.write(`cairn-restore: warning: ${m}\n`) });
+  // The CLI has resolved `latest` or a date to an id on the main thread (its warnings must not
+  // be lost with this thread); a library caller's selector is resolved here the same way.
+  const opened = await openSnapshot(storage, selector, opts);
   const sealed = pullOrdered(storage, opened, { jobs: opts.jobs, identity: opts.identity, paths: opts.paths ?? [], passphrase: opts.passphrase });
   return unseal(sealed, { identities: opts.identities, idKey: opts.idKey, trusted: opts.trusted });
 }

@@ -8,6 +8,8 @@ import { readOwnerSecrets } from "@cairn/seal";
 import { extractToDir, extractToStdout, extractToTar, removeTempFiles } from "@cairn/snapshot";
 import { positionals, repeated, splitDashDash, wholeNumber } from "@cairn/errors";
 import { includePatterns, plainStream } from "./index.js";
+import { chooseSnapshot } from "@cairn/pull";
+import { openStorage } from "@cairn/storage";
 
 const args = {
   repo: { type: "positional", required: true, description: "repository URL: file:///path or s3://bucket/prefix" },
@@ -86,7 +88,13 @@ export default defineCommand({
     const passphrase = a["passphrase-file"] ? readPassphraseFile(a["passphrase-file"]) : await askOnce(identityFiles);
     const secrets = await readOwnerSecrets(identityFiles, { passphrase, repoKey: a["repo-key"], trustRepoKey: a["trust-repo-key"] });
     const trusted = readTrustedWriters(a.writers);
-    const frames = plainStream(repo, selector, {
+    // `latest` or a date → the newest snapshot a pinned writer signed, chosen here so that the
+    // warnings about what was skipped reach stderr even when the restore then fails.
+    const cache = a["no-cache"] ? (false as const) : a.cache;
+    const chosen = await chooseSnapshot(await openStorage(repo), undefined, selector, {
+      host: a.host, label: a.label, tags, cache, trusted, warn: (m) => process.stderr.write(`cairn-restore: warning: ${m}\n`),
+    });
+    const frames = plainStream(repo, chosen.id, {
       ...secrets,
       trusted,
       identity: identityFiles[0],
@@ -96,7 +104,7 @@ export default defineCommand({
       host: a.host,
       label: a.label,
       tags,
-      cache: a["no-cache"] ? false : a.cache,
+      cache,
     });
 
     onSignals();
