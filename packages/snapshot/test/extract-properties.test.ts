@@ -71,7 +71,8 @@ describe("extractToDir on arbitrary streams", () => {
         }
         expect(readdirSync(outside)).toEqual(["victim"]);
         expect(readFileSync(join(outside, "victim"), "utf8")).toBe("untouched");
-        expect(readdirSync(jail).sort()).toEqual(["out", "outside"]);
+        // Nothing beside them either ("out" is gone when the restore failed before writing anything).
+        expect(readdirSync(jail).filter((n) => n !== "out")).toEqual(["outside"]);
         rmSync(jail, { recursive: true, force: true });
       }),
       { numRuns: 200 },

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -90,7 +90,8 @@ describe("extractToDir", () => {
   it("refuses content longer than its entry end says, leaving no temporary file", async () => {
     const frames = [START, entry({ kind: "file", path: "f" }), { type: FrameType.DATA, data: Buffer.from("abcd") }, endOf("abc"), END];
     await expect(restore(frames)).rejects.toMatchObject({ kind: "integrity", message: '"f": 4 bytes arrived, its entry end says 3' });
-    expect(readdirSync(join(dir, "out"))).toEqual([]);
+    // No temporary file, and the directory the restore made is gone with it, being empty.
+    expect(existsSync(join(dir, "out"))).toBe(false);
   });
 
   it("refuses data inside a directory entry", async () => {
@@ -106,7 +107,11 @@ describe("extractToDir", () => {
       throw Object.assign(new Error("stream ended"), {});
     }
     await expect(extractToDir(broken(), join(dir, "out"))).rejects.toThrow("stream ended");
-    expect(readdirSync(join(dir, "out"))).toEqual([]);
+    expect(existsSync(join(dir, "out"))).toBe(false);
+    // A directory that was there before stays, empty.
+    mkdirSync(join(dir, "kept"));
+    await expect(extractToDir(broken(), join(dir, "kept"))).rejects.toThrow("stream ended");
+    expect(readdirSync(join(dir, "kept"))).toEqual([]);
   });
 
   it("creates missing parent directories and sets directory modes after their contents", async () => {
