@@ -5,15 +5,26 @@
 // pack's end); the data after it is then taken from the span instead of being fetched again.
 // Spans are held up to `budget` bytes in all (oldest dropped first), so memory is bounded; an
 // object no held span covers is fetched on its own by the caller.
+//
+// A span is read as up to MAX_PARTS ranged GETs at once (parts of at least PART_MIN bytes), so
+// that one large file, whose restore order goes through its packs one span after another, is
+// still fetched over more than one connection (issue 4): a store far away serves each connection
+// at a limited rate. An object that straddles two parts is joined into a buffer of its own.
 import { CairnError } from "@cairn/errors";
 import type { Storage } from "@cairn/storage";
 import { kindName, packKey, toHex, type IndexTable } from "@cairn/repository";
+
+/** A span is split into parts of at least this size, at most MAX_PARTS of them. */
+const PART_MIN = 12 * 1024 * 1024;
+const MAX_PARTS = 2;
 
 interface Span {
   pack: number;
   offset: number;
   end: number;
-  bytes: Promise<Uint8Array>;
+  /** Bytes from the span's offset on: parts of `partSize` bytes each (the last may be shorter). */
+  parts: Promise<Uint8Array[]>;
+  partSize: number;
 }
 
 export class PackSpans {
@@ -54,7 +65,7 @@ export class PackSpans {
   /** The object's bytes from a held span, or undefined when none covers it. */
   async held(pos: number): Promise<Uint8Array | undefined> {
     const s = this.covering(pos);
-    return s ? this.slice(s, pos, await s.bytes) : undefined;
+    return s ? this.slice(s, pos, await s.parts) : undefined;
   }
 
   /** Like held, but fetches the object alone when no span covers it (nothing new is held). */
@@ -71,7 +82,7 @@ export class PackSpans {
       s = this.hold(pos, Math.max(objectEnd, Math.min(offset + this.span, this.table.packSizes[this.table.packs[pos]])));
     }
     const span = s;
-    return span.bytes.then((bytes) => this.slice(span, pos, bytes) ?? this.fetch(pos, span.pack, this.table.offsets[pos], this.table.offsets[pos] + this.table.lengths[pos]));
+    return span.parts.then((parts) => this.slice(span, pos, parts) ?? this.fetch(pos, span.pack, this.table.offsets[pos], this.table.offsets[pos] + this.table.lengths[pos]));
   }
 
   /** Starts reading the object at pos and what follows it in its pack up to `end` as a held span. */
@@ -82,8 +93,12 @@ export class PackSpans {
   private hold(pos: number, end: number): Span {
     const pack = this.table.packs[pos];
     const offset = this.table.offsets[pos];
-    const s: Span = { pack, offset, end, bytes: this.fetch(pos, pack, offset, end) };
-    s.bytes.catch(() => {}); // awaited by whoever reads from it
+    const count = Math.max(1, Math.min(MAX_PARTS, Math.floor((end - offset) / PART_MIN)));
+    const partSize = Math.ceil((end - offset) / count);
+    const parts: Promise<Uint8Array>[] = [];
+    for (let at = offset; at < end; at += partSize) parts.push(this.fetch(pos, pack, at, Math.min(end, at + partSize), at === offset));
+    const s: Span = { pack, offset, end, parts: Promise.all(parts), partSize };
+    s.parts.catch(() => {}); // awaited by whoever reads from it
     this.spans.push(s);
     this.heldBytes += end - offset;
     this.lastEnd[pack] = end;
@@ -95,13 +110,28 @@ export class PackSpans {
   }
 
   /** The object's bytes within a span, or undefined when the pack was shorter than expected. */
-  private slice(s: Span, pos: number, bytes: Uint8Array): Uint8Array | undefined {
+  private slice(s: Span, pos: number, parts: Uint8Array[]): Uint8Array | undefined {
     const at = this.table.offsets[pos] - s.offset;
     const end = at + this.table.lengths[pos];
-    return end <= bytes.length ? bytes.subarray(at, end) : undefined;
+    const first = Math.floor(at / s.partSize);
+    const inFirst = at - first * s.partSize;
+    if (first >= parts.length) return undefined;
+    if (end <= (first + 1) * s.partSize) return inFirst + (end - at) <= parts[first].length ? parts[first].subarray(inFirst, inFirst + end - at) : undefined;
+    // Across a part boundary: joined into a buffer of its own. Every byte is copied below.
+    const out: Uint8Array = Buffer.allocUnsafeSlow(end - at);
+    let filled = 0;
+    for (let i = first, from = inFirst; filled < out.length; i++, from = 0) {
+      if (i >= parts.length || (i < parts.length - 1 && parts[i].length < s.partSize)) return undefined; // a short pack
+      const piece = parts[i].subarray(from, from + out.length - filled);
+      if (piece.length === 0) return undefined;
+      out.set(piece, filled);
+      filled += piece.length;
+    }
+    return out;
   }
 
-  private async fetch(pos: number, packOrdinal: number, offset: number, end: number): Promise<Uint8Array> {
+  /** Bytes offset…end of a pack; `whole`: they begin with the object at pos, which must arrive whole. */
+  private async fetch(pos: number, packOrdinal: number, offset: number, end: number, whole = true): Promise<Uint8Array> {
     const pack = this.table.packIdAt(packOrdinal);
     let bytes: Uint8Array;
     try {
@@ -114,7 +144,7 @@ export class PackSpans {
     }
     // A span past the pack's real end (a damaged pack) comes back short: only the object at pos
     // must be whole; objects beyond are fetched alone and fail there with their own message.
-    if (bytes.length < this.table.offsets[pos] + this.table.lengths[pos] - offset) throw new CairnError("integrity", `pack ${pack} is shorter than the index says (wanted bytes ${offset}…${end})`);
+    if (whole && bytes.length < this.table.offsets[pos] + this.table.lengths[pos] - offset) throw new CairnError("integrity", `pack ${pack} is shorter than the index says (wanted bytes ${offset}…${end})`);
     return bytes;
   }
 }
