@@ -95,7 +95,7 @@ export default defineCommand({
     const storages = await Promise.all(urls.map((u) => openStorage(u)));
 
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      process.once(signal, () => process.exit(reportError(TOOL, new CairnError("interrupted", `stopped by ${signal}; nothing was committed (a re-run reuses the packs already uploaded)`))));
+      process.once(signal, () => process.exit(reportError(TOOL, new CairnError("interrupted", `stopped by ${signal} (a re-run reuses the packs already uploaded)`))));
     }
     const result = await backup(storages, {
       key,

@@ -94,7 +94,8 @@ export class PackSpans {
     const pack = this.table.packs[pos];
     const offset = this.table.offsets[pos];
     const count = Math.max(1, Math.min(MAX_PARTS, Math.floor((end - offset) / PART_MIN)));
-    const partSize = Math.ceil((end - offset) / count);
+    // The first part holds the object the span starts with whole (fetch checks that), however large.
+    const partSize = Math.max(Math.ceil((end - offset) / count), this.table.lengths[pos]);
     const parts: Promise<Uint8Array>[] = [];
     for (let at = offset; at < end; at += partSize) parts.push(this.fetch(pos, pack, at, Math.min(end, at + partSize), at === offset));
     const s: Span = { pack, offset, end, parts: Promise.all(parts), partSize };

@@ -13,8 +13,11 @@ const MiB = 1024 * 1024;
 const root = mkdtempSync(join(tmpdir(), "cairn-spans-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** One 30 MiB pack of objects of 700 KiB to 1.3 MiB back to back (so some cross the middle); `claim`: the size the index gives it. */
-function pack(claimExtra = 0) {
+/**
+ * One 30 MiB pack of objects of 700 KiB to 1.3 MiB back to back (so some cross the middle), the
+ * first one `firstLength` bytes when given; `claimExtra`: an object the index claims past the end.
+ */
+function pack(claimExtra = 0, firstLength?: number) {
   const bytes = randomBytes(30 * MiB);
   const id = createHash("sha256").update(bytes).digest("hex");
   const path = join(root, packKey(id));
@@ -22,7 +25,7 @@ function pack(claimExtra = 0) {
   writeFileSync(path, bytes);
   const entries = [];
   for (let offset = 0, i = 0; offset < bytes.length; i++) {
-    const length = Math.min(bytes.length - offset, 700 * 1024 + ((i * 97_531) % (600 * 1024)));
+    const length = i === 0 && firstLength ? firstLength : Math.min(bytes.length - offset, 700 * 1024 + ((i * 97_531) % (600 * 1024)));
     entries.push({ kind: 1, id: randomBytes(32), offset, length });
     offset += length;
   }
@@ -68,6 +71,16 @@ describe("PackSpans", () => {
       if (at < 15 * MiB && at + table.lengths[pos] > 15 * MiB) straddling++;
     }
     expect(straddling).toBe(1); // the case the join is for
+  });
+
+  it("a span that starts with an object larger than half of it (a 16 MiB chunk: chunk --max 16M) still reads", async () => {
+    const { bytes, table, positions } = pack(0, 16 * MiB);
+    const spans = new PackSpans(counting().storage, table, 36 * MiB, 3 * 36 * MiB);
+    expect(Buffer.compare(await spans.read(positions[0]), bytes.subarray(0, 16 * MiB))).toBe(0);
+    for (const pos of positions) {
+      const at = table.offsets[pos];
+      expect(Buffer.compare((await spans.held(pos))!, bytes.subarray(at, at + table.lengths[pos]))).toBe(0);
+    }
   });
 
   it("a pack shorter than the index says: the objects that exist come whole, the missing one is not made up", async () => {

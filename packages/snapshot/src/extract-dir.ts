@@ -18,6 +18,7 @@ import {
   write,
   type Stats,
 } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { CairnError, toCairnError } from "@cairn/errors";
 import { encodeName, freeData, type EntryMeta, type Frame } from "@cairn/protocol";
 import { components } from "./entry-path.js";
@@ -101,8 +102,13 @@ export async function extractToDir(frames: AsyncIterable<Frame>, dir: string, op
     // A restore that fails before writing anything (a wrong key, an unreachable store) leaves
     // no empty directory behind that looks like a restore; one that holds anything stays.
     if (made !== undefined) {
+      // DIR, then each parent mkdir -p made for it, as long as they are empty.
+      const first = resolve(made);
       try {
-        rmdirSync(dir);
+        for (let d = resolve(dir); ; d = dirname(d)) {
+          rmdirSync(d);
+          if (d === first || dirname(d) === d) break;
+        }
       } catch {
         // not empty: what was restored stays for the user to see
       }

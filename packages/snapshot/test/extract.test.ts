@@ -108,6 +108,9 @@ describe("extractToDir", () => {
     }
     await expect(extractToDir(broken(), join(dir, "out"))).rejects.toThrow("stream ended");
     expect(existsSync(join(dir, "out"))).toBe(false);
+    // The parents mkdir -p made for it go too.
+    await expect(extractToDir(broken(), join(dir, "new/a/b"))).rejects.toThrow("stream ended");
+    expect(existsSync(join(dir, "new"))).toBe(false);
     // A directory that was there before stays, empty.
     mkdirSync(join(dir, "kept"));
     await expect(extractToDir(broken(), join(dir, "kept"))).rejects.toThrow("stream ended");
