@@ -84,6 +84,29 @@ describe("push", () => {
     expect(await pullAll(repo, "latest")).toEqual(objectsOf(snap));
   });
 
+  it("keeps at most --jobs pack uploads in flight (memory: each holds a whole pack), and uses them all", async () => {
+    for (const jobs of [1, 3]) {
+      const repo = await newRepo();
+      let now = 0;
+      let most = 0;
+      const put = repo.put.bind(repo);
+      repo.put = async (key, body, opts) => {
+        if (!key.startsWith(PACKS_PREFIX)) return put(key, body, opts);
+        most = Math.max(most, ++now);
+        try {
+          await new Promise((r) => setTimeout(r, 30)); // a slow store: uploads overlap if they may
+          return await put(key, body, opts);
+        } finally {
+          now--;
+        }
+      };
+      const r = await push(overPipe(fixtureFrames(fixtureSnapshot(randomChunks(60, 5000), { keyset: KEYSET }))), [repo], { cache: tmp(), jobs });
+      expect(r.exitCode).toBe(0);
+      expect(r.targets[0].packs).toBeGreaterThan(3); // 300 KB in 64 KiB packs
+      expect(most).toBe(jobs);
+    }
+  });
+
   it("uploads only what the repository lacks the second time", async () => {
     const repo = await newRepo();
     const chunks = randomChunks(30, 4000);
