@@ -319,7 +319,11 @@ describe("choosing the snapshot to restore", () => {
       expect(warnings.find((w) => w.includes(stranger.slice(0, 12)))).toMatch(/^cairn-(restore|pull): warning: skipped the newer snapshot [0-9a-f]{12}: COMMIT is signed by writer [0-9a-f]{16}…, which is not pinned/);
       expect(warnings.find((w) => w.includes(forged.slice(0, 12)))).toMatch(/does not verify/);
     }
-    // What was restored is B (its file list), and a transport host's pull --raw still takes the newest object.
+    // ls marks the two as not trusted, and only them.
+    const ls = (await shA(`cairn ls ${d.url}`, { cwd: f.dir, env: f.env })).stdout.toString().trim().split("\n").slice(1);
+    expect(ls.filter((l) => l.endsWith("(NOT TRUSTED)")).map((l) => l.slice(0, 12)).sort()).toEqual([stranger.slice(0, 12), forged.slice(0, 12)].sort());
+    expect(ls).toHaveLength(4);
+    // A transport host's pull --raw still takes the newest object.
     const raw = await shA(`cairn pull --raw ${d.url} latest | cairn inspect | head -1`, { cwd: f.dir, env: f.env });
     expect(raw.stdout.toString()).toContain(later);
     // No snapshot signed by a pinned writer at all: a key error that says why, not "no snapshot".

@@ -3,6 +3,7 @@ import { CairnError } from "@cairn/errors";
 import { openStorage } from "@cairn/storage";
 import { repeatedTags } from "@cairn/pull";
 import { formatRows, listSnapshotRows } from "./index.js";
+import { readTrustedWriters } from "@cairn/trust";
 
 export default defineCommand({
   meta: { name: "ls", version: "0.1.0", description: "list a repository's snapshots (no key), or the files in one (-i owner key)" },
@@ -12,7 +13,7 @@ export default defineCommand({
     path: { type: "positional", description: "with SNAPSHOT: only the entries at or under this path", required: false },
     identity: { type: "string", alias: "i", description: "owner key file (to list files)" },
     "passphrase-file": { type: "string", description: "with -i: the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE, else the terminal)", valueHint: "FILE" },
-    writers: { type: "string", description: "with -i: the trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers); latest or a date picks among the snapshots they signed", valueHint: "FILE" },
+    writers: { type: "string", description: "the trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers): snapshots none of them signed are marked NOT TRUSTED; with -i, latest or a date picks among those they signed", valueHint: "FILE" },
     host: { type: "string", description: "only snapshots from this host" },
     label: { type: "string", description: "only snapshots with this source label" },
     tag: { type: "string", description: "only snapshots with this tag (repeat, or comma-separate, for several: all must match)" },
@@ -32,7 +33,7 @@ export default defineCommand({
       });
       return;
     }
-    const rows = await listSnapshotRows(storage, filter);
+    const rows = await listSnapshotRows(storage, { ...filter, trusted: readTrustedWriters(args.writers) });
     process.stdout.write(args.json ? rows.map((r) => JSON.stringify(r) + "\n").join("") : formatRows(rows));
   },
 });

@@ -1,6 +1,7 @@
 // @cairn/ls: the snapshots of a repository (no key needed), or the files in one (owner key).
 import type { Storage } from "@cairn/storage";
 import { LocalCache, filterSnapshots, listSnapshots, readConfig, type Snapshot, type SnapshotFilter } from "@cairn/repository";
+import { verifyCommit } from "@cairn/trust";
 
 export interface SnapshotRow {
   id: string;
@@ -14,14 +15,34 @@ export interface SnapshotRow {
   signer: string;
   partial?: unknown;
   unverified?: boolean;
+  /** With a trust file that pins anyone: whether a pinned writer's signature on it verifies. */
+  trusted?: boolean;
 }
 
-export async function listSnapshotRows(storage: Storage, filter: SnapshotFilter & { cache?: string | false } = {}): Promise<SnapshotRow[]> {
+/**
+ * `trusted`: the pinned writers. When it pins anyone, each row says whether one of them signed it
+ * (a snapshot planted in the bucket shows as not trusted); a transport host without a trust file
+ * lists without that column's flag.
+ */
+export async function listSnapshotRows(
+  storage: Storage,
+  filter: SnapshotFilter & { cache?: string | false; trusted?: ReadonlySet<string> } = {},
+): Promise<SnapshotRow[]> {
   const config = await readConfig(storage);
   const snaps = await listSnapshots(storage, LocalCache.forRepository(config.id, filter.cache), {
     onDamaged: (id, err) => process.stderr.write(`cairn-ls: skipping snapshot ${id}: ${err.message}\n`),
   });
-  return filterSnapshots(snaps, filter).map(row);
+  const trusted = filter.trusted?.size ? filter.trusted : undefined;
+  return filterSnapshots(snaps, filter).map((s) => ({ ...row(s), ...(trusted ? { trusted: signedByPinned(s, trusted) } : {}) }));
+}
+
+function signedByPinned(s: Snapshot, trusted: ReadonlySet<string>): boolean {
+  try {
+    verifyCommit(s.commit as unknown as Record<string, unknown>, trusted);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function row(s: Snapshot): SnapshotRow {
@@ -49,7 +70,7 @@ export function formatRows(rows: SnapshotRow[]): string {
     r.label,
     r.tags.join(","),
     r.size !== undefined ? humanSize(r.size) : "-",
-    `${r.signer.slice(0, 16)}${r.partial ? " (partial)" : ""}${r.unverified ? " (unverified)" : ""}`,
+    `${r.signer.slice(0, 16)}${r.trusted === false ? " (NOT TRUSTED)" : ""}${r.partial ? " (partial)" : ""}${r.unverified ? " (unverified)" : ""}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   return [head, ...lines].map((l) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]))).join("  ")).join("\n") + "\n";
