@@ -1,10 +1,9 @@
 import { defineCommand } from "citty";
 import { CairnError, writeOut } from "@cairn/errors";
-import { obtainPassphrase, pinWriter, readTrustedWriters, trustFilePath, writeKeyFile } from "@cairn/keys";
+import { obtainPassphrase, pinWriter, readPassphraseFile, readTrustedWriters, trustFilePath, writeKeyFile } from "@cairn/keys";
 import { recoverOwnerKey } from "@cairn/init";
 import { openStorage } from "@cairn/storage";
 import { keyNew } from "./new.js";
-import { passphraseOption } from "./passphrase.js";
 import { keyShow } from "./show.js";
 import { keyWriter } from "./writer.js";
 
@@ -22,7 +21,7 @@ const newCommand = defineCommand({
     if (workFactor !== undefined && !(Number.isInteger(workFactor) && workFactor >= 1 && workFactor <= 20)) {
       throw new CairnError("usage", "--work-factor must be an integer from 1 to 20");
     }
-    const fromFile = passphraseOption(args["passphrase-file"]);
+    const fromFile = readPassphraseFile(args["passphrase-file"]);
     const { text, recipient } = await keyNew({ output: args.output, pq: args.pq, passphrase: fromFile ?? args.passphrase, workFactor });
     if (args.output) await writeOut(`${recipient}\n`);
     else {
@@ -45,7 +44,7 @@ const writerCommand = defineCommand({
   async run({ args }) {
     // Without -o the key goes to stdout, and is pinned only once it is written there.
     const r = await keyWriter({
-      owner: args.identity, output: args.output, writers: args.writers, name: args.name, passphrase: passphraseOption(args["passphrase-file"]),
+      owner: args.identity, output: args.output, writers: args.writers, name: args.name, passphrase: readPassphraseFile(args["passphrase-file"]),
       emit: args.output ? undefined : writeOut,
     });
     if (args.output) await writeOut(`${r.publicKey}\n`);
@@ -75,7 +74,7 @@ const showCommand = defineCommand({
     "passphrase-file": { type: "string", description: "the owner key's passphrase, first line of FILE", valueHint: "FILE" },
   },
   async run({ args }) {
-    const d = await keyShow(args.file, { passphrase: passphraseOption(args["passphrase-file"]) });
+    const d = await keyShow(args.file, { passphrase: readPassphraseFile(args["passphrase-file"]) });
     if (args.json) {
       process.stdout.write(`${JSON.stringify(d)}\n`);
       return;
@@ -102,7 +101,7 @@ const recoverCommand = defineCommand({
     "passphrase-file": { type: "string", description: "read the new file's passphrase from the first line of FILE (implies --passphrase)", valueHint: "FILE" },
   },
   async run({ args }) {
-    const fromFile = passphraseOption(args["passphrase-file"]);
+    const fromFile = readPassphraseFile(args["passphrase-file"]);
     const passphrase = fromFile ?? (args.passphrase ? await obtainPassphrase("Passphrase for the recovered owner key: ", { confirm: true }) : undefined);
     const storage = await openStorage(args.repo);
     const r = await recoverOwnerKey(storage, {

@@ -2,4 +2,3 @@
 export { keyNew, type KeyNewOptions } from "./new.js";
 export { keyWriter, type KeyWriterOptions } from "./writer.js";
 export { keyShow, type KeyDescription } from "./show.js";
-export { passphraseOption } from "./passphrase.js";
