@@ -3,6 +3,10 @@
 // GETs are in flight while earlier results are handed out in order. The order may be produced
 // lazily (restore order is discovered while reading the manifest), and memory stays at about
 // jobs × maxRange (4 × 36 MiB by default: a whole pack of the default size is one GET) whatever the snapshot's size.
+// The producer may also hand over an object whose bytes it is reading itself (a promise): such
+// items are taken from it until `ahead` bytes of objects wait in line, so that a producer that
+// starts its reads when it hands an item over (restore order's spans) reads that far ahead of
+// the consumer.
 import type { Storage } from "@cairn/storage";
 import { CairnError } from "@cairn/errors";
 import { freeData } from "@cairn/protocol";
@@ -12,10 +16,12 @@ export interface FetchOptions {
   jobs?: number;
   gap?: number;
   maxRange?: number;
+  /** Bytes of objects queued ahead of the consumer before the producer is asked for more. */
+  ahead?: number;
 }
 
-/** A table position to fetch, or one whose bytes the producer already has. */
-export type FetchItem = number | { pos: number; bytes: Uint8Array };
+/** A table position to fetch, or one whose bytes the producer has or is reading. */
+export type FetchItem = number | { pos: number; bytes: Uint8Array | Promise<Uint8Array> };
 
 interface Range {
   pack: number;
@@ -24,7 +30,7 @@ interface Range {
   positions: number[];
 }
 
-type Slot = { ready: [number, Uint8Array] } | { range: Range; bytes: Promise<Uint8Array> };
+type Slot = { pos: number; given: Uint8Array | Promise<Uint8Array> } | { range: Range; bytes: Promise<Uint8Array> };
 
 /**
  * Yields [position, object bytes] for every item, in the items' order. An object's bytes are a
@@ -40,9 +46,11 @@ export async function* fetchObjects(
   const jobs = opts.jobs ?? 4;
   const gap = opts.gap ?? 256 * 1024;
   const maxRange = opts.maxRange ?? 36 * 1024 * 1024;
+  const aheadLimit = opts.ahead ?? 2 * maxRange;
   const slots: Slot[] = [];
   let open: Range | undefined;
   let inFlight = 0;
+  let queued = 0; // bytes of the objects in slots
 
   const launch = () => {
     if (!open) return;
@@ -52,15 +60,19 @@ export async function* fetchObjects(
     bytes.catch(() => {}); // awaited in order below
     slots.push({ range, bytes });
     inFlight++;
+    queued += range.length;
   };
   async function* takeFront(): AsyncGenerator<[number, Uint8Array]> {
     const slot = slots.shift()!;
-    if ("ready" in slot) {
-      yield slot.ready;
+    if ("given" in slot) {
+      const bytes = await slot.given;
+      queued -= table.lengths[slot.pos];
+      yield [slot.pos, bytes];
       return;
     }
     const bytes = await slot.bytes;
     inFlight--;
+    queued -= slot.range.length;
     for (const pos of slot.range.positions) {
       const at = table.offsets[pos] - slot.range.offset;
       yield [pos, bytes.subarray(at, at + table.lengths[pos])];
@@ -72,7 +84,9 @@ export async function* fetchObjects(
   for await (const item of items) {
     if (typeof item !== "number") {
       launch();
-      slots.push({ ready: [item.pos, item.bytes] });
+      if (item.bytes instanceof Promise) item.bytes.catch(() => {}); // awaited in order below
+      slots.push({ pos: item.pos, given: item.bytes });
+      queued += table.lengths[item.pos];
     } else {
       const pack = table.packs[item];
       const offset = table.offsets[item];
@@ -86,7 +100,7 @@ export async function* fetchObjects(
         open = { pack, offset, length: end - offset, positions: [item] };
       }
     }
-    while (inFlight >= jobs || slots.length > 4 * jobs) yield* takeFront();
+    while (inFlight >= jobs || queued > aheadLimit) yield* takeFront();
   }
   launch();
   while (slots.length > 0) yield* takeFront();

@@ -27,6 +27,8 @@ export interface ManifestOptions {
   read?: (pos: number) => Promise<Uint8Array>;
   /** Whether a manifest chunk may be read ahead of its turn (default: always, up to lookahead). */
   ahead?: (pos: number) => boolean;
+  /** Told, once the root is open, the table positions of the manifest chunks in order (-1: not in the index). */
+  onRoot?: (positions: number[]) => void;
 }
 
 export function locate(table: IndexTable, id: Uint8Array, kind: number): number {
@@ -61,6 +63,7 @@ export async function* readManifest(storage: Storage, table: IndexTable, manifes
   yield { pos: rootPos, bytes: rootBytes, records: [] };
 
   const count = list.length / ID_SIZE;
+  if (opts.onRoot) opts.onRoot(Array.from({ length: count }, (_, i) => table.find(list.subarray(i * ID_SIZE, (i + 1) * ID_SIZE))));
   const lookahead = opts.lookahead ?? 4;
   const positionOf = (i: number) => locate(table, list.subarray(i * ID_SIZE, (i + 1) * ID_SIZE), ObjectKind.manifest);
   const mayReadAhead = opts.ahead ?? (() => true);

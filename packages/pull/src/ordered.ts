@@ -21,14 +21,22 @@ import { PackSpans } from "./spans.js";
 /** Bytes read from a pack from a manifest chunk's offset on (the data it describes follows it):
  * the rest of a pack of the default size (32 MiB target + the object that crossed it). */
 const SPAN = 36 * 1024 * 1024;
-/** Bytes of spans held at once (memory for restore order, on top of the fetcher's). */
-const BUDGET = 3 * SPAN;
+/**
+ * Packs read ahead of the one restore order is in (and spans' worth of objects planned ahead of
+ * the consumer). From a store across a network each round trip and each connection's rate count:
+ * compare's 1 GiB through a proxy allowing 20 MB/s per connection with a 30 ms round trip restored
+ * in 15 s with 3 ahead, 20 s with 2, 29.5 s reading each pack at its turn (docs/repository.md,
+ * "Pull"). A folder answers at once, and each pack ahead costs a span of memory: one there.
+ */
+export const PACKS_AHEAD = { remote: 3, local: 1 };
 /** Objects of one pack that a manifest chunk needs and that lie at most this far apart are read
  * with one GET (over-reading the gaps) instead of one each. */
 const RUN_GAP = 1024 * 1024;
 
 export interface OrderedOptions {
   jobs?: number;
+  /** Packs read ahead (default: PACKS_AHEAD by the store's kind). */
+  packsAhead?: number;
   /** Owner key file. */
   identity: string;
   paths: string[];
@@ -43,8 +51,9 @@ export async function* pullOrdered(storage: Storage, opened: OpenedSnapshot, opt
   const selection = opts.paths.length > 0 ? new Selection(opts.paths) : undefined;
   if (opts.paths.length > 0) yield { type: FrameType.SEAL_INFO, meta: { select: opts.paths } };
   let objects = 0;
-  const order = restoreOrder(storage, table, snapshot.manifest, snapshot.refs, { identities: owner.identities, idKey: owner.idKey, lookahead: opts.jobs ?? 4, selection });
-  for await (const [pos, bytes] of fetchObjects(storage, table, order, { jobs: opts.jobs })) {
+  const packsAhead = Math.max(1, opts.packsAhead ?? (storage.url.startsWith("file:") ? PACKS_AHEAD.local : PACKS_AHEAD.remote));
+  const order = restoreOrder(storage, table, snapshot.manifest, snapshot.refs, { identities: owner.identities, idKey: owner.idKey, lookahead: opts.jobs ?? 4, selection, packsAhead });
+  for await (const [pos, bytes] of fetchObjects(storage, table, order, { jobs: opts.jobs, ahead: packsAhead * SPAN })) {
     yield sealedFrame(table, pos, bytes);
     objects++;
   }
@@ -57,8 +66,11 @@ async function* restoreOrder(
   table: IndexTable,
   manifestRoot: string,
   refsRoot: string,
-  opts: { identities: string[]; idKey?: Uint8Array; lookahead: number; selection?: Selection },
+  opts: { identities: string[]; idKey?: Uint8Array; lookahead: number; selection?: Selection; packsAhead: number },
 ): AsyncGenerator<FetchItem> {
+  // Spans held for lookups: those ahead, the one the consumer is in, and one behind.
+  const ahead = opts.packsAhead * SPAN;
+  const budget = ahead + 2 * SPAN;
   let window = new RefWindow(DEFAULT_REF_WINDOW);
   let skipping = false; // inside an entry the selection leaves out
   let matched = false;
@@ -66,20 +78,23 @@ async function* restoreOrder(
   // (docs/repository.md, "Pull"); with PATHs most of that data is not wanted, so only the
   // manifest chunk itself is read.
   const speculate = !opts.selection;
-  const spans = new PackSpans(storage, table, speculate ? SPAN : 0, BUDGET);
-  const lastInPack = speculate ? lastObjectTest(table) : () => false;
+  const spans = new PackSpans(storage, table, speculate ? SPAN : 0, budget);
+  const lastInPack = (pos: number) => speculate && spans.lastInPack(pos);
   let previous = -1; // the object yielded last
-  const fromSpan = async (pos: number): Promise<FetchItem> => {
+  // An object a held span covers is handed over with its bytes still in flight (not awaited):
+  // fetchObjects takes items until two spans' worth wait in line, so this generator plans, and
+  // starts the reads of, the spans ahead of the one the consumer is in (docs/repository.md,
+  // "Pull").
+  const fromSpan = (pos: number): FetchItem => {
     const after = previous;
     previous = pos;
-    const bytes = await spans.held(pos);
-    if (bytes) return { pos, bytes };
+    if (spans.covers(pos)) return { pos, bytes: spans.read(pos) };
     // A manifest chunk's data continues at the start of the next pack when push cut the pack in
     // between (the object before is the last of its pack): read that pack as a span from its
     // start, which then also holds the next manifest chunk and its data (the reader waits for
     // this before it reads that chunk; see `ahead`).
     if (speculate && table.offsets[pos] === 0 && after >= 0 && table.packs[after] !== table.packs[pos] && lastInPack(after)) {
-      return { pos, bytes: await spans.read(pos) };
+      return { pos, bytes: spans.read(pos) };
     }
     return pos;
   };
@@ -114,10 +129,36 @@ async function* restoreOrder(
       i = j;
     }
   };
-  // A manifest chunk no span holds yet is read only at its turn: by then the data before it in
-  // its pack is known, and the span can start there instead of at the manifest chunk.
-  const ahead = (pos: number) => spans.covers(pos);
-  for await (const piece of readManifest(storage, table, manifestRoot, { ...opts, read: (pos) => spans.read(pos), ahead })) {
+  // A manifest chunk no span holds is read as a span from the start of its pack when nothing of
+  // that pack was read yet: data the chunk before it describes may lie in front of it there
+  // (push cut the pack in between), and so does, in a snapshot that made the pack, all else in it.
+  // A manifest chunk in a pack already read from is read only at its turn: by then the data before
+  // it in its pack is known, and the span can start there instead of at the manifest chunk.
+  //
+  // The chunk that says what the next pack holds usually lies in that pack itself, so reading each
+  // pack at its turn would read one pack at a time. Instead the packs holding manifest chunks are
+  // ranked (each by its first manifest chunk) in the order restore order comes to them, as the
+  // root lists them; whenever restore order comes to one, the next `packsAhead` are read, while
+  // fewer than `ahead` bytes of spans are in flight. The manifest chunks' own read-ahead
+  // (readManifest's lookahead) may read such a pack early too, under the same bound.
+  // The manifest root (a few bytes at the end of the last pack) is read alone: a span from there
+  // would hold nothing else and would make its pack look read from.
+  const rootPos = table.find(Buffer.from(manifestRoot, "hex"));
+  const fresh = (pos: number) => speculate && !spans.covers(pos) && !spans.touched(pos);
+  const read = (pos: number) => (pos === rootPos ? spans.get(pos) : spans.read(pos, fresh(pos)));
+  const readAhead = (pos: number) => spans.covers(pos) || (fresh(pos) && spans.loadingBytes < ahead);
+  const firsts: number[] = [];
+  const rank = new Map<number, number>(); // pack → its place in firsts
+  const onRoot = (positions: number[]) => {
+    for (const pos of positions) if (pos >= 0 && !rank.has(table.packs[pos])) rank.set(table.packs[pos], firsts.push(pos) - 1);
+  };
+  const readPacksAfter = (pos: number) => {
+    const from = rank.get(table.packs[pos]);
+    if (from === undefined) return;
+    for (let r = from + 1; r <= from + opts.packsAhead && r < firsts.length && spans.loadingBytes < ahead; r++) if (fresh(firsts[r])) read(firsts[r]).catch(() => {});
+  };
+  for await (const piece of readManifest(storage, table, manifestRoot, { ...opts, read, ahead: readAhead, onRoot })) {
+    if (speculate) readPacksAfter(piece.pos);
     yield { pos: piece.pos, bytes: piece.bytes };
     previous = piece.pos;
     const wanted: number[] = [];
@@ -137,22 +178,11 @@ async function* restoreOrder(
       }
     }
     planReads(wanted, piece.pos);
-    for (const pos of wanted) yield await fromSpan(pos);
+    for (const pos of wanted) yield fromSpan(pos);
   }
   if (!matched) throw new CairnError("notFound", "no entry of the snapshot is or lies under the PATHs given");
   const refsPos = locate(table, Buffer.from(refsRoot, "hex"), ObjectKind.refsRoot);
   const refsBytes = await spans.get(refsPos);
-  for (let i = 0; i < refsBytes.length; i += ID_SIZE) yield await fromSpan(locate(table, refsBytes.subarray(i, i + ID_SIZE), ObjectKind.refsBlock));
+  for (let i = 0; i < refsBytes.length; i += ID_SIZE) yield fromSpan(locate(table, refsBytes.subarray(i, i + ID_SIZE), ObjectKind.refsBlock));
   yield { pos: refsPos, bytes: refsBytes };
-}
-
-/** Whether an object is the last of its pack: its end is where the pack's trailer begins
- * (docs/repository.md, "Packs": the trailer is 16 + 41 × count bytes). */
-function lastObjectTest(table: IndexTable): (pos: number) => boolean {
-  const counts = new Uint32Array(table.packCount);
-  for (let i = 0; i < table.size; i++) counts[table.packs[i]]++;
-  return (pos) => {
-    const pack = table.packs[pos];
-    return table.offsets[pos] + table.lengths[pos] + 16 + 41 * counts[pack] === table.packSizes[pack];
-  };
 }

@@ -30,8 +30,12 @@ interface Span {
 export class PackSpans {
   private readonly spans: Span[] = [];
   private heldBytes = 0;
+  /** Bytes of the spans whose GETs have not all finished. */
+  private loading = 0;
   /** Per pack, where the last span read from it ended (0: none yet). */
   private readonly lastEnd: Float64Array;
+  /** Per pack, where its objects end (its trailer begins); made on first use. */
+  private dataEnds: Float64Array | undefined;
 
   constructor(
     private readonly storage: Storage,
@@ -40,6 +44,32 @@ export class PackSpans {
     private readonly budget: number,
   ) {
     this.lastEnd = new Float64Array(table.packCount);
+  }
+
+  /** Bytes of spans still being read. */
+  get loadingBytes(): number {
+    return this.loading;
+  }
+
+  /** Whether any span was read from the object's pack yet. */
+  touched(pos: number): boolean {
+    return this.lastEnd[this.table.packs[pos]] > 0;
+  }
+
+  /** Where the objects of the pack holding pos end: its trailer (16 + 41 × count bytes, docs/repository.md, "Packs") begins there. */
+  dataEnd(pos: number): number {
+    if (!this.dataEnds) {
+      const { packs, packSizes } = this.table;
+      const counts = new Uint32Array(this.table.packCount);
+      for (let i = 0; i < this.table.size; i++) counts[packs[i]]++;
+      this.dataEnds = Float64Array.from(packSizes, (size, pack) => size - 16 - 41 * counts[pack]);
+    }
+    return this.dataEnds[this.table.packs[pos]];
+  }
+
+  /** Whether an object is the last of its pack. */
+  lastInPack(pos: number): boolean {
+    return this.table.offsets[pos] + this.table.lengths[pos] === this.dataEnd(pos);
   }
 
   /** Whether the object at pos lies at most `gap` bytes after the end of the last span read from its pack. */
@@ -73,13 +103,17 @@ export class PackSpans {
     return (await this.held(pos)) ?? this.fetch(pos, this.table.packs[pos], this.table.offsets[pos], this.table.offsets[pos] + this.table.lengths[pos]);
   }
 
-  /** The object's bytes: from a held span, else from a new span that starts at the object. */
-  read(pos: number): Promise<Uint8Array> {
+  /**
+   * The object's bytes: from a held span, else from a new span that starts at the object (or,
+   * `fromStart`, at the start of its pack, up to `span` bytes or its objects' end).
+   */
+  read(pos: number, fromStart = false): Promise<Uint8Array> {
     let s = this.covering(pos);
     if (!s) {
-      const offset = this.table.offsets[pos];
-      const objectEnd = offset + this.table.lengths[pos];
-      s = this.hold(pos, Math.max(objectEnd, Math.min(offset + this.span, this.table.packSizes[this.table.packs[pos]])));
+      const offset = fromStart ? 0 : this.table.offsets[pos];
+      const objectEnd = this.table.offsets[pos] + this.table.lengths[pos];
+      const packEnd = fromStart ? this.dataEnd(pos) : this.table.packSizes[this.table.packs[pos]];
+      s = this.hold(pos, Math.max(objectEnd, Math.min(offset + this.span, packEnd)), offset);
     }
     const span = s;
     return span.parts.then((parts) => this.slice(span, pos, parts) ?? this.fetch(pos, span.pack, this.table.offsets[pos], this.table.offsets[pos] + this.table.lengths[pos]));
@@ -90,16 +124,20 @@ export class PackSpans {
     this.hold(pos, end);
   }
 
-  private hold(pos: number, end: number): Span {
+  /** A span of the pack holding pos, offset…end, which must include that object. */
+  private hold(pos: number, end: number, offset = this.table.offsets[pos]): Span {
     const pack = this.table.packs[pos];
-    const offset = this.table.offsets[pos];
     const count = Math.max(1, Math.min(MAX_PARTS, Math.floor((end - offset) / PART_MIN)));
-    // The first part holds the object the span starts with whole (fetch checks that), however large.
-    const partSize = Math.max(Math.ceil((end - offset) / count), this.table.lengths[pos]);
+    // The first part holds the object at pos whole (fetch checks that), however large.
+    const partSize = Math.max(Math.ceil((end - offset) / count), this.table.offsets[pos] + this.table.lengths[pos] - offset);
     const parts: Promise<Uint8Array>[] = [];
     for (let at = offset; at < end; at += partSize) parts.push(this.fetch(pos, pack, at, Math.min(end, at + partSize), at === offset));
     const s: Span = { pack, offset, end, parts: Promise.all(parts), partSize };
-    s.parts.catch(() => {}); // awaited by whoever reads from it
+    this.loading += end - offset;
+    s.parts.then(
+      () => void (this.loading -= end - offset),
+      () => void (this.loading -= end - offset),
+    ); // and awaited by whoever reads from it
     this.spans.push(s);
     this.heldBytes += end - offset;
     this.lastEnd[pack] = end;
@@ -131,7 +169,7 @@ export class PackSpans {
     return out;
   }
 
-  /** Bytes offset…end of a pack; `whole`: they begin with the object at pos, which must arrive whole. */
+  /** Bytes offset…end of a pack; `whole`: they include the object at pos, which must arrive whole. */
   private async fetch(pos: number, packOrdinal: number, offset: number, end: number, whole = true): Promise<Uint8Array> {
     const pack = this.table.packIdAt(packOrdinal);
     let bytes: Uint8Array;

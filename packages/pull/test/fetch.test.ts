@@ -66,4 +66,44 @@ describe("fetchObjects", () => {
     for (let i = 0; i < 10; i++) expect(views[i].byteLength).toBe(0);
     copies.forEach((c, i) => expect(Buffer.compare(c, bytesAt(order[i]))).toBe(0));
   });
+
+  it("takes items whose bytes the producer is still reading until `ahead` bytes wait, and hands them out in order", async () => {
+    const positions = Array.from({ length: 8 }, (_, i) => positionOf(1, i));
+    const pending: ((bytes: Uint8Array) => void)[] = [];
+    let produced = 0;
+    async function* producer() {
+      for (const pos of positions) {
+        produced++;
+        yield { pos, bytes: new Promise<Uint8Array>((resolve) => pending.push(resolve)) };
+      }
+    }
+    // 10 KiB objects, 25 KiB ahead: the producer is asked for a third item (30 KiB waiting) and no more.
+    const it = fetchObjects(storage, table, producer(), { ahead: 25 * 1024 })[Symbol.asyncIterator]();
+    const first = it.next();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(produced).toBe(3);
+    // Bytes that arrive out of order still come out in the producer's order.
+    for (let i = pending.length - 1; i >= 0; i--) pending[i](bytesAt(positions[i]));
+    const got: number[] = [];
+    for (let r = await first; !r.done; r = await it.next()) {
+      got.push(r.value[0]);
+      expect(Buffer.compare(r.value[1], bytesAt(r.value[0]))).toBe(0);
+      for (let i = 0; i < pending.length; i++) pending[i](bytesAt(positions[i]));
+    }
+    expect(got).toEqual(positions);
+  });
+
+  it("an item whose read fails fails the fetch at its turn, after the ones before it", async () => {
+    async function* producer() {
+      yield { pos: positionOf(0, 0), bytes: bytesAt(positionOf(0, 0)) };
+      yield { pos: positionOf(0, 1), bytes: Promise.reject(new Error("the store went away")) };
+    }
+    const got: number[] = [];
+    await expect(
+      (async () => {
+        for await (const [pos] of fetchObjects(storage, table, producer())) got.push(pos);
+      })(),
+    ).rejects.toThrow("the store went away");
+    expect(got).toEqual([positionOf(0, 0)]);
+  });
 });

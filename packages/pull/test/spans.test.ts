@@ -15,26 +15,29 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /**
  * One 30 MiB pack of objects of 700 KiB to 1.3 MiB back to back (so some cross the middle), the
- * first one `firstLength` bytes when given; `claimExtra`: an object the index claims past the end.
+ * first one `firstLength` bytes when given; `claimExtra`: an object the index claims past the end;
+ * `trailer`: the pack ends in a trailer's worth of bytes (16 + 41 per object, docs/repository.md,
+ * "Packs"), as a real one does.
  */
-function pack(claimExtra = 0, firstLength?: number) {
-  const bytes = randomBytes(30 * MiB);
-  const id = createHash("sha256").update(bytes).digest("hex");
-  const path = join(root, packKey(id));
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, bytes);
+function pack(claimExtra = 0, firstLength?: number, trailer = false) {
+  const objects = randomBytes(30 * MiB);
   const entries = [];
-  for (let offset = 0, i = 0; offset < bytes.length; i++) {
-    const length = i === 0 && firstLength ? firstLength : Math.min(bytes.length - offset, 700 * 1024 + ((i * 97_531) % (600 * 1024)));
+  for (let offset = 0, i = 0; offset < objects.length; i++) {
+    const length = i === 0 && firstLength ? firstLength : Math.min(objects.length - offset, 700 * 1024 + ((i * 97_531) % (600 * 1024)));
     entries.push({ kind: 1, id: randomBytes(32), offset, length });
     offset += length;
   }
-  if (claimExtra) entries.push({ kind: 1, id: randomBytes(32), offset: bytes.length, length: claimExtra });
-  const packs: IndexedPack[] = [{ id, size: bytes.length + claimExtra, entries }];
+  const stored = trailer ? Buffer.concat([objects, randomBytes(16 + 41 * entries.length)]) : objects;
+  const id = createHash("sha256").update(stored).digest("hex");
+  const path = join(root, packKey(id));
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, stored);
+  if (claimExtra) entries.push({ kind: 1, id: randomBytes(32), offset: stored.length, length: claimExtra });
+  const packs: IndexedPack[] = [{ id, size: stored.length + claimExtra, entries }];
   const index = encodeIndexFile(packs);
   const table = IndexTable.build([decodeIndexFile(index.bytes, index.id)]);
   const byOffset = [...Array(table.size).keys()].sort((a, b) => table.offsets[a] - table.offsets[b]);
-  return { bytes, table, positions: byOffset };
+  return { bytes: objects, table, positions: byOffset };
 }
 
 /** The folder store, counting GETs in flight at once. */
@@ -94,5 +97,26 @@ describe("PackSpans", () => {
     const before = positions[positions.length - 2];
     const at = table.offsets[before];
     expect(Buffer.compare((await spans.held(before))!, bytes.subarray(at, at + table.lengths[before]))).toBe(0);
+  });
+
+  it("reads from the pack's start up to its trailer for an object in the middle, and counts the bytes in flight", async () => {
+    const { bytes, table, positions } = pack(0, undefined, true);
+    const { storage, most } = counting();
+    const spans = new PackSpans(storage, table, 36 * MiB, 3 * 36 * MiB);
+    const middle = positions[10];
+    expect(spans.touched(middle)).toBe(false);
+    expect(spans.dataEnd(middle)).toBe(bytes.length);
+    expect(spans.lastInPack(positions[positions.length - 1])).toBe(true);
+    expect(spans.lastInPack(middle)).toBe(false);
+    const reading = spans.read(middle, true);
+    expect(spans.loadingBytes).toBe(bytes.length); // the objects, not the trailer
+    const at = table.offsets[middle];
+    expect(Buffer.compare(await reading, bytes.subarray(at, at + table.lengths[middle]))).toBe(0);
+    expect(spans.loadingBytes).toBe(0);
+    expect(spans.touched(middle)).toBe(true);
+    expect(most()).toBe(2);
+    // Everything in front of it came with it.
+    for (const pos of positions) expect(spans.covers(pos)).toBe(true);
+    expect(Buffer.compare((await spans.held(positions[0]))!, bytes.subarray(0, table.lengths[positions[0]]))).toBe(0);
   });
 });
