@@ -127,6 +127,26 @@ describe.concurrent("damage that verify names", () => {
     await expectRestores(d.url, f.snapA);
   });
 
+  it("a flipped byte in a pack is not replicated: pull --raw checks each pack it reads whole against its name", async () => {
+    const d = await damaged("flip-raw");
+    const mirror = `file://${join(f.dir, "mirror-flip-raw")}`;
+    expect((await cairnA(["init", mirror, "--writer-key", "writer.key"], { env: f.env, cwd: f.dir })).status).toBe(0);
+    // Undamaged, every pack B needs is read whole and checked: A's snapshot copies and counts them.
+    const clean = await shA(`cairn pull --raw --stats ${d.url} ${f.snapA} | cairn push ${mirror}`, { env: f.env, cwd: f.dir });
+    expect(clean.status).toBe(0);
+    expect(JSON.parse(clean.stderr.trim())).toMatchObject({ packsChecked: f.packsA.length, packsUnchecked: 0 });
+    const { pack, entry } = await dataPackOfB(d.storage, f);
+    await flipByte(d.storage, packKey(pack), entry.offset + entry.length - 20);
+    const r = await shA(`cairn pull --raw ${d.url} ${f.snapB} | cairn push ${mirror}; echo "\${PIPESTATUS[*]}"`, { env: f.env, cwd: f.dir });
+    expect(r.stdout.toString().trim()).toBe("13 12"); // pull: damaged (13); push: its input broke off upstream (12)
+    const lines = r.stderr.trim().split("\n");
+    expect(lines[0]).toBe(`cairn-pull: pack ${pack} is damaged: its bytes do not hash to its name (none of its objects was passed on)`);
+    for (const line of lines) expect(line).toMatch(/^cairn-(pull|push): \S/);
+    // Nothing was committed: the mirror still holds A's snapshot alone.
+    const ls = await cairnA(["ls", mirror, "--json"], { env: f.env, cwd: f.dir });
+    expect(ls.stdout.toString().trim().split("\n").map((l) => JSON.parse(l).id)).toEqual([f.snapA]);
+  });
+
   it("a truncated pack: its size no longer matches the index", async () => {
     const d = await damaged("truncate");
     const pack = f.packsB[0];

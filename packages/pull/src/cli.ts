@@ -51,8 +51,9 @@ export default defineCommand({
     const trusted = args.raw ? undefined : readTrustedWriters(args.writers);
     const warn = (m: string) => process.stderr.write(`cairn-pull: warning: ${m}\n`);
     const opened = await openSnapshot(storage, args.snapshot, { host: args.host, label: args.label, tags, cache, trusted, warn });
+    const packs = { packsChecked: 0, packsUnchecked: 0 };
     if (args.raw) {
-      await writeFrames("cairn-pull", pullRaw(storage, opened, { jobs, have }));
+      await writeFrames("cairn-pull", pullRaw(storage, opened, { jobs, have, stats: packs }));
     } else {
       // The keyed part lives apart, loaded only when a key is given: a transport host never loads it.
       const { pullOrdered } = await import("./ordered.js");
@@ -60,7 +61,7 @@ export default defineCommand({
       const passphrase = readPassphraseFile(args["passphrase-file"]);
       await writeFrames("cairn-pull", pullOrdered(storage, opened, { jobs, identity: args.identity!, paths, passphrase }));
     }
-    if (args.stats) process.stderr.write(`${JSON.stringify({ snapshot: opened.snapshot.id, requests: counts.requests, bytesIn: counts.bytesDown })}\n`);
+    if (args.stats) process.stderr.write(`${JSON.stringify({ snapshot: opened.snapshot.id, requests: counts.requests, bytesIn: counts.bytesDown, ...(args.raw ? packs : {}) })}\n`);
   },
 });
 

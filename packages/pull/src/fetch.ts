@@ -7,6 +7,7 @@
 // items are taken from it until `ahead` bytes of objects wait in line, so that a producer that
 // starts its reads when it hands an item over (restore order's spans) reads that far ahead of
 // the consumer.
+import { createHash } from "node:crypto";
 import type { Storage } from "@cairn/storage";
 import { CairnError } from "@cairn/errors";
 import { freeData } from "@cairn/protocol";
@@ -18,6 +19,12 @@ export interface FetchOptions {
   maxRange?: number;
   /** Bytes of objects queued ahead of the consumer before the producer is asked for more. */
   ahead?: number;
+  /**
+   * Packs (ordinals) to read whole, offset 0 to their size in one GET, and check against their
+   * names (a pack's id is the SHA-256 of its bytes, docs/repository.md "Packs") before any of
+   * their objects is handed out: a damaged pack fails the fetch (integrity) instead.
+   */
+  wholePack?: (pack: number) => boolean;
 }
 
 /** A table position to fetch, or one whose bytes the producer has or is reading. */
@@ -28,6 +35,8 @@ interface Range {
   offset: number;
   length: number;
   positions: number[];
+  /** The whole pack, checked against its name. */
+  whole?: boolean;
 }
 
 type Slot = { pos: number; given: Uint8Array | Promise<Uint8Array> } | { range: Range; bytes: Promise<Uint8Array> };
@@ -92,12 +101,14 @@ export async function* fetchObjects(
       const offset = table.offsets[item];
       const end = offset + table.lengths[item];
       // The next object of the same pack (or one the open range already holds: a repeat) joins it.
-      if (open && open.pack === pack && offset >= open.offset && offset - (open.offset + open.length) <= gap && end - open.offset <= maxRange) {
+      if (open?.whole && open.pack === pack) {
+        open.positions.push(item);
+      } else if (open && !open.whole && open.pack === pack && offset >= open.offset && offset - (open.offset + open.length) <= gap && end - open.offset <= maxRange) {
         open.length = Math.max(open.length, end - open.offset);
         open.positions.push(item);
       } else {
         launch();
-        open = { pack, offset, length: end - offset, positions: [item] };
+        open = opts.wholePack?.(pack) ? { pack, offset: 0, length: table.packSizes[pack], positions: [item], whole: true } : { pack, offset, length: end - offset, positions: [item] };
       }
     }
     while (inFlight >= jobs || queued > aheadLimit) yield* takeFront();
@@ -120,5 +131,8 @@ async function fetchRange(storage: Storage, table: IndexTable, r: Range): Promis
     throw err;
   }
   if (bytes.length !== r.length) throw new CairnError("integrity", `pack ${pack} is shorter than the index says (wanted bytes ${r.offset}…${r.offset + r.length})`);
+  if (r.whole && createHash("sha256").update(bytes).digest("hex") !== pack) {
+    throw new CairnError("integrity", `pack ${pack} is damaged: its bytes do not hash to its name (none of its objects was passed on)`);
+  }
   return bytes;
 }

@@ -120,7 +120,18 @@ export interface RawOptions {
   jobs?: number;
   /** Sorted ids the destination holds (a known file): sent as SEALED_REF instead of SEALED. */
   have?: Uint8Array;
+  /** Filled in as the packs are read: how many were checked against their names, and how many not. */
+  stats?: { packsChecked: number; packsUnchecked: number };
 }
+
+/**
+ * A pack of which the snapshot needs at least this share (in bytes) is read whole and checked
+ * against its name, so that replication never passes on a damaged pack's objects: the
+ * destination would store them in packs of its own, under new names that hash right, and only a
+ * restore with the key would find the damage there. Packs needed less (older data shared with
+ * other snapshots) are read as ranges, unchecked: reading them whole would read far more.
+ */
+export const CHECK_SHARE = 0.5;
 
 /** Every object the snapshot references, in pack order, as a sealed stream (no key needed). */
 export async function* pullRaw(storage: Storage, opened: OpenedSnapshot, opts: RawOptions = {}): AsyncGenerator<Frame> {
@@ -140,7 +151,11 @@ export async function* pullRaw(storage: Storage, opened: OpenedSnapshot, opts: R
       objects++;
     } else toFetch.push(pos);
   }
-  for await (const [pos, bytes] of fetchObjects(storage, table, toFetch, { jobs: opts.jobs })) {
+  const needed = new Float64Array(table.packCount);
+  for (const pos of toFetch) needed[table.packs[pos]] += table.lengths[pos];
+  const check = (pack: number) => needed[pack] >= CHECK_SHARE * table.packSizes[pack];
+  if (opts.stats) for (let pack = 0; pack < table.packCount; pack++) if (needed[pack] > 0) check(pack) ? opts.stats.packsChecked++ : opts.stats.packsUnchecked++;
+  for await (const [pos, bytes] of fetchObjects(storage, table, toFetch, { jobs: opts.jobs, wholePack: check })) {
     yield sealedFrame(table, pos, bytes);
     objects++;
   }

@@ -106,4 +106,37 @@ describe("fetchObjects", () => {
     ).rejects.toThrow("the store went away");
     expect(got).toEqual([positionOf(0, 0)]);
   });
+
+  it("reads a pack named by wholePack in one GET and checks it against its name; a damaged one gives none of its objects", async () => {
+    const wanted = [positionOf(0, 3), positionOf(0, 30), positionOf(1, 5)];
+    const pack0 = table.packs[wanted[0]];
+    const gets: { length: number }[] = [];
+    const spy = Object.create(storage) as typeof storage;
+    spy.get = async (key, range) => {
+      gets.push({ length: range!.length });
+      return storage.get(key, range);
+    };
+    const got: number[] = [];
+    for await (const [pos, bytes] of fetchObjects(spy, table, wanted, { wholePack: (p) => p === pack0 })) {
+      got.push(pos);
+      expect(Buffer.compare(bytes, bytesAt(pos))).toBe(0);
+    }
+    expect(got).toEqual(wanted);
+    expect(gets.map((g) => g.length)).toEqual([table.packSizes[pack0], 10 * 1024]);
+
+    // The same pack with one byte changed (in a gap no object covers: only the whole-pack check can see it).
+    const lying = Object.create(storage) as typeof storage;
+    lying.get = async (key, range) => {
+      const bytes = Buffer.from(await storage.get(key, range));
+      if (range!.length === table.packSizes[pack0]) bytes[11 * 1024] ^= 1;
+      return bytes;
+    };
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for await (const [pos] of fetchObjects(lying, table, wanted, { wholePack: (p) => p === pack0 })) seen.push(pos);
+      })(),
+    ).rejects.toThrow(`pack ${table.packIdAt(pack0)} is damaged: its bytes do not hash to its name`);
+    expect(seen).toEqual([]);
+  });
 });
