@@ -2,11 +2,12 @@
 // together (gaps up to `gap`) are read with one ranged GET of at most `maxRange` bytes; `jobs`
 // GETs are in flight while earlier results are handed out in order. The order may be produced
 // lazily (restore order is discovered while reading the manifest), and memory stays at about
-// jobs × maxRange (4 × 36 MiB by default: a whole pack of the default size is one GET) whatever the snapshot's size.
-// The producer may also hand over an object whose bytes it is reading itself (a promise): such
-// items are taken from it until `ahead` bytes of objects wait in line, so that a producer that
-// starts its reads when it hands an item over (restore order's spans) reads that far ahead of
-// the consumer.
+// jobs × maxRange (4 × 36 MiB by default: a whole pack of the default size is one GET), plus what
+// given items weigh (below, up to `ahead`), whatever the snapshot's size.
+// The producer may also hand over an object whose bytes it is reading itself (a promise), with the
+// bytes of the reads it started for it: items are taken from it until `ahead` such bytes wait in
+// line, so that a producer that starts its reads as it hands items over (restore order's spans)
+// reads that far ahead of the consumer and no further.
 import { createHash } from "node:crypto";
 import type { Storage } from "@cairn/storage";
 import { CairnError } from "@cairn/errors";
@@ -17,7 +18,7 @@ export interface FetchOptions {
   jobs?: number;
   gap?: number;
   maxRange?: number;
-  /** Bytes of objects queued ahead of the consumer before the producer is asked for more. */
+  /** Bytes (objects, or what given items weigh) queued ahead of the consumer before the producer is asked for more. */
   ahead?: number;
   /**
    * Packs (ordinals) to read whole, offset 0 to their size in one GET, and check against their
@@ -27,8 +28,11 @@ export interface FetchOptions {
   wholePack?: (pack: number) => boolean;
 }
 
-/** A table position to fetch, or one whose bytes the producer has or is reading. */
-export type FetchItem = number | { pos: number; bytes: Uint8Array | Promise<Uint8Array> };
+/**
+ * A table position to fetch, or one whose bytes the producer has or is reading. `weight`: the
+ * bytes the item makes the producer hold (the reads it started to give it; default its length).
+ */
+export type FetchItem = number | { pos: number; bytes: Uint8Array | Promise<Uint8Array>; weight?: number };
 
 interface Range {
   pack: number;
@@ -39,7 +43,10 @@ interface Range {
   whole?: boolean;
 }
 
-type Slot = { pos: number; given: Uint8Array | Promise<Uint8Array> } | { range: Range; bytes: Promise<Uint8Array> };
+type Slot = { pos: number; given: Uint8Array | Promise<Uint8Array>; weight: number } | { range: Range; bytes: Promise<Uint8Array> };
+
+/** Items waiting in line at most, whatever their weight (each slot is small, but not free). */
+const MAX_SLOTS = 1 << 16;
 
 /**
  * Yields [position, object bytes] for every item, in the items' order. An object's bytes are a
@@ -75,7 +82,7 @@ export async function* fetchObjects(
     const slot = slots.shift()!;
     if ("given" in slot) {
       const bytes = await slot.given;
-      queued -= table.lengths[slot.pos];
+      queued -= slot.weight;
       yield [slot.pos, bytes];
       return;
     }
@@ -94,8 +101,9 @@ export async function* fetchObjects(
     if (typeof item !== "number") {
       launch();
       if (item.bytes instanceof Promise) item.bytes.catch(() => {}); // awaited in order below
-      slots.push({ pos: item.pos, given: item.bytes });
-      queued += table.lengths[item.pos];
+      const weight = item.weight ?? table.lengths[item.pos];
+      slots.push({ pos: item.pos, given: item.bytes, weight });
+      queued += weight;
     } else {
       const pack = table.packs[item];
       const offset = table.offsets[item];
@@ -111,7 +119,7 @@ export async function* fetchObjects(
         open = opts.wholePack?.(pack) ? { pack, offset: 0, length: table.packSizes[pack], positions: [item], whole: true } : { pack, offset, length: end - offset, positions: [item] };
       }
     }
-    while (inFlight >= jobs || queued > aheadLimit) yield* takeFront();
+    while (inFlight >= jobs || queued > aheadLimit || slots.length > MAX_SLOTS) yield* takeFront();
   }
   launch();
   while (slots.length > 0) yield* takeFront();

@@ -22,13 +22,14 @@ import { PackSpans } from "./spans.js";
  * the rest of a pack of the default size (32 MiB target + the object that crossed it). */
 const SPAN = 36 * 1024 * 1024;
 /**
- * Packs read ahead of the one restore order is in (and spans' worth of objects planned ahead of
- * the consumer). From a store across a network each round trip and each connection's rate count:
+ * Packs read ahead of the one restore order is in (and spans' worth of reads planned ahead of the
+ * consumer). From a store across a network each round trip and each connection's rate count:
  * compare's 1 GiB through a proxy allowing 20 MB/s per connection with a 30 ms round trip restored
- * in 15 s with 3 ahead, 20 s with 2, 29.5 s reading each pack at its turn (docs/repository.md,
- * "Pull"). A folder answers at once, and each pack ahead costs a span of memory: one there.
+ * in 15.5–18.3 s with 3 ahead against 26.0–29.3 reading each pack at its turn (docs/repository.md,
+ * "Pull"; 2 ahead: about 20 s). A folder answers at once, and each pack ahead costs a span of
+ * memory: none there.
  */
-export const PACKS_AHEAD = { remote: 3, local: 1 };
+export const PACKS_AHEAD = { remote: 3, local: 0 };
 /** Objects of one pack that a manifest chunk needs and that lie at most this far apart are read
  * with one GET (over-reading the gaps) instead of one each. */
 const RUN_GAP = 1024 * 1024;
@@ -51,7 +52,7 @@ export async function* pullOrdered(storage: Storage, opened: OpenedSnapshot, opt
   const selection = opts.paths.length > 0 ? new Selection(opts.paths) : undefined;
   if (opts.paths.length > 0) yield { type: FrameType.SEAL_INFO, meta: { select: opts.paths } };
   let objects = 0;
-  const packsAhead = Math.max(1, opts.packsAhead ?? (storage.url.startsWith("file:") ? PACKS_AHEAD.local : PACKS_AHEAD.remote));
+  const packsAhead = Math.max(0, opts.packsAhead ?? (storage.url.startsWith("file:") ? PACKS_AHEAD.local : PACKS_AHEAD.remote));
   const order = restoreOrder(storage, table, snapshot.manifest, snapshot.refs, { identities: owner.identities, idKey: owner.idKey, lookahead: opts.jobs ?? 4, selection, packsAhead });
   for await (const [pos, bytes] of fetchObjects(storage, table, order, { jobs: opts.jobs, ahead: packsAhead * SPAN })) {
     yield sealedFrame(table, pos, bytes);
@@ -81,20 +82,28 @@ async function* restoreOrder(
   const spans = new PackSpans(storage, table, speculate ? SPAN : 0, budget);
   const lastInPack = (pos: number) => speculate && spans.lastInPack(pos);
   let previous = -1; // the object yielded last
-  // An object a held span covers is handed over with its bytes still in flight (not awaited):
-  // fetchObjects takes items until two spans' worth wait in line, so this generator plans, and
-  // starts the reads of, the spans ahead of the one the consumer is in (docs/repository.md,
-  // "Pull").
+  // Each item handed over weighs the bytes of the spans started since the one before it (span
+  // reads ahead, runs, continuations): fetchObjects stops asking for more once `ahead` such bytes
+  // wait in line, which bounds what planning starts however small the objects it wants are.
+  let charged = 0;
+  const given = (pos: number, bytes: Uint8Array | Promise<Uint8Array>): FetchItem => {
+    const weight = spans.started - charged;
+    charged = spans.started;
+    return { pos, bytes, weight };
+  };
+  // An object a held span covers is handed over with its bytes still in flight (not awaited), so
+  // this generator plans, and starts the reads of, the spans ahead of the one the consumer is in,
+  // up to `ahead` bytes of them (see `given`; docs/repository.md, "Pull").
   const fromSpan = (pos: number): FetchItem => {
     const after = previous;
     previous = pos;
-    if (spans.covers(pos)) return { pos, bytes: spans.read(pos) };
+    if (spans.covers(pos)) return given(pos, spans.read(pos));
     // A manifest chunk's data continues at the start of the next pack when push cut the pack in
     // between (the object before is the last of its pack): read that pack as a span from its
     // start, which then also holds the next manifest chunk and its data (the reader waits for
     // this before it reads that chunk; see `ahead`).
     if (speculate && table.offsets[pos] === 0 && after >= 0 && table.packs[after] !== table.packs[pos] && lastInPack(after)) {
-      return { pos, bytes: spans.read(pos) };
+      return given(pos, spans.read(pos));
     }
     return pos;
   };
@@ -159,7 +168,7 @@ async function* restoreOrder(
   };
   for await (const piece of readManifest(storage, table, manifestRoot, { ...opts, read, ahead: readAhead, onRoot })) {
     if (speculate) readPacksAfter(piece.pos);
-    yield { pos: piece.pos, bytes: piece.bytes };
+    yield given(piece.pos, piece.bytes);
     previous = piece.pos;
     const wanted: number[] = [];
     for (const r of piece.records) {

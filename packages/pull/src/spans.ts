@@ -25,11 +25,16 @@ interface Span {
   /** Bytes from the span's offset on: parts of `partSize` bytes each (the last may be shorter). */
   parts: Promise<Uint8Array[]>;
   partSize: number;
+  /** When it last covered an object asked about (Infinity: read ahead, not reached yet). */
+  used: number;
 }
 
 export class PackSpans {
   private readonly spans: Span[] = [];
   private heldBytes = 0;
+  private clock = 0;
+  /** Bytes of all spans ever started (a producer charges its consumer with what it started). */
+  started = 0;
   /** Bytes of the spans whose GETs have not all finished. */
   private loading = 0;
   /** Per pack, where the last span read from it ended (0: none yet). */
@@ -89,7 +94,9 @@ export class PackSpans {
     const { packs, offsets, lengths } = this.table;
     const start = offsets[pos];
     const end = start + lengths[pos];
-    return this.spans.find((s) => s.pack === packs[pos] && s.offset <= start && end <= s.end);
+    const s = this.spans.find((s) => s.pack === packs[pos] && s.offset <= start && end <= s.end);
+    if (s) s.used = ++this.clock;
+    return s;
   }
 
   /** The object's bytes from a held span, or undefined when none covers it. */
@@ -105,15 +112,17 @@ export class PackSpans {
 
   /**
    * The object's bytes: from a held span, else from a new span that starts at the object (or,
-   * `fromStart`, at the start of its pack, up to `span` bytes or its objects' end).
+   * `ahead`, at the start of its pack, up to `span` bytes or its objects' end, when the object
+   * lies within that: a pack read ahead of restore order, kept until restore order reaches it).
    */
-  read(pos: number, fromStart = false): Promise<Uint8Array> {
+  read(pos: number, ahead = false): Promise<Uint8Array> {
     let s = this.covering(pos);
     if (!s) {
-      const offset = fromStart ? 0 : this.table.offsets[pos];
       const objectEnd = this.table.offsets[pos] + this.table.lengths[pos];
+      const fromStart = ahead && objectEnd <= this.span;
+      const offset = fromStart ? 0 : this.table.offsets[pos];
       const packEnd = fromStart ? this.dataEnd(pos) : this.table.packSizes[this.table.packs[pos]];
-      s = this.hold(pos, Math.max(objectEnd, Math.min(offset + this.span, packEnd)), offset);
+      s = this.hold(pos, Math.max(objectEnd, Math.min(offset + this.span, packEnd)), offset, ahead);
     }
     const span = s;
     return span.parts.then((parts) => this.slice(span, pos, parts) ?? this.fetch(pos, span.pack, this.table.offsets[pos], this.table.offsets[pos] + this.table.lengths[pos]));
@@ -124,15 +133,19 @@ export class PackSpans {
     this.hold(pos, end);
   }
 
-  /** A span of the pack holding pos, offset…end, which must include that object. */
-  private hold(pos: number, end: number, offset = this.table.offsets[pos]): Span {
+  /**
+   * A span of the pack holding pos, offset…end, which must include that object. Over the budget,
+   * the span used longest ago is dropped first, one read ahead and not reached yet last.
+   */
+  private hold(pos: number, end: number, offset = this.table.offsets[pos], ahead = false): Span {
     const pack = this.table.packs[pos];
     const count = Math.max(1, Math.min(MAX_PARTS, Math.floor((end - offset) / PART_MIN)));
     // The first part holds the object at pos whole (fetch checks that), however large.
     const partSize = Math.max(Math.ceil((end - offset) / count), this.table.offsets[pos] + this.table.lengths[pos] - offset);
     const parts: Promise<Uint8Array>[] = [];
     for (let at = offset; at < end; at += partSize) parts.push(this.fetch(pos, pack, at, Math.min(end, at + partSize), at === offset));
-    const s: Span = { pack, offset, end, parts: Promise.all(parts), partSize };
+    const s: Span = { pack, offset, end, parts: Promise.all(parts), partSize, used: ahead ? Infinity : ++this.clock };
+    this.started += end - offset;
     this.loading += end - offset;
     s.parts.then(
       () => void (this.loading -= end - offset),
@@ -142,7 +155,9 @@ export class PackSpans {
     this.heldBytes += end - offset;
     this.lastEnd[pack] = end;
     while (this.spans.length > 1 && this.heldBytes > this.budget) {
-      const old = this.spans.shift()!;
+      let victim = 0;
+      for (let i = 1; i < this.spans.length - 1; i++) if (this.spans[i].used < this.spans[victim].used) victim = i;
+      const [old] = this.spans.splice(victim, 1);
       this.heldBytes -= old.end - old.offset;
     }
     return s;

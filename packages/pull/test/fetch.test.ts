@@ -139,4 +139,20 @@ describe("fetchObjects", () => {
     ).rejects.toThrow(`pack ${table.packIdAt(pack0)} is damaged: its bytes do not hash to its name`);
     expect(seen).toEqual([]);
   });
+
+  it("counts a given item by its weight (the reads its producer started for it), not by its length", async () => {
+    const positions = Array.from({ length: 8 }, (_, i) => positionOf(1, i));
+    let produced = 0;
+    async function* producer() {
+      for (const [i, pos] of positions.entries()) {
+        produced++;
+        // The first of every four started a 36 MiB span; the others lie in it.
+        yield { pos, bytes: bytesAt(pos), weight: i % 4 === 0 ? 36 * 1024 * 1024 : 0 };
+      }
+    }
+    const it = fetchObjects(storage, table, producer(), { ahead: 40 * 1024 * 1024 })[Symbol.asyncIterator]();
+    await it.next();
+    // 36 MiB waiting after the first; the fifth starts a second span (72 MiB > 40): no sixth yet.
+    expect(produced).toBe(5);
+  });
 });

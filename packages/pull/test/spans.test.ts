@@ -119,4 +119,20 @@ describe("PackSpans", () => {
     for (const pos of positions) expect(spans.covers(pos)).toBe(true);
     expect(Buffer.compare((await spans.held(positions[0]))!, bytes.subarray(0, table.lengths[positions[0]]))).toBe(0);
   });
+
+  it("over its budget drops the span used longest ago, and a pack read ahead only once restore order has reached it", async () => {
+    const { table, positions } = pack(0, undefined, true);
+    const spans = new PackSpans(counting().storage, table, 4 * MiB, 12 * MiB);
+    const at = (mib: number) => positions.find((pos) => table.offsets[pos] >= mib * MiB)!;
+    await spans.read(positions[0], true); // read ahead from the pack's start: 0–4 MiB
+    await spans.read(at(5)); // 5–9 MiB
+    await spans.read(at(10)); // 10–14 MiB
+    expect(spans.covers(at(6))).toBe(true); // used now: 5–9 is the newest use
+    await spans.read(at(15)); // over 12 MiB: 10–14 goes (used longest ago), not the pack read ahead
+    expect([spans.covers(at(11)), spans.covers(positions[0]), spans.covers(at(6)), spans.covers(at(16))]).toEqual([false, true, true, true]);
+    // Reached (and so used) once, the span read ahead is dropped like any other.
+    await spans.read(at(20));
+    await spans.read(at(25));
+    expect(spans.covers(positions[0])).toBe(false);
+  });
 });
