@@ -84,6 +84,13 @@ describe.skipIf(!s3Available())("pull -i reads packs ahead (Ceph RGW)", () => {
     expect(read).toBeGreaterThanOrEqual(stored * 0.95);
     expect(read).toBeLessThan(stored * 1.05);
 
+    // --jobs 1 reads no pack ahead (less memory): one span's two GETs at a time.
+    const one = slow(inner);
+    let n = 0;
+    for await (const frame of pullOrdered(one.storage, await openSnapshot(one.storage, "latest", { cache: false }), { identity: at("owner.key"), paths: [], jobs: 1 })) if (frame.type === FrameType.SEALED) n++;
+    expect(n).toBe(sealed);
+    expect(one.seen.most).toBe(2);
+
     const restore = cairn(["restore", "-i", at("owner.key"), bucket.url, "latest", "-x", at("out")], { env });
     expect(restore.status, restore.stderr).toBe(0);
     const restored = readFileSync(join(at("out"), at("data/big.bin")));

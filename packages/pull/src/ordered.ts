@@ -23,20 +23,22 @@ import { PackSpans } from "./spans.js";
 const SPAN = 36 * 1024 * 1024;
 /**
  * Packs read ahead of the one restore order is in (and spans' worth of reads planned ahead of the
- * consumer). From a store across a network each round trip and each connection's rate count:
- * compare's 1 GiB through a proxy allowing 20 MB/s per connection with a 30 ms round trip restored
- * in 15.5–18.3 s with 3 ahead against 26.0–29.3 reading each pack at its turn (docs/repository.md,
- * "Pull"; 2 ahead: about 20 s). A folder answers at once, and each pack ahead costs a span of
- * memory: none there.
+ * consumer), from S3: `--jobs` − 1 (default 3). From a store across a network each round trip and
+ * each connection's rate count: compare's 1 GiB through a proxy allowing 20 MB/s per connection
+ * with a 30 ms round trip restored in 15.5–18.3 s with 3 ahead against 26.0–29.3 reading each pack
+ * at its turn (docs/repository.md, "Pull"; 2 ahead: about 20 s). Each pack ahead costs a span of
+ * memory, so `--jobs 1` reads none ahead; a folder answers at once, and none are read ahead there.
  */
-export const PACKS_AHEAD = { remote: 3, local: 0 };
+export function packsAheadFor(storage: Storage, jobs = 4): number {
+  return storage.url.startsWith("file:") ? 0 : Math.max(0, jobs - 1);
+}
 /** Objects of one pack that a manifest chunk needs and that lie at most this far apart are read
  * with one GET (over-reading the gaps) instead of one each. */
 const RUN_GAP = 1024 * 1024;
 
 export interface OrderedOptions {
   jobs?: number;
-  /** Packs read ahead (default: PACKS_AHEAD by the store's kind). */
+  /** Packs read ahead (default: packsAheadFor the store and jobs). */
   packsAhead?: number;
   /** Owner key file. */
   identity: string;
@@ -52,7 +54,7 @@ export async function* pullOrdered(storage: Storage, opened: OpenedSnapshot, opt
   const selection = opts.paths.length > 0 ? new Selection(opts.paths) : undefined;
   if (opts.paths.length > 0) yield { type: FrameType.SEAL_INFO, meta: { select: opts.paths } };
   let objects = 0;
-  const packsAhead = Math.max(0, opts.packsAhead ?? (storage.url.startsWith("file:") ? PACKS_AHEAD.local : PACKS_AHEAD.remote));
+  const packsAhead = Math.max(0, opts.packsAhead ?? packsAheadFor(storage, opts.jobs));
   const order = restoreOrder(storage, table, snapshot.manifest, snapshot.refs, { identities: owner.identities, idKey: owner.idKey, lookahead: opts.jobs ?? 4, selection, packsAhead });
   for await (const [pos, bytes] of fetchObjects(storage, table, order, { jobs: opts.jobs, ahead: packsAhead * SPAN })) {
     yield sealedFrame(table, pos, bytes);

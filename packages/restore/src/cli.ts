@@ -26,7 +26,7 @@ const args = {
   host: { type: "string", description: "only snapshots from this host" },
   label: { type: "string", description: "only snapshots with this source label" },
   tag: { type: "string", description: "only snapshots with this tag (comma-separated for several)" },
-  jobs: { type: "string", description: "ranged GETs in flight (default 4)", valueHint: "N" },
+  jobs: { type: "string", description: "ranged GETs in flight (default 4); from S3, also reads jobs − 1 packs ahead of restore order (36 MiB of memory each)", valueHint: "N" },
   cache: { type: "string", description: "local cache directory (default $CAIRN_CACHE or ~/.cache/cairn)" },
   "no-cache": { type: "boolean", description: "keep no local cache" },
 } as const;
