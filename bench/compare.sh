@@ -10,6 +10,9 @@
 #   pipeline    cairn snapshot | chunk | seal | push, and pull | seal -d | chunk -d | snapshot -x
 #   fused       cairn backup, and cairn restore
 # Every S3 request of every tool goes through one counting proxy (bench/compare/count-proxy.ts).
+# The RGW repositories are then restored once more "far": through a second proxy in front of the
+# counting one that holds each request COMPARE_FAR_DELAY ms (30) and sends each response at most
+# COMPARE_FAR_RATE MB/s (20), as a store across a network does per connection.
 # RGW: CAIRN_S3_ENDPOINT if set (with AWS_* credentials), else one started here and stopped after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +50,10 @@ node bench/compare/count-proxy.ts "$UPSTREAM" "$PROXY_PORT" & PIDS+=($!)
 export CAIRN_S3_ENDPOINT=http://127.0.0.1:$PROXY_PORT AWS_DEFAULT_REGION=${AWS_REGION:-us-east-1}
 for _ in $(seq 50); do curl -sf "$CAIRN_S3_ENDPOINT/__counts" >/dev/null && break; sleep 0.1; done
 counts() { curl -sf "$CAIRN_S3_ENDPOINT/__counts"; }
+FAR_PORT=${COMPARE_FAR_PORT:-7691}
+FAR=http://127.0.0.1:$FAR_PORT
+RATE_MBPS=${COMPARE_FAR_RATE:-20} DELAY_MS=${COMPARE_FAR_DELAY:-30} node bench/compare/count-proxy.ts "$CAIRN_S3_ENDPOINT" "$FAR_PORT" & PIDS+=($!)
+for _ in $(seq 50); do curl -sf "$FAR/__counts" >/dev/null && break; sleep 0.1; done
 
 echo "compare: generating $MIB MiB under $DATA" >&2
 node bench/compare/gen-data.ts "$DATA" "$MIB"
@@ -125,6 +132,14 @@ for target in folder s3; do
   check_restore "$W/out-$target-fused"
 
   if [ $target = s3 ]; then
+    # The same repositories, restored far (the counting proxy behind the far one counts them).
+    R_RESTIC=s3:$FAR/$B-restic
+    measure "restic restore" far "restic -q -r '$R_RESTIC' restore latest --target '$W/out-far-restic'"
+    check_restore "$W/out-far-restic"
+    measure "pipeline restore" far "export CAIRN_S3_ENDPOINT=$FAR; cairn pull -i owner.key '$R_PIPE' latest | cairn seal -d -i owner.key | cairn chunk -d -i owner.key | cairn snapshot -x '$W/out-far-pipe'"
+    check_restore "$W/out-far-pipe"
+    measure "fused restore" far "export CAIRN_S3_ENDPOINT=$FAR; cairn restore -i owner.key '$R_FUSED' latest -x '$W/out-far-fused'"
+    check_restore "$W/out-far-fused"
     for t in restic pipe fused; do node "$ROOT/bench/compare/bucket.ts" destroy "$B-$t" || true; done
   fi
 done

@@ -24,6 +24,8 @@ for (const line of readFileSync(file, "utf8").trim().split("\n")) {
   runs.push({ name: f[0], target: f[1], wall: Number(f[2]), cpu: Number(f[3]) + Number(f[4]), rss: Number(f[5]) / 1024, requests: c.requests, byMethod: c.byMethod, up: c.bytesUp, down: c.bytesDown });
 }
 const mb = (n: number) => (n / 1e6).toFixed(0);
+const s3 = (t: string) => t === "s3" || t === "far";
+const label = (t: string) => ({ s3: "RGW", far: "RGW far" })[t] ?? "folder";
 const find = (name: string, target: string) => runs.find((r) => r.name === name && r.target === target)!;
 
 const out: string[] = [];
@@ -34,7 +36,10 @@ out.push(`data set: ${mib} MiB (${bytes} bytes) in ${files} files, half random b
 out.push("(bench/compare/gen-data.ts), read from the page cache. Every backup goes into a fresh repository");
 out.push("(no dedup against earlier runs), every restore into an empty directory. Folder = a local");
 out.push("directory; RGW = Ceph RGW on this machine (memstore), every S3 request through one counting proxy");
-out.push("(bench/compare/count-proxy.ts). Wall and CPU (user + sys, all processes and threads) from");
+out.push("(bench/compare/count-proxy.ts). RGW far = the RGW repositories restored through a second proxy in");
+out.push("front of the counting one that holds each request 30 ms and sends each response at most 20 MB/s");
+out.push("(COMPARE_FAR_DELAY, COMPARE_FAR_RATE): a store across a network, where each connection's rate and");
+out.push("the round trip count (restores only: that proxy limits downloads). Wall and CPU (user + sys, all processes and threads) from");
 out.push("/usr/bin/time; peak RSS is that of the largest process (for a pipeline, its largest stage).");
 out.push(`${resticVersion}; Node ${process.version}; ${cpus().length} × ${cpus()[0]?.model.trim()}; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
 out.push("(other work on the machine slows wall times; CPU seconds are less sensitive to it).");
@@ -42,17 +47,17 @@ out.push("");
 out.push("| target | run | wall s | MB/s | CPU s | peak RSS MiB | requests | requests per GiB | MB up / down |");
 out.push("|---|---|---|---|---|---|---|---|---|");
 for (const r of runs) {
-  const req = r.target === "s3" ? String(r.requests) : "–";
-  const perGiB = r.target === "s3" ? (r.requests / gib).toFixed(0) : "–";
-  const updown = r.target === "s3" ? `${mb(r.up)} / ${mb(r.down)}` : "–";
-  out.push(`| ${r.target === "s3" ? "RGW" : "folder"} | ${r.name} | ${r.wall.toFixed(1)} | ${(bytes / 1e6 / r.wall).toFixed(0)} | ${r.cpu.toFixed(1)} | ${r.rss.toFixed(0)} | ${req} | ${perGiB} | ${updown} |`);
+  const req = s3(r.target) ? String(r.requests) : "–";
+  const perGiB = s3(r.target) ? (r.requests / gib).toFixed(0) : "–";
+  const updown = s3(r.target) ? `${mb(r.up)} / ${mb(r.down)}` : "–";
+  out.push(`| ${label(r.target)} | ${r.name} | ${r.wall.toFixed(1)} | ${(bytes / 1e6 / r.wall).toFixed(0)} | ${r.cpu.toFixed(1)} | ${r.rss.toFixed(0)} | ${req} | ${perGiB} | ${updown} |`);
 }
 out.push("");
 out.push(`Bytes stored (folder repositories, du): restic ${mb(stored.get("restic") ?? 0)} MB, cairn pipeline ${mb(stored.get("pipeline") ?? 0)} MB, cairn fused ${mb(stored.get("fused") ?? 0)} MB, for ${mb(bytes)} MB of data.`);
 out.push("");
 out.push("S3 requests by method:");
 out.push("");
-for (const r of runs.filter((r) => r.target === "s3")) out.push(`- ${r.name}: ${Object.entries(r.byMethod).map(([m, n]) => `${m} ${n}`).join(", ")}`);
+for (const r of runs.filter((r) => s3(r.target))) out.push(`- ${r.name}${r.target === "far" ? " (far)" : ""}: ${Object.entries(r.byMethod).map(([m, n]) => `${m} ${n}`).join(", ")}`);
 out.push("");
 if (stages.length) {
   out.push("CPU seconds of each pipeline stage (its own process, timed with /usr/bin/time inside the pipeline), and its peak RSS:");
@@ -61,7 +66,8 @@ if (stages.length) {
   out.push("|---|---|---|");
   for (const r of runs.filter((r) => r.name.startsWith("pipeline"))) {
     const mine = stages.filter((s) => s.run === r.name && s.target === r.target);
-    out.push(`| ${r.target === "s3" ? "RGW" : "folder"} | ${r.name} | ${mine.map((s) => `${s.stage} ${s.cpu.toFixed(1)} (${s.rss.toFixed(0)})`).join(" · ")} |`);
+    if (mine.length === 0) continue;
+    out.push(`| ${label(r.target)} | ${r.name} | ${mine.map((s) => `${s.stage} ${s.cpu.toFixed(1)} (${s.rss.toFixed(0)})`).join(" · ")} |`);
   }
   out.push("");
 }
@@ -70,22 +76,23 @@ out.push("");
 out.push("On a machine shared with other work, wall times depend on what else ran at that moment;");
 out.push("the CPU columns (restic's CPU seconds / cairn's) say how the work itself compares.");
 out.push("");
-out.push("| goal | folder | RGW | met | folder, by CPU | RGW, by CPU |");
-out.push("|---|---|---|---|---|---|");
+out.push("| goal | folder | RGW | met | folder, by CPU | RGW, by CPU | RGW far |");
+out.push("|---|---|---|---|---|---|---|");
 const goals: [string, string, string, number][] = [
   ["fused backup ≥ 2×", "fused backup", "restic backup", 2],
   ["pipeline backup ≥ 1.25×", "pipeline backup", "restic backup", 1.25],
   ["fused restore ≥ 1.25×", "fused restore", "restic restore", 1.25],
   ["pipeline restore ≥ 0.75×", "pipeline restore", "restic restore", 0.75],
 ];
-for (const [label, ours, theirs, want] of goals) {
+for (const [goal, ours, theirs, want] of goals) {
   const ratio = (t: string) => find(theirs, t).wall / find(ours, t).wall;
   const cpu = (t: string) => find(theirs, t).cpu / find(ours, t).cpu;
   const [f, s] = [ratio("folder"), ratio("s3")];
-  out.push(`| ${label} | ${f.toFixed(2)}× | ${s.toFixed(2)}× | ${f >= want && s >= want ? "yes" : "no"} | ${cpu("folder").toFixed(2)}× | ${cpu("s3").toFixed(2)}× |`);
+  const far = runs.some((r) => r.target === "far" && r.name === ours) ? `${ratio("far").toFixed(2)}×` : "–";
+  out.push(`| ${goal} | ${f.toFixed(2)}× | ${s.toFixed(2)}× | ${f >= want && s >= want ? "yes" : "no"} | ${cpu("folder").toFixed(2)}× | ${cpu("s3").toFixed(2)}× | ${far} |`);
 }
-const worst = Math.max(...runs.filter((r) => r.target === "s3" && !r.name.startsWith("restic")).map((r) => r.requests / gib));
-out.push(`| ≤ 80 requests per GiB (cairn, RGW) | | ${worst.toFixed(0)} (most of any cairn run) | ${worst <= 80 ? "yes" : "no"} | | |`);
+const worst = Math.max(...runs.filter((r) => s3(r.target) && !r.name.startsWith("restic")).map((r) => r.requests / gib));
+out.push(`| ≤ 80 requests per GiB (cairn, RGW) | | ${worst.toFixed(0)} (most of any cairn run) | ${worst <= 80 ? "yes" : "no"} | | | |`);
 out.push("");
 // The profile notes (written by hand from profiles, dated) follow the numbers of this run.
 // Then the earlier runs against one another (history.md, newest first, also by hand), so that a
