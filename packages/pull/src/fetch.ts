@@ -2,7 +2,8 @@
 // together (gaps up to `gap`) are read with one ranged GET of at most `maxRange` bytes; `jobs`
 // GETs are in flight while earlier results are handed out in order. The order may be produced
 // lazily (restore order is discovered while reading the manifest), and memory stays at about
-// jobs × maxRange (4 × 36 MiB by default: a whole pack of the default size is one GET), plus what
+// jobs × maxRange (4 × 36 MiB by default: a whole pack of the default size is one GET; a pack
+// read whole for its check, `wholePack`, is one GET of its size), plus what
 // given items weigh (below, up to `ahead`), whatever the snapshot's size.
 // The producer may also hand over an object whose bytes it is reading itself (a promise), with the
 // bytes of the reads it started for it: items are taken from it until `ahead` such bytes wait in

@@ -120,7 +120,7 @@ export interface RawOptions {
   jobs?: number;
   /** Sorted ids the destination holds (a known file): sent as SEALED_REF instead of SEALED. */
   have?: Uint8Array;
-  /** Filled in as the packs are read: how many were checked against their names, and how many not. */
+  /** Filled in before the packs are read: how many will be checked against their names, and how many not. */
   stats?: { packsChecked: number; packsUnchecked: number };
 }
 
@@ -132,6 +132,8 @@ export interface RawOptions {
  * other snapshots) are read as ranges, unchecked: reading them whole would read far more.
  */
 export const CHECK_SHARE = 0.5;
+/** Larger packs (a `--pack-size` above the default) are read as ranges, unchecked: one GET and one buffer each would otherwise be that large. */
+export const CHECK_MAX = 64 * 1024 * 1024;
 
 /** Every object the snapshot references, in pack order, as a sealed stream (no key needed). */
 export async function* pullRaw(storage: Storage, opened: OpenedSnapshot, opts: RawOptions = {}): AsyncGenerator<Frame> {
@@ -153,7 +155,7 @@ export async function* pullRaw(storage: Storage, opened: OpenedSnapshot, opts: R
   }
   const needed = new Float64Array(table.packCount);
   for (const pos of toFetch) needed[table.packs[pos]] += table.lengths[pos];
-  const check = (pack: number) => needed[pack] >= CHECK_SHARE * table.packSizes[pack];
+  const check = (pack: number) => needed[pack] >= CHECK_SHARE * table.packSizes[pack] && table.packSizes[pack] <= CHECK_MAX;
   if (opts.stats) for (let pack = 0; pack < table.packCount; pack++) if (needed[pack] > 0) check(pack) ? opts.stats.packsChecked++ : opts.stats.packsUnchecked++;
   for await (const [pos, bytes] of fetchObjects(storage, table, toFetch, { jobs: opts.jobs, wholePack: check })) {
     yield sealedFrame(table, pos, bytes);

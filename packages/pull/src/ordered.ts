@@ -71,9 +71,10 @@ async function* restoreOrder(
   refsRoot: string,
   opts: { identities: string[]; idKey?: Uint8Array; lookahead: number; selection?: Selection; packsAhead: number },
 ): AsyncGenerator<FetchItem> {
-  // Spans held for lookups: those ahead, the one the consumer is in, and one behind.
+  // Spans held for lookups: those ahead, and three more (the one the consumer is in, runs of
+  // older data; three was the budget before any read-ahead, and a folder keeps it).
   const ahead = opts.packsAhead * SPAN;
-  const budget = ahead + 2 * SPAN;
+  const budget = ahead + 3 * SPAN;
   let window = new RefWindow(DEFAULT_REF_WINDOW);
   let skipping = false; // inside an entry the selection leaves out
   let matched = false;
@@ -86,7 +87,9 @@ async function* restoreOrder(
   let previous = -1; // the object yielded last
   // Each item handed over weighs the bytes of the spans started since the one before it (span
   // reads ahead, runs, continuations): fetchObjects stops asking for more once `ahead` such bytes
-  // wait in line, which bounds what planning starts however small the objects it wants are.
+  // wait in line, which bounds what planning starts however small the objects it wants are. The
+  // runs one manifest chunk needs are started together (planReads), so the bound holds per
+  // manifest chunk: one chunk's runs may take it past `ahead` once.
   let charged = 0;
   const given = (pos: number, bytes: Uint8Array | Promise<Uint8Array>): FetchItem => {
     const weight = spans.started - charged;
