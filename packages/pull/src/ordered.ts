@@ -106,7 +106,7 @@ async function* restoreOrder(
     // A manifest chunk's data continues at the start of the next pack when push cut the pack in
     // between (the object before is the last of its pack): read that pack as a span from its
     // start, which then also holds the next manifest chunk and its data (the reader waits for
-    // this before it reads that chunk; see `ahead`).
+    // this before it reads that chunk; see `readAhead`).
     if (speculate && table.offsets[pos] === 0 && after >= 0 && table.packs[after] !== table.packs[pos] && lastInPack(after)) {
       return given(pos, spans.read(pos));
     }
