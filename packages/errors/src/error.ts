@@ -27,6 +27,7 @@ const errnoKinds: Record<string, ErrorKind> = {
   ENOTDIR: "io",
   EEXIST: "refused",
   EPIPE: "io",
+  ENAMETOOLONG: "io",
 };
 
 /** Turns anything thrown into a CairnError, keeping system error codes meaningful. */
@@ -42,4 +43,12 @@ export function toCairnError(err: unknown): CairnError {
     return new CairnError("failed", err.message || String(err), { cause: err });
   }
   return new CairnError("failed", String(err));
+}
+
+/**
+ * `text` safe to print on a terminal: control characters (C0 but newline, DEL, C1), which a
+ * name from a stream may carry, shown as \xHH instead of being sent to the terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }

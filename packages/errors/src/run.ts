@@ -1,5 +1,5 @@
 import { runCommand, showUsage, type CommandDef, type ArgsDef } from "citty";
-import { CairnError, toCairnError } from "./error.js";
+import { CairnError, printable, toCairnError } from "./error.js";
 import { exitCodes } from "./codes.js";
 
 export const MIN_NODE = [22, 15] as const;
@@ -7,7 +7,7 @@ export const MIN_NODE = [22, 15] as const;
 /** One line on stderr, prefixed with the tool's name: what went wrong, never a stack trace. */
 export function reportError(tool: string, err: unknown): number {
   const e = toCairnError(err);
-  const line = e.message.replace(/\s*\n\s*/g, " ");
+  const line = printable(e.message.replace(/\s*\n\s*/g, " "));
   process.stderr.write(`${tool}: ${line}\n`);
   if (process.env.CAIRN_DEBUG && e.stack) process.stderr.write(`${(e.cause as Error | undefined)?.stack ?? e.stack}\n`);
   return e.exitCode;

@@ -13,13 +13,14 @@ import {
   openSync,
   realpathSync,
   renameSync,
+  statSync,
   symlinkSync,
   unlinkSync,
   write,
   type Stats,
 } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { CairnError, toCairnError } from "@cairn/errors";
+import { CairnError, printable, toCairnError } from "@cairn/errors";
 import { encodeName, freeData, type EntryMeta, type Frame } from "@cairn/protocol";
 import { components } from "./entry-path.js";
 import { PathFilter } from "./glob.js";
@@ -53,7 +54,7 @@ function join(a: Buffer, b: Buffer): Buffer {
 }
 
 function shown(raw: Buffer): string {
-  return encodeName(raw).text;
+  return printable(encodeName(raw).text);
 }
 
 /** Seconds for utimes, exact to the microsecond: libuv truncates to µs, so aim at the middle of one. */
@@ -91,6 +92,13 @@ function lstatOrUndefined(p: Buffer): Stats | undefined {
  * temporary name in its directory and is renamed into place only once its SHA-256 checks.
  * Directory modes and times are set after their contents. If the stream breaks off, what was
  * complete stays and the file in progress never appears under its name.
+ *
+ * Every path is resolved from an open directory, not from `dir`'s path (docs/snapshot.md,
+ * "Directories are held open"): each component is opened with O_NOFOLLOW|O_DIRECTORY, and
+ * everything below it is reached through /proc/self/fd/N, the kernel's handle on that very
+ * directory. Someone who swaps a directory inside `dir` for a symlink while the restore runs
+ * redirects nothing. Without /proc (not Linux), the paths are used, each component checked anew
+ * for every entry.
  */
 export async function extractToDir(frames: AsyncIterable<Frame>, dir: string, opts: ExtractOptions = {}): Promise<ExtractSummary> {
   // mkdir -p answers the first directory it made: none if DIR existed.
@@ -117,55 +125,91 @@ export async function extractToDir(frames: AsyncIterable<Frame>, dir: string, op
   }
 }
 
+const PROC_FD = "/proc/self/fd/";
+
+/** An open directory inside the root: `fd` anchors every path below it. */
+interface DirHandle {
+  name: Buffer;
+  fd: number;
+  /** Its absolute path: used only where /proc/self/fd is not available. */
+  abs: Buffer;
+}
+
 interface PendingDir {
   path: Buffer;
-  abs: Buffer;
+  fd: number;
   meta: EntryMeta;
+  /** A directory that was there before and no --overwrite: its owner, mode and times stay. */
+  keep: boolean;
+}
+
+/** True when /proc/self/fd/N reaches the directory open on N (Linux with /proc mounted). */
+function procReaches(fd: number, abs: Buffer): boolean {
+  try {
+    const viaProc = statSync(`${PROC_FD}${fd}`);
+    const direct = statSync(abs);
+    return viaProc.isDirectory() && viaProc.ino === direct.ino && viaProc.dev === direct.dev;
+  } catch {
+    return false;
+  }
 }
 
 class DirWriter {
   private readonly include: PathFilter;
   private readonly warn: (message: string) => void;
   private readonly pending: PendingDir[] = [];
-  /** The parent directory checked last (relative path, latin1), to skip re-checking a run of siblings. */
-  private checkedParent: string | undefined;
+  /** The root, then the directories of the last entry's parent path, each open. */
+  private readonly chain: DirHandle[];
+  private readonly viaProc: boolean;
   private tmpCounter = 0;
   private restored = 0;
 
-  constructor(
-    private readonly root: Buffer,
-    private readonly opts: ExtractOptions,
-  ) {
+  constructor(root: Buffer, private readonly opts: ExtractOptions) {
     this.include = new PathFilter(opts.include ?? []);
-    this.warn = opts.warn ?? ((m: string) => process.stderr.write(`cairn-snapshot: ${m}\n`));
+    this.warn = opts.warn ?? ((m: string) => process.stderr.write(`cairn-snapshot: ${printable(m)}\n`));
+    const fd = openSync(root, O_RDONLY | O_DIRECTORY);
+    this.chain = [{ name: Buffer.alloc(0), fd, abs: root }];
+    this.viaProc = procReaches(fd, root);
   }
 
   async run(reader: EntryReader): Promise<ExtractSummary> {
-    for (let entry = await reader.next(); entry; entry = await reader.next()) {
-      const isDir = entry.meta.kind === "dir";
-      if (!this.include.empty && !this.include.matchesWithin(entry.meta.path, isDir)) continue;
-      this.leaveDirsUntil(entry.path);
-      try {
-        await this.restore(entry, reader);
-      } catch (err) {
-        // A file-system error names no path; say which entry it hit.
-        if (err instanceof CairnError) throw err;
-        const e = toCairnError(err);
-        throw new CairnError(e.kind, `${shown(entry.path)}: ${e.message}`, { cause: err });
+    try {
+      for (let entry = await reader.next(); entry; entry = await reader.next()) {
+        const isDir = entry.meta.kind === "dir";
+        if (!this.include.empty && !this.include.matchesWithin(entry.meta.path, isDir)) continue;
+        this.leaveDirsUntil(entry.path);
+        try {
+          await this.restore(entry, reader);
+        } catch (err) {
+          // A file-system error names no path; say which entry it hit.
+          if (err instanceof CairnError) throw err;
+          const e = toCairnError(err);
+          throw new CairnError(e.kind, `${shown(entry.path)}: ${e.message}`, { cause: err });
+        }
+        this.restored++;
       }
-      this.restored++;
+      this.leaveDirsUntil(undefined);
+    } finally {
+      // After a failure the directories still pending keep the mode they were made with.
+      for (const d of this.pending.splice(0)) closeSync(d.fd);
+      this.closeChain(0);
     }
-    this.leaveDirsUntil(undefined);
     for (const w of reader.endWarnings()) this.warn(w);
     const end = reader.end ?? {};
     const partial = typeof end.partial === "number" ? end.partial : 0;
     return { restored: this.restored, partial, unverified: end.unverified === true };
   }
 
+  /** The path of `name` inside the open directory `dir`. */
+  private at(dir: DirHandle, name: Buffer): Buffer {
+    return this.viaProc ? Buffer.concat([Buffer.from(`${PROC_FD}${dir.fd}/`), name]) : join(dir.abs, name);
+  }
+
   private async restore(entry: Entry, reader: EntryReader): Promise<void> {
     const parts = components(entry.path);
-    const parent = this.parentDir(parts.slice(0, -1), true, entry.path);
-    const abs = join(parent, parts[parts.length - 1]);
+    const name = parts[parts.length - 1];
+    const parent = this.parentDir(parts.slice(0, -1), entry.path);
+    const abs = this.at(parent, name);
     const existing = lstatOrUndefined(abs);
     const meta = entry.meta;
 
@@ -174,8 +218,10 @@ class DirWriter {
         if (!this.opts.overwrite) throw this.refuseOverwrite(entry.path);
         unlinkSync(abs);
       }
-      if (!existing || !existing.isDirectory()) mkdirSync(abs, 0o700);
-      this.pending.push({ path: entry.path, abs, meta });
+      const made = !existing || !existing.isDirectory();
+      if (made) mkdirSync(abs, 0o700);
+      const fd = this.openDir(parent, name, false, entry.path, () => shown(entry.path));
+      this.pending.push({ path: entry.path, fd, meta, keep: !made && !this.opts.overwrite });
       await reader.finish();
       return;
     }
@@ -184,35 +230,33 @@ class DirWriter {
       if (existing.isDirectory()) throw new CairnError("refused", `refusing to replace the directory ${shown(entry.path)} with a ${meta.kind}`);
       if (!this.opts.overwrite) throw this.refuseOverwrite(entry.path);
     }
-    const tmp = join(parent, Buffer.from(`.cairn-${process.pid}-${++this.tmpCounter}.tmp`));
+    const tmp = this.at(parent, Buffer.from(`.cairn-${process.pid}-${++this.tmpCounter}.tmp`));
+    // Only what this run created is removed on failure: a file already there under that name stays.
+    let created = false;
     trackTemp(tmp);
     try {
       if (meta.kind === "file") {
-        await this.writeFile(tmp, meta, reader);
+        await this.writeFile(tmp, meta, reader, () => (created = true));
       } else if (meta.kind === "symlink") {
-        this.checkedParent = undefined;
         symlinkSync(entry.target!, tmp);
+        created = true;
         if (asRoot) this.chownLink(tmp, meta);
         lutimesSync(tmp, Date.now() / 1000, seconds(meta.mtime));
         await reader.finish();
       } else {
-        this.checkedParent = undefined;
-        const tparts = components(entry.target!);
-        const tdir = this.parentDir(tparts.slice(0, -1), false, entry.target!);
-        const tabs = join(tdir, tparts[tparts.length - 1]);
-        const tst = lstatOrUndefined(tabs);
-        if (!tst) throw new CairnError("notFound", `hard link target ${shown(entry.target!)} was not restored`);
-        if (tst.isDirectory()) throw new CairnError("refused", `hard link target ${shown(entry.target!)} is a directory`);
-        linkSync(tabs, tmp);
+        this.linkTo(entry.target!, tmp);
+        created = true;
         await reader.finish();
       }
       if (!this.opts.overwrite && lstatOrUndefined(abs)) throw this.refuseOverwrite(entry.path);
       renameSync(tmp, abs);
     } catch (err) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // never created, or already gone
+      if (created) {
+        try {
+          unlinkSync(tmp);
+        } catch {
+          // already gone
+        }
       }
       throw err;
     } finally {
@@ -220,12 +264,33 @@ class DirWriter {
     }
   }
 
+  /** A hard link at `tmp` to the entry `target`, which must be a file (or link) inside the root. */
+  private linkTo(target: Buffer, tmp: Buffer): void {
+    const tparts = components(target);
+    // Walked apart from the chain: the entry's own parent must stay open.
+    const dirs: DirHandle[] = [this.chain[0]];
+    try {
+      for (let i = 0; i < tparts.length - 1; i++) {
+        const fd = this.openDir(dirs[i], tparts[i], false, target, () => shownPrefix(tparts, i));
+        dirs.push({ name: tparts[i], fd, abs: join(dirs[i].abs, tparts[i]) });
+      }
+      const tabs = this.at(dirs[dirs.length - 1], tparts[tparts.length - 1]);
+      const tst = lstatOrUndefined(tabs);
+      if (!tst) throw new CairnError("notFound", `hard link target ${shown(target)} was not restored`);
+      if (tst.isDirectory()) throw new CairnError("refused", `hard link target ${shown(target)} is a directory`);
+      linkSync(tabs, tmp);
+    } finally {
+      for (const d of dirs.slice(1)) closeSync(d.fd);
+    }
+  }
+
   private refuseOverwrite(path: Buffer): CairnError {
     return new CairnError("refused", `refusing to overwrite existing ${shown(path)} (use --overwrite)`);
   }
 
-  private async writeFile(tmp: Buffer, meta: EntryMeta, reader: EntryReader): Promise<void> {
+  private async writeFile(tmp: Buffer, meta: EntryMeta, reader: EntryReader, onCreated: () => void): Promise<void> {
     const fd = openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    onCreated();
     // One write in flight: the thread pool writes a block while the next is decoded and hashed.
     let writing: Promise<void> | undefined;
     let written: Frame | undefined;
@@ -274,29 +339,51 @@ class DirWriter {
   }
 
   /**
-   * The absolute path of a directory inside the root, checking that every component is a real
-   * directory (a symlink is refused, never followed). Missing ones are created when `create`.
+   * Opens `name` inside `dir` as a directory, never through a symlink (refused, exit 18); a
+   * missing one is created (0755) when `create`.
    */
-  private parentDir(parts: Buffer[], create: boolean, forPath: Buffer): Buffer {
-    let abs = this.root;
-    for (const p of parts) abs = join(abs, p);
-    const key = parts.map((p) => p.toString("latin1")).join("/");
-    if (create && key === this.checkedParent) return abs;
-    abs = this.root;
-    for (let i = 0; i < parts.length; i++) {
-      abs = join(abs, parts[i]);
-      const st = lstatOrUndefined(abs);
-      const prefix = () => shown(Buffer.concat(parts.slice(0, i + 1).flatMap((p, j) => (j ? [SLASH, p] : [p]))));
-      if (!st) {
-        if (!create) throw new CairnError("notFound", `${shown(forPath)}: directory ${prefix()} does not exist`);
-        mkdirSync(abs, 0o755);
-        continue;
+  private openDir(dir: DirHandle, name: Buffer, create: boolean, forPath: Buffer, what: () => string): number {
+    const p = this.at(dir, name);
+    for (let made = false; ; ) {
+      try {
+        return openSync(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" && create && !made) {
+          mkdirSync(p, 0o755);
+          made = true;
+          continue;
+        }
+        if (code === "ENOENT") throw new CairnError("notFound", `${shown(forPath)}: directory ${what()} does not exist`);
+        // O_DIRECTORY|O_NOFOLLOW on a symlink fails with ENOTDIR on Linux, ELOOP elsewhere.
+        const link = code === "ELOOP" || (code === "ENOTDIR" && lstatOrUndefined(p)?.isSymbolicLink());
+        if (link) throw new CairnError("refused", `refusing to write ${shown(forPath)}: ${what()} is a symlink, and cairn never writes through one`);
+        if (code === "ENOTDIR") throw new CairnError("refused", `refusing to write ${shown(forPath)}: ${what()} is not a directory`);
+        throw err;
       }
-      if (st.isSymbolicLink()) throw new CairnError("refused", `refusing to write ${shown(forPath)}: ${prefix()} is a symlink, and cairn never writes through one`);
-      if (!st.isDirectory()) throw new CairnError("refused", `refusing to write ${shown(forPath)}: ${prefix()} is not a directory`);
     }
-    if (create) this.checkedParent = key;
-    return abs;
+  }
+
+  /**
+   * The open directory `parts` (inside the root), each component a real directory, missing ones
+   * created. The chain of the last call is reused as far as it matches (with /proc only: without
+   * it, every entry checks its whole path again).
+   */
+  private parentDir(parts: Buffer[], forPath: Buffer): DirHandle {
+    let same = 0;
+    if (this.viaProc) while (same < parts.length && same + 1 < this.chain.length && this.chain[same + 1].name.equals(parts[same])) same++;
+    this.closeChain(same + 1);
+    for (let i = same; i < parts.length; i++) {
+      const dir = this.chain[i];
+      const fd = this.openDir(dir, parts[i], true, forPath, () => shownPrefix(parts, i));
+      this.chain.push({ name: parts[i], fd, abs: join(dir.abs, parts[i]) });
+    }
+    return this.chain[parts.length];
+  }
+
+  /** Closes the chain's directories from position `keep` on. */
+  private closeChain(keep: number): void {
+    while (this.chain.length > keep) closeSync(this.chain.pop()!.fd);
   }
 
   /** Sets the metadata of directories whose contents are complete: those `next` is not inside. */
@@ -306,16 +393,16 @@ class DirWriter {
       const inside = next !== undefined && next.length > top.path.length && next[top.path.length] === 0x2f && next.subarray(0, top.path.length).equals(top.path);
       if (inside) return;
       this.pending.pop();
-      this.finishDir(top);
+      try {
+        if (!top.keep) this.setMeta(top.fd, top.meta);
+      } finally {
+        closeSync(top.fd);
+      }
     }
   }
+}
 
-  private finishDir(d: PendingDir): void {
-    const fd = openSync(d.abs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    try {
-      this.setMeta(fd, d.meta);
-    } finally {
-      closeSync(fd);
-    }
-  }
+/** The first i + 1 components, for a message. */
+function shownPrefix(parts: Buffer[], i: number): string {
+  return shown(Buffer.concat(parts.slice(0, i + 1).flatMap((p, j) => (j ? [SLASH, p] : [p]))));
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import tar from "tar-stream";
 
 type HeaderArgument = Parameters<tar.Pack["entry"]>[0];
-import { CairnError } from "@cairn/errors";
+import { CairnError, printable } from "@cairn/errors";
 import { encodeName, type Frame } from "@cairn/protocol";
 import { PathFilter } from "./glob.js";
 import { EntryReader, type Entry } from "./read-entries.js";
@@ -51,11 +51,30 @@ export async function* extractToTar(frames: AsyncIterable<Frame>, opts: Pick<Ext
 }
 
 async function produce(reader: EntryReader, pack: tar.Pack, include: PathFilter, warn: (m: string) => void): Promise<void> {
+  // The symlinks written so far (raw paths, latin1): no later member may lie under one or
+  // replace one, which `-x DIR` refuses too. An extractor that follows symlinks (Python's
+  // tarfile without a filter does) would otherwise write outside its target directory.
+  const symlinks = new Set<string>();
   for (let entry = await reader.next(); entry; entry = await reader.next()) {
     if (!include.empty && !include.matchesWithin(entry.meta.path, entry.meta.kind === "dir")) continue;
+    throughSymlink(entry.path, symlinks, entry);
+    if (entry.meta.kind === "hardlink") throughSymlink(entry.target!, symlinks, entry);
     await packEntry(entry, reader, pack, warn);
+    if (entry.meta.kind === "symlink") symlinks.add(entry.path.toString("latin1"));
   }
   for (const w of reader.endWarnings()) warn(w);
+}
+
+/** Refuses (exit 18) `path` when it or a directory above it is a symlink already written. */
+function throughSymlink(path: Buffer, symlinks: Set<string>, entry: Entry): void {
+  if (symlinks.size === 0) return;
+  for (let i = 0; i <= path.length; i++) {
+    if (i < path.length && path[i] !== 0x2f) continue;
+    const prefix = path.subarray(0, i);
+    if (symlinks.has(prefix.toString("latin1"))) {
+      throw new CairnError("refused", `refusing to write ${printable(entry.meta.path)} to the tar: ${printable(encodeName(prefix).text)} is a symlink in it, and an extractor could write through it`);
+    }
+  }
 }
 
 async function packEntry(entry: Entry, reader: EntryReader, pack: tar.Pack, warn: (m: string) => void): Promise<void> {

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from "node:crypto";
-import { CairnError } from "@cairn/errors";
-import { FrameType, decodeName, frameTypeName, type EndMeta, type EntryEndMeta, type EntryMeta, type Frame, type StartMeta } from "@cairn/protocol";
+import { CairnError, printable } from "@cairn/errors";
+import { FrameType, encodeName, frameTypeName, type EndMeta, type EntryEndMeta, type EntryMeta, type Frame, type StartMeta } from "@cairn/protocol";
 import { unsafePathReason } from "./entry-path.js";
 
 /** One entry of a plain stream, as the extractors see it. */
@@ -68,20 +68,25 @@ export class EntryReader {
     }
     if (f.type !== FrameType.ENTRY) throw this.unexpected(f, "ENTRY or END");
     const meta = f.meta as EntryMeta;
-    const path = decodeName(String(meta.path ?? ""), meta.pathB64);
+    if (typeof meta.path !== "string") throw new CairnError("stream", `frame #${this.frameNo}: an ENTRY without a path`);
+    const shownPath = printable(meta.path);
+    const path = strictName(meta.path, meta.pathB64);
+    if (!path) throw new CairnError("stream", `entry "${shownPath}": its pathB64 is not the raw form of its path`);
     const why = unsafePathReason(path);
-    if (why) throw new CairnError("refused", `refusing entry "${meta.path}": ${why}`);
-    if (!["file", "dir", "symlink", "hardlink"].includes(meta.kind)) throw new CairnError("stream", `entry "${meta.path}" has unknown kind ${JSON.stringify(meta.kind)}`);
-    if (typeof meta.mode !== "number" || typeof meta.mtime !== "string" || !/^-?\d+$/.test(meta.mtime)) {
-      throw new CairnError("stream", `entry "${meta.path}" lacks a valid mode or mtime`);
-    }
+    if (why) throw new CairnError("refused", `refusing entry "${shownPath}": ${why}`);
+    if (!["file", "dir", "symlink", "hardlink"].includes(meta.kind)) throw new CairnError("stream", `entry "${shownPath}" has unknown kind ${printable(JSON.stringify(meta.kind))}`);
+    const bad = badMetadata(meta);
+    if (bad) throw new CairnError("stream", `entry "${shownPath}" has ${bad}`);
     const entry: Entry = { meta, path };
     if (meta.kind === "symlink" || meta.kind === "hardlink") {
-      if (typeof meta.target !== "string") throw new CairnError("stream", `${meta.kind} "${meta.path}" has no target`);
-      entry.target = decodeName(meta.target, meta.targetB64);
+      if (typeof meta.target !== "string") throw new CairnError("stream", `${meta.kind} "${shownPath}" has no target`);
+      const target = strictName(meta.target, meta.targetB64);
+      if (!target) throw new CairnError("stream", `${meta.kind} "${shownPath}": its targetB64 is not the raw form of its target`);
+      if (target.length === 0 || target.includes(0)) throw new CairnError("stream", `${meta.kind} "${shownPath}" has an empty target or one with a NUL byte`);
+      entry.target = target;
       if (meta.kind === "hardlink") {
-        const bad = unsafePathReason(entry.target);
-        if (bad) throw new CairnError("refused", `refusing hard link "${meta.path}" to "${meta.target}": ${bad}`);
+        const unsafe = unsafePathReason(target);
+        if (unsafe) throw new CairnError("refused", `refusing hard link "${shownPath}" to "${printable(meta.target)}": ${unsafe}`);
       }
     }
     this.current = entry;
@@ -150,4 +155,36 @@ export class EntryReader {
   private async skipRest(): Promise<void> {
     await this.finish();
   }
+}
+
+/**
+ * The raw bytes of a name: `text` as UTF-8, or the bytes of `b64`, which must be exactly what
+ * encodeName writes for a name that is not UTF-8, lossy `text` included. So the path that
+ * listings, --include and messages show is always the one written (undefined: they disagree).
+ */
+function strictName(text: string, b64: unknown): Buffer | undefined {
+  if (b64 === undefined) return Buffer.from(text, "utf8");
+  if (typeof b64 !== "string") return undefined;
+  const raw = Buffer.from(b64, "base64");
+  const again = encodeName(raw);
+  return again.b64 === b64 && again.text === text ? raw : undefined;
+}
+
+const MAX_ID = 0xfffffffe;
+const NS_LIMIT = 2n ** 63n;
+
+/** What is wrong with an entry's mode, mtime or owner (a writer never emits it), or undefined. */
+function badMetadata(meta: EntryMeta): string | undefined {
+  if (!Number.isInteger(meta.mode) || meta.mode < 0 || meta.mode > 0o7777) return "no valid mode (an integer 0…07777)";
+  if (typeof meta.mtime !== "string" || !/^-?\d{1,19}$/.test(meta.mtime)) return "no valid mtime (nanoseconds as a decimal string)";
+  const ns = BigInt(meta.mtime);
+  if (ns >= NS_LIMIT || ns < -NS_LIMIT) return "an mtime out of range";
+  for (const k of ["uid", "gid"] as const) {
+    const v = meta[k];
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > MAX_ID)) return `no valid ${k}`;
+  }
+  for (const k of ["uname", "gname"] as const) {
+    if (meta[k] !== undefined && typeof meta[k] !== "string") return `no valid ${k}`;
+  }
+  return undefined;
 }

@@ -1,0 +1,155 @@
+// snapshot -x against hostile streams and a hostile local user (the restore-side review of
+// session 8): a directory swapped for a symlink mid-restore, existing directories, names whose
+// raw bytes disagree with their display form, malformed metadata, tar output that an
+// extractor following symlinks would write through.
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { CairnError } from "@cairn/errors";
+import { FrameType, type Frame } from "@cairn/protocol";
+import { extractToDir, extractToTar } from "../src/index.js";
+
+let dir: string;
+let out: string;
+let outside: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "cairn-hostile-"));
+  out = join(dir, "out");
+  outside = join(dir, "outside");
+  mkdirSync(outside);
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const sha = (s: string) => createHash("sha256").update(s).digest("hex");
+const START: Frame = { type: FrameType.START, meta: { stream: "plain", host: "h", time: "t", label: "l", tags: [] } };
+const END: Frame = { type: FrameType.END, meta: { entries: 0, partial: 0, unverified: false } };
+const MTIME = "1700000000123456789";
+const entry = (meta: Record<string, unknown>): Frame => ({ type: FrameType.ENTRY, meta: { mode: 0o644, mtime: MTIME, ...meta } });
+const endOf = (content: string): Frame => ({ type: FrameType.ENTRY_END, meta: { size: Buffer.byteLength(content), sha256: sha(content) } });
+const file = (path: string, content: string, meta: Record<string, unknown> = {}): Frame[] => [entry({ kind: "file", path, ...meta }), { type: FrameType.DATA, data: Buffer.from(content) }, endOf(content)];
+const dirEntry = (path: string, meta: Record<string, unknown> = {}): Frame[] => [entry({ kind: "dir", path, mode: 0o755, ...meta })];
+
+/** The frames, running `between` once the frame at index `at` has been taken (the restore has acted on those before it). */
+async function* framesWith(frames: Frame[], at: number, between: () => void): AsyncGenerator<Frame> {
+  for (let i = 0; i < frames.length; i++) {
+    if (i === at) between();
+    yield frames[i];
+  }
+}
+
+const failure = async (p: Promise<unknown>): Promise<CairnError> => {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(CairnError);
+  return err as CairnError;
+};
+
+describe("a directory swapped for a symlink while the restore runs", () => {
+  it("redirects no file and no directory's metadata outside DIR", async () => {
+    const frames = [START, ...dirEntry("d", { mode: 0o750 }), ...dirEntry("d/sub", { mode: 0o751 }), ...file("d/sub/f1", "one"), ...file("d/sub/f2", "two", { mode: 0o4755 }), ...file("z", "last"), END];
+    // After f1 is in place (the ENTRY of f2 is next), d/sub becomes a symlink to `outside`.
+    const f2 = frames.findIndex((f) => f.meta?.path === "d/sub/f2");
+    const swap = () => {
+      renameSync(join(out, "d/sub"), join(out, "d/sub.old"));
+      symlinkSync(outside, join(out, "d/sub"));
+    };
+    await extractToDir(framesWith(frames, f2, swap), out, { warn: () => {} });
+    expect(readdirSync(outside)).toEqual([]);
+    // f2 went where the restore's own directory went; that directory got its mode, outside did not.
+    expect(readFileSync(join(out, "d/sub.old/f2"), "utf8")).toBe("two");
+    expect(lstatSync(join(out, "d/sub.old")).mode & 0o7777).toBe(0o751);
+    expect(lstatSync(outside).mode & 0o7777).toBe(0o755);
+    expect(readFileSync(join(out, "z"), "utf8")).toBe("last");
+  });
+
+  it("refuses a later entry whose parent is now that symlink", async () => {
+    const frames = [START, ...dirEntry("d"), ...file("d/f1", "one"), ...file("e", "x"), ...file("d/f2", "two"), END];
+    const f2 = frames.findIndex((f) => f.meta?.path === "d/f2");
+    const swap = () => {
+      renameSync(join(out, "d"), join(out, "d.old"));
+      symlinkSync(outside, join(out, "d"));
+    };
+    const err = await failure(extractToDir(framesWith(frames, f2, swap), out, { warn: () => {} }));
+    expect(err.kind).toBe("refused");
+    expect(err.message).toBe("refusing to write d/f2: d is a symlink, and cairn never writes through one");
+    expect(readdirSync(outside)).toEqual([]);
+  });
+});
+
+describe("existing directories", () => {
+  it("keep their mode without --overwrite, and take the stream's with it", async () => {
+    mkdirSync(join(out, "d"), { recursive: true });
+    chmodSync(join(out, "d"), 0o700);
+    await extractToDir((async function* () { yield* [START, ...dirEntry("d", { mode: 0o1777 }), ...file("d/f", "x"), END]; })(), out, { warn: () => {} });
+    expect(lstatSync(join(out, "d")).mode & 0o7777).toBe(0o700);
+    rmSync(join(out, "d/f"));
+    await extractToDir((async function* () { yield* [START, ...dirEntry("d", { mode: 0o750 }), ...file("d/f", "x"), END]; })(), out, { warn: () => {}, overwrite: true });
+    expect(lstatSync(join(out, "d")).mode & 0o7777).toBe(0o750);
+  });
+});
+
+describe("the temporary name", () => {
+  it("is never removed when it was there before (a refused restore leaves it alone)", async () => {
+    mkdirSync(out);
+    const mine = join(out, `.cairn-${process.pid}-1.tmp`);
+    writeFileSync(mine, "user data");
+    const err = await failure(extractToDir((async function* () { yield* [START, ...file("new", "x"), END]; })(), out, { warn: () => {} }));
+    expect(err.kind).toBe("refused");
+    expect(readFileSync(mine, "utf8")).toBe("user data");
+  });
+});
+
+describe("entries a writer never emits are refused as a malformed stream (exit 10)", () => {
+  const cases: [string, Frame[]][] = [
+    ["a pathB64 that is not the raw form of the path", file("docs/readme", "x", { pathB64: Buffer.from(".bashrc").toString("base64") })],
+    ["a pathB64 for a UTF-8 name", file("ok", "x", { pathB64: Buffer.from("ok").toString("base64") })],
+    ["a pathB64 that is not a string", file("ok", "x", { pathB64: 123 })],
+    ["a path that is not a string", [entry({ kind: "file", path: 123 }), endOf("")]],
+    ["a mode of -1", file("m", "x", { mode: -1 })],
+    ["a mode with file-type bits", file("m", "x", { mode: 0o100644 })],
+    ["a uid given as a string", file("u", "x", { uid: "0", gid: 0 })],
+    ["a uid out of range", file("u", "x", { uid: 2 ** 32, gid: 0 })],
+    ["an mtime beyond 64 bits of nanoseconds", file("t", "x", { mtime: "99999999999999999999" })],
+    ["an empty symlink target", [entry({ kind: "symlink", path: "l", target: "" })]],
+    ["a symlink target with a NUL byte", [entry({ kind: "symlink", path: "l", target: "a\u0000b" })]],
+    ["a targetB64 that disagrees with the target", [entry({ kind: "symlink", path: "l", target: "x", targetB64: Buffer.from("/etc").toString("base64") })]],
+  ];
+  for (const [what, frames] of cases) {
+    it(what, async () => {
+      const err = await failure(extractToDir((async function* () { yield* [START, ...frames, END]; })(), out, { warn: () => {} }));
+      expect(err.kind).toBe("stream");
+      expect(existsSync(join(out, ".bashrc"))).toBe(false);
+    });
+  }
+
+  it("a name with control characters is shown escaped, never sent to the terminal", async () => {
+    const err = await failure(extractToDir((async function* () { yield* [START, ...file("x\u001b[31m/..", "x"), END]; })(), out, { warn: () => {} }));
+    expect(err.kind).toBe("refused");
+    expect(err.message).toBe('refusing entry "x\\x1b[31m/..": it has a ".." component');
+  });
+});
+
+describe("tar output never holds a member below or in place of a symlink it holds", () => {
+  const tarOf = async (frames: Frame[]) => {
+    const parts: Uint8Array[] = [];
+    for await (const p of extractToTar((async function* () { yield* frames; })(), { warn: () => {} })) parts.push(p);
+    return Buffer.concat(parts);
+  };
+  for (const [what, tail] of [
+    ["a file below it", file("a/x", "pwned")],
+    ["a file in its place", file("a", "pwned")],
+    ["a hard link through it", [entry({ kind: "hardlink", path: "h", target: "a/x" })]],
+  ] as [string, Frame[]][]) {
+    it(what, async () => {
+      const err = await failure(tarOf([START, entry({ kind: "symlink", path: "a", target: outside }), ...tail, END]));
+      expect(err.kind).toBe("refused");
+      expect(err.message).toMatch(/^refusing to write (a\/x|a|h) to the tar: a is a symlink in it/);
+    });
+  }
+
+  it("(a symlink beside other members is fine)", async () => {
+    const tar = await tarOf([START, entry({ kind: "symlink", path: "a", target: outside }), ...file("ab", "fine"), END]);
+    expect(tar.length).toBeGreaterThan(1024);
+  });
+});
