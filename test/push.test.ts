@@ -1,7 +1,7 @@
 // push end to end: interrupted uploads, concurrent pushes from several hosts, per-target failures.
 // The sealed streams here come from test/helpers/sealed-fixture.ts (push never opens a sealed
 // object, so their payloads can be any bytes); real seal output is exercised in repo.test.ts.
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cairnAsync } from "./helpers/cli.js";
@@ -131,6 +131,30 @@ describe("cairn push", () => {
     expect(r.status).toBe(10);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(count(at("truncated/snapshots"))).toBe(0);
+  });
+});
+
+describe("a pipeline whose first stage fails or whose stream is damaged at its first byte", () => {
+  it("commits nothing: chunk refuses no input and a damaged magic with 10 instead of backing them up as raw bytes", async () => {
+    const repo = await newRepo("first-stage");
+    mkdirSync(at("src"), { recursive: true });
+    writeFileSync(at("src/a"), "some data\n".repeat(1000));
+    const tail = `cairn chunk -k ${at("writer.key")} | cairn seal -k ${at("writer.key")} | cairn push ${repo}; echo "\${PIPESTATUS[*]}"`;
+    // A usage error, and a first stage killed before it wrote a byte.
+    for (const first of [`cairn snapshot --bogus ${at("src")}`, `timeout -s KILL 0.01 cairn snapshot ${at("src")}`]) {
+      const r = await shA(`${first} | ${tail}`, { env });
+      const codes = r.stdout.toString().trim().split(" ").map(Number);
+      expect(codes.slice(1), r.stderr).toEqual([10, 12, 12]);
+      expect(r.stderr).toMatch(/cairn-chunk: empty input: expected a cairn stream or raw bytes, and the stage before wrote nothing/);
+    }
+    // One flipped bit in the magic.
+    const plain = (await shA(`cairn snapshot ${at("src")}`, { env })).stdout;
+    plain[0] ^= 1;
+    writeFileSync(at("flipped.stream"), plain);
+    const r = await shA(`cat ${at("flipped.stream")} | ${tail}`, { env });
+    expect(r.stdout.toString().trim()).toBe("0 10 12 12");
+    expect(r.stderr).toMatch(/^cairn-chunk: not a cairn stream: it begins with 88636169726e0d0a, close to the magic 89636169726e0d0a/);
+    expect(count(at("first-stage/snapshots"))).toBe(0);
   });
 });
 

@@ -170,11 +170,31 @@ export async function writeFrames(tool: string, frames: AsyncIterable<Frame>, ou
 export async function sniff(source: ReleasableInput): Promise<{ framed: boolean; input: ReleasableInput }> {
   const reader = new ByteReader(source);
   const head = await reader.read(MAGIC.length);
+  // No byte at all is what a stage before this one leaves when it failed before writing (a
+  // usage error, a kill): never a backup of nothing.
+  if (head.length === 0) throw new CairnError("stream", "empty input: expected a cairn stream or raw bytes, and the stage before wrote nothing (did it fail?)");
   const framed = head.length === MAGIC.length && MAGIC.every((b, i) => head[i] === b);
+  if (!framed && nearMagic(head)) {
+    throw new CairnError("stream", `not a cairn stream: it begins with ${Buffer.from(head).toString("hex")}, close to the magic ${Buffer.from(MAGIC).toString("hex")}: a damaged stream, not raw bytes`);
+  }
   async function* replay(): AsyncGenerator<Uint8Array> {
     if (head.length) yield head;
     yield* reader.rest();
   }
   // The replay starts at offset 0 of the source, so offsets released downstream are the source's.
   return { framed, input: { [Symbol.asyncIterator]: replay, release: (offset) => source.release?.(offset) } };
+}
+
+/**
+ * True when 8 bytes look like a damaged magic rather than raw data (docs/protocol.md, section 1):
+ * at most 4 bits away from it, its first 6 bytes (`\x89cairn`) intact, or equal to it once the
+ * high bits are dropped (a 7-bit channel). Raw data starts so by chance with odds of about 1e-12.
+ */
+export function nearMagic(head: Uint8Array): boolean {
+  if (head.length !== MAGIC.length) return false;
+  let bits = 0;
+  for (let i = 0; i < head.length; i++) for (let x = head[i] ^ MAGIC[i]; x; x &= x - 1) bits++;
+  if (bits <= 4) return true;
+  if (MAGIC.slice(0, 6).every((b, i) => head[i] === b)) return true;
+  return MAGIC.every((b, i) => (head[i] & 0x7f) === (b & 0x7f));
 }

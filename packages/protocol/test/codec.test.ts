@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { CairnError } from "@cairn/errors";
 import { ByteReader, FrameEncoder, FrameType, MAX_PAYLOAD, decodeFrames, decodeName, encodeFrames, encodeName, sniff, type Frame } from "@cairn/protocol";
@@ -100,6 +101,24 @@ describe("sniff", () => {
     const tiny = await sniff(chunksOf(Uint8Array.of(0x89), 1));
     expect(tiny.framed).toBe(false);
     expect([...(await collect(tiny.input))]).toEqual([0x89]);
+  });
+
+  it("refuses no input at all, and a damaged magic, instead of taking them for raw bytes", async () => {
+    const framed = Buffer.from(await collect(encodeFrames([start, end])));
+    const refused = async (bytes: Uint8Array) => (await sniff(chunksOf(bytes, 5)).then(() => undefined, (e: CairnError) => e))?.kind;
+    expect(await refused(new Uint8Array(0))).toBe("stream");
+    const flipped = Buffer.from(framed);
+    flipped[0] ^= 1;
+    expect(await refused(flipped)).toBe("stream");
+    const sevenBit = Buffer.from(framed);
+    sevenBit[0] &= 0x7f;
+    expect(await refused(sevenBit)).toBe("stream");
+    // A text-mode channel that turned the magic's CR LF into LF.
+    expect(await refused(Buffer.concat([framed.subarray(0, 6), framed.subarray(7)]))).toBe("stream");
+    // Raw bytes stay raw: random data, text, and data that shares only a little of the magic.
+    for (const raw of [randomBytes(4096), Buffer.from("pg_dump output\n"), Buffer.from([0x89, 0x63, 0x61, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01])]) {
+      expect((await sniff(chunksOf(raw, 5))).framed).toBe(false);
+    }
   });
 });
 

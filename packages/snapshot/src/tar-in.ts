@@ -56,7 +56,8 @@ export function paxMtimeNs(value: string): string | undefined {
 export async function* snapshotTar(opts: TarOptions = {}, input: AsyncIterable<Uint8Array> = stdinChunks()): AsyncGenerator<Frame> {
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`cairn-snapshot: ${m}\n`));
   const extract = tar.extract({ filenameEncoding: "latin1" } as Parameters<typeof tar.extract>[0]);
-  const feeding = pipeline(Readable.from(input, { objectMode: false }), extract).catch((err: Error) => err);
+  const seen = new TarTail();
+  const feeding = pipeline(Readable.from(seen.watch(input), { objectMode: false }), extract).catch((err: Error) => err);
   let entries = 0;
   let partial = 0;
   yield startFrame(opts, "tar", "tar");
@@ -119,6 +120,12 @@ export async function* snapshotTar(opts: TarOptions = {}, input: AsyncIterable<U
   }
   const failure = await feeding;
   if (failure) throw tarError(failure);
+  // tar-stream ends quietly at the end of its input, wherever that is: a producer that died
+  // before writing anything, or between two members, must not pass for a whole archive.
+  if (seen.bytes === 0) throw new CairnError("stream", "empty input: not a tar archive (the producer wrote nothing: did it fail?)");
+  if (!seen.endsWithEndOfArchive()) {
+    throw new CairnError("stream", "the tar stream ends without its end-of-archive blocks: it was cut off (did the producer die?)");
+  }
   yield endFrame({ entries, partial, unverified: false });
 }
 
@@ -126,4 +133,27 @@ function tarError(err: unknown): CairnError {
   if (err instanceof CairnError) return err;
   const msg = (err as Error).message ?? String(err);
   return new CairnError("stream", `not a valid tar stream: ${msg.replace(/\.$/, "")}`);
+}
+
+/** How many bytes went through, and the last 1024 of them: a whole archive ends with two zero blocks. */
+class TarTail {
+  bytes = 0;
+  private readonly tail = Buffer.alloc(1024);
+
+  async *watch(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of input) {
+      this.bytes += chunk.length;
+      if (chunk.length >= this.tail.length) {
+        this.tail.set(chunk.subarray(chunk.length - this.tail.length));
+      } else {
+        this.tail.copyWithin(0, chunk.length);
+        this.tail.set(chunk, this.tail.length - chunk.length);
+      }
+      yield chunk;
+    }
+  }
+
+  endsWithEndOfArchive(): boolean {
+    return this.bytes >= this.tail.length && this.tail.every((b) => b === 0);
+  }
 }
