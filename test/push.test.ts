@@ -1,7 +1,7 @@
 // push end to end: interrupted uploads, concurrent pushes from several hosts, per-target failures.
 // The sealed streams here come from test/helpers/sealed-fixture.ts (push never opens a sealed
 // object, so their payloads can be any bytes); real seal output is exercised in repo.test.ts.
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cairnAsync } from "./helpers/cli.js";
@@ -131,6 +131,20 @@ describe("cairn push", () => {
     expect(r.status).toBe(10);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(count(at("truncated/snapshots"))).toBe(0);
+  });
+});
+
+describe("a folder repository that vanishes during a push (a USB disk or NFS mount that dropped out)", () => {
+  it("is not made anew: the push fails with 15, one line, and nothing appears where the repository was", async () => {
+    const repo = await newRepo("vanishing", 16 * 1024);
+    const stream = await fixtureStream(fixtureSnapshot(randomChunks(40, 8 * 1024), { keyset: keys.keyset }));
+    writeFileSync(at("vanishing.stream"), stream);
+    const half = Math.floor(stream.length / 2);
+    const r = await shA(`(head -c ${half} ${at("vanishing.stream")}; sleep 2; tail -c +${half + 1} ${at("vanishing.stream")}) | cairn push --no-cache ${repo} & sleep 1; rm -rf ${at("vanishing")}; wait $!`, { env });
+    expect(r.status, r.stderr).toBe(15);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^cairn-push: .*the repository folder .*vanishing of file:\/\/.* is gone \(removed, or its disk unmounted\?\)/);
+    expect(existsSync(at("vanishing"))).toBe(false);
   });
 });
 

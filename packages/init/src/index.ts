@@ -72,6 +72,8 @@ export async function init(storage: Storage, opts: InitOptions = {}): Promise<In
   const result = { config, keyObject: keyId, writerPublicKey: writer.publicKey, ownerKeyText, writerKeyText };
   await opts.beforeCreate?.(result);
 
+  // A folder's root is made here and only here: any other write into a missing root fails.
+  await storage.create?.();
   await storage.put(keyObjectKey(keyId), sealed, { ifNoneMatch: true });
   await createConfig(storage, config);
   pinWriter(writer.publicKey, { path: opts.writers, note: `writer of ${storage.url}` });

@@ -61,6 +61,7 @@ export function parseConfig(bytes: Uint8Array, where = "config"): RepoConfig {
 
 /** Writes config only if the repository has none yet. */
 export async function createConfig(storage: Storage, config: RepoConfig): Promise<void> {
+  await storage.create?.(); // the repository is born here: the one write that may make a folder's root
   const { created } = await storage.put(CONFIG_KEY, encodeConfig(config), { ifNoneMatch: true });
   if (!created) throw new CairnError("refused", `${storage.url} already holds a repository (its config exists); not overwriting it`);
 }

@@ -73,6 +73,12 @@ export interface Storage {
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Removes an object (a missing object is not an error). */
   delete(key: string): Promise<void>;
+  /**
+   * Makes the store's root where that is a step of its own (a folder). Only `cairn init` calls
+   * it: every other write into a root that is gone (removed, an unmounted disk) fails with
+   * notFound instead of quietly making a new, empty one.
+   */
+  create?(): Promise<void>;
 
   /** Removes many objects (S3: DeleteObjects, 1000 a request). Missing objects are not an error. */
   deleteMany?(keys: Iterable<string> | AsyncIterable<string>): Promise<void>;

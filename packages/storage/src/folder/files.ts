@@ -2,7 +2,8 @@
 // then renamed (or hard-linked, for create-only-if-absent), and the directory fsynced, so a crash
 // leaves either the old state or the whole new object, never a torn one.
 import { randomBytes } from "node:crypto";
-import { link, mkdir, open, rename, unlink, type FileHandle } from "node:fs/promises";
+import { link, mkdir, open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import { CairnError } from "@cairn/errors";
 import { dirname, join, relative, sep } from "node:path";
 import { TEMP_PREFIX } from "../key.js";
 
@@ -32,6 +33,37 @@ export async function ensureDir(dir: string): Promise<void> {
   for (const part of parts) {
     await syncDir(d);
     d = join(d, part);
+  }
+}
+
+/**
+ * Makes `dir` and any missing parents below `root`, each made durable in its parent, but never
+ * `root` itself: a root that is gone (removed, its disk unmounted mid-push) is notFound, so a
+ * push cannot land in an empty mount point and report a commit.
+ */
+export async function ensureDirBelow(dir: string, root: string, url: string): Promise<void> {
+  const gone = (err: unknown) => new CairnError("notFound", `the repository folder ${root} of ${url} is gone (removed, or its disk unmounted?)`, { cause: err });
+  if (dir === root) {
+    try {
+      await stat(root);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") throw gone(err);
+      throw err;
+    }
+    return;
+  }
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await mkdir(dir);
+      await syncDir(dirname(dir));
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") return;
+      if (code !== "ENOENT" || attempt > 0) throw err;
+      if (dirname(dir) === root) throw gone(err);
+      await ensureDirBelow(dirname(dir), root, url);
+    }
   }
 }
 

@@ -5,7 +5,7 @@ import { CairnError } from "@cairn/errors";
 import { checkKey, rangeEnd, TEMP_PREFIX } from "../key.js";
 import type { ObjectInfo, PutOptions, PutResult, Storage } from "../storage.js";
 import { folderError } from "./errors.js";
-import { ensureDir, writeFileAtomic } from "./files.js";
+import { ensureDir, ensureDirBelow, writeFileAtomic } from "./files.js";
 
 /**
  * A repository in a local folder: one file per object, keys as relative paths. Puts are atomic
@@ -25,10 +25,18 @@ export class FolderStorage implements Storage {
     return join(this.root, key);
   }
 
+  async create(): Promise<void> {
+    try {
+      await ensureDir(this.root);
+    } catch (err) {
+      throw folderError(err, "writing", ".", this.url);
+    }
+  }
+
   async put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, opts: PutOptions = {}): Promise<PutResult> {
     const path = this.path(key);
     try {
-      await ensureDir(dirname(path));
+      await ensureDirBelow(dirname(path), this.root, this.url);
       return { created: await writeFileAtomic(path, body, opts.ifNoneMatch === true) };
     } catch (err) {
       throw folderError(err, "writing", key, this.url);
