@@ -118,7 +118,7 @@ describe("a passphrase-protected owner key on a host with no terminal", () => {
   const dir = tempDir("cairn-pass-");
   afterAll(() => dir.cleanup());
 
-  it("pull, ls and the restore pipeline take it from --passphrase-file", () => {
+  it("pull, ls, verify, repair and the restore pipeline take it from --passphrase-file", () => {
     const env = { CAIRN_WRITERS: join(dir.path, "writers"), CAIRN_CACHE: join(dir.path, "cache"), CAIRN_PASSPHRASE: "", CAIRN_WRITER_KEY: "", CAIRN_OWNER_KEY: "" };
     const repo = `file://${dir.path}/repo`;
     const p = "-i owner.key --passphrase-file pass";
@@ -128,11 +128,58 @@ describe("a passphrase-protected owner key on a host with no terminal", () => {
         `setsid -w cairn key writer ${p} -o writer.key >/dev/null && cairn init ${repo} --writer-key writer.key 2>/dev/null && ` +
         `mkdir -p src && echo secret > src/f && cairn backup -k writer.key ${repo} src >/dev/null && ` +
         `setsid -w cairn ls ${p} ${repo} latest && ` +
+        `setsid -w cairn verify ${p} ${repo} --restore-test latest >/dev/null && setsid -w cairn repair ${p} ${repo} >/dev/null 2>&1 && ` +
         `setsid -w cairn pull ${p} ${repo} latest | setsid -w cairn seal -d ${p} | setsid -w cairn chunk -d ${p} | cairn snapshot -x out && cat out/src/f`,
       { cwd: dir.path, env },
     );
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout.toString()).toMatch(/src\/f\n[\s\S]*secret\n$/);
+  });
+});
+
+describe("flags", () => {
+  const dir = tempDir("cairn-flags-");
+  afterAll(() => dir.cleanup());
+  const env = { CAIRN_WRITERS: join(dir.path, "writers"), CAIRN_CACHE: join(dir.path, "cache"), CAIRN_PASSPHRASE: "", CAIRN_WRITER_KEY: "", CAIRN_OWNER_KEY: "" };
+  const repo = `file://${dir.path}/repo`;
+
+  it("an unknown flag is a usage error (2, one line) for every tool, before it reads or writes anything", () => {
+    for (const tool of [["chunk"], ["seal"], ["push", repo], ["pull", repo], ["ls", repo], ["init", `${repo}-new`], ["verify", repo], ["prune", repo], ["forget", repo, "abc"], ["repair", repo], ["inspect"], ["key", "new"], ["snapshot", "."], ["backup", repo, "."], ["restore", repo]]) {
+      // A typo of a real flag: `push --lock-day=3` must not commit without the lock it asked for.
+      const r = cairn([...tool, "--lock-day=3"], { env, cwd: dir.path });
+      expect(r.status, `${tool[0]}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toBe(`cairn-${tool[0]}: unknown flag --lock-day (see --help)\n`);
+    }
+    expect(existsSync(join(dir.path, "repo-new"))).toBe(false);
+  });
+
+  it("a value flag without its value is a usage error, not 0 or empty (prune --keep-last would keep nothing)", () => {
+    for (const [args, flag] of [[["prune", repo, "-n", "--keep-last"], "--keep-last"], [["ls", repo, "--host"], "--host"], [["verify", repo, "--restore-test"], "--restore-test"], [["seal", "-d", "-i"], "-i"], [["prune", repo, "--keep-daily", "--keep-last", "3"], "--keep-daily"]] as [string[], string][]) {
+      const r = cairn(args, { env, cwd: dir.path });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toBe(`cairn-${args[0]}: ${flag} needs a value (see --help)\n`);
+    }
+  });
+
+  it("a bare m in a duration is refused by every tool (it meant months in prune, minutes in verify)", () => {
+    for (const args of [["prune", repo, "--grace", "30m"], ["prune", repo, "--keep-within", "6m"], ["verify", repo, "--clock-skew", "15m"]]) {
+      const r = cairn(args, { env, cwd: dir.path });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/write min for minutes or mo for months/);
+    }
+  });
+
+  it("prune --keep-tag is repeatable, and ls -i | head ends quietly", () => {
+    const many = Array.from({ length: 1500 }, (_, i) => `src/file-with-a-longish-name-${i}`).join(" ");
+    const r = sh(
+      `cairn key new -o owner.key >/dev/null && cairn init ${repo} --owner-key owner.key --writer-key writer.key 2>/dev/null && mkdir -p src && touch ${many} && ` +
+        `cairn backup -k writer.key ${repo} src --tag a >/dev/null && cairn backup -k writer.key ${repo} src --tag b >/dev/null && cairn backup -k writer.key ${repo} src >/dev/null && ` +
+        `cairn prune ${repo} -n --keep-tag a --keep-tag b 2>&1 | grep -c 'would remove'; ` +
+        `cairn ls -i owner.key ${repo} latest | head -1 >/dev/null; echo "ls \${PIPESTATUS[0]}"`,
+      { cwd: dir.path, env },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.stdout.toString()).toBe("1\nls 0\n");
   });
 });

@@ -64,3 +64,36 @@ export function wholeNumber(text: string | undefined, flag: string, min: number,
   if (!Number.isInteger(n) || n < min || n > max) throw new CairnError("usage", `${flag} must be a whole number from ${min} to ${max}`);
   return n;
 }
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+  mo: 30 * 86_400_000,
+  y: 365 * 86_400_000,
+};
+
+/**
+ * A duration flag's value in milliseconds, one syntax for every tool: numbers with units, summed
+ * (`90s`, `1h30min`, `2w`, `6mo`, `1y`). Units: ms, s, min, h, d, w, mo (30 days), y (365 days).
+ * A bare `m` is refused: prune read it as months and verify as minutes, and `--grace 30m` or
+ * `--keep-within 6m` must not mean what the writer did not.
+ */
+export function parseDuration(text: string, flag: string): number {
+  const re = /(\d+(?:\.\d+)?)(ms|min|mo|s|h|d|w|y|m)/gy;
+  let total = 0;
+  let at = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    if (m[2] === "m") throw new CairnError("usage", `${flag}: "${text}": write min for minutes or mo for months (a bare m is ambiguous)`);
+    total += Number(m[1]) * DURATION_UNITS[m[2]];
+    at = re.lastIndex;
+  }
+  if (text === "" || at !== text.length) {
+    throw new CairnError("usage", `${flag} needs a duration like 90s, 20min, 12h, 30d, 2w, 6mo, 1y or 1h30min, got ${JSON.stringify(text)}`);
+  }
+  return total;
+}

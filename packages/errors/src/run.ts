@@ -39,6 +39,7 @@ export async function runTool<T extends ArgsDef>(tool: string, cmd: CommandDef<T
       const meta = typeof cmd.meta === "function" ? await cmd.meta() : await cmd.meta;
       process.stdout.write(`${meta?.version ?? "0.0.0"}\n`);
     } else {
+      await checkFlags(cmd as CommandDef, own);
       const { result } = await runCommand(cmd, { rawArgs });
       if (typeof result === "number") code = result;
     }
@@ -107,4 +108,66 @@ function flushStdout(): Promise<void> {
     if (process.stdout.writableLength === 0 || process.stdout.destroyed) return resolve();
     process.stdout.write("", () => resolve());
   });
+}
+
+type Lazy<T> = T | Promise<T> | (() => T | Promise<T>);
+async function resolved<T>(v: Lazy<T>): Promise<T> {
+  return typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
+}
+
+/**
+ * citty lets unknown flags through and reads a value flag given last, or followed by another
+ * flag, as empty (which a number reads as 0: `prune --keep-last` would keep nothing). So every
+ * flag is checked against the (sub)command's declared args first: an unknown flag, or a value
+ * flag without its value (unless its value hint is in brackets), is a usage error (exit 2)
+ * before anything is read or written.
+ */
+export async function checkFlags(cmd: CommandDef, own: string[]): Promise<void> {
+  let current = cmd;
+  let i = 0;
+  for (; i < own.length && !own[i].startsWith("-"); i++) {
+    const subs = current.subCommands ? await resolved(current.subCommands as Lazy<Record<string, Lazy<CommandDef>>>) : undefined;
+    const next = subs?.[own[i]];
+    if (!next) break;
+    current = await resolved(next);
+  }
+  const args = (current.args ? await resolved(current.args as Lazy<ArgsDef>) : {}) as ArgsDef;
+  const long = new Map<string, boolean>(); // name → needs a value
+  const short = new Map<string, boolean>();
+  for (const [name, def] of Object.entries(args)) {
+    if (def.type === "positional") continue;
+    // A value hint in brackets ("[SUBSET]": verify --read-data) marks a value that may be left out.
+    const optional = "valueHint" in def && typeof def.valueHint === "string" && def.valueHint.startsWith("[");
+    const takesValue = def.type !== "boolean" && !optional;
+    long.set(name, takesValue);
+    if (!takesValue) long.set(`no-${name}`, false);
+    const aliases = "alias" in def && def.alias ? [def.alias].flat() : [];
+    for (const a of aliases) (a.length === 1 ? short : long).set(a, takesValue);
+  }
+  const needsValue = (flag: string) => new CairnError("usage", `${flag} needs a value (see --help)`);
+  for (; i < own.length; i++) {
+    const a = own[i];
+    if (a.startsWith("--")) {
+      const eq = a.indexOf("=");
+      const name = a.slice(2, eq === -1 ? undefined : eq);
+      const takesValue = long.get(name);
+      if (takesValue === undefined) throw new CairnError("usage", `unknown flag --${name} (see --help)`);
+      if (!takesValue) continue;
+      if (eq !== -1) {
+        if (eq === a.length - 1) throw needsValue(`--${name}`);
+        continue;
+      }
+      const value = own[i + 1];
+      if (value === undefined || value.startsWith("--")) throw needsValue(`--${name}`);
+      i++;
+    } else if (a.length > 1 && a.startsWith("-") && !/^-\d/.test(a)) {
+      const letters = a.slice(1);
+      for (const c of letters) if (!short.has(c)) throw new CairnError("usage", `unknown flag -${c} (see --help)`);
+      if (short.get(letters[letters.length - 1])) {
+        const value = own[i + 1];
+        if (value === undefined || value.startsWith("--")) throw needsValue(`-${letters[letters.length - 1]}`);
+        i++;
+      }
+    }
+  }
 }

@@ -28,9 +28,15 @@ export default defineCommand({
     if (args.snapshot !== undefined) {
       if (!args.identity) throw new CairnError("usage", "file names live in the encrypted manifest: give the owner key with -i FILE");
       const { listFiles } = await import("./files.js");
-      await listFiles(storage, args.snapshot, {
-        ...filter, identity: args.identity, path: args._[2], json: args.json === true, passphraseFile: args["passphrase-file"], writers: args.writers,
-      });
+      try {
+        await listFiles(storage, args.snapshot, {
+          ...filter, identity: args.identity, path: args._[2], json: args.json === true, passphraseFile: args["passphrase-file"], writers: args.writers,
+        });
+      } catch (err) {
+        // `cairn ls -i … | head` stops reading on purpose: the listing ends quietly, as without -i.
+        if (err instanceof CairnError && err.kind === "io" && /broken pipe/.test(err.message)) return;
+        throw err;
+      }
       return;
     }
     const rows = await listSnapshotRows(storage, { ...filter, trusted: readTrustedWriters(args.writers) });

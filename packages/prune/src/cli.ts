@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { CairnError } from "@cairn/errors";
+import { CairnError, repeated, splitDashDash } from "@cairn/errors";
 import { openStorage } from "@cairn/storage";
 import { DEFAULT_REPACK_THRESHOLD, prune } from "./index.js";
 import { parseDuration } from "./duration.js";
@@ -17,7 +17,7 @@ export default defineCommand({
     "keep-weekly": { type: "string", description: "… of each of the last N ISO weeks", valueHint: "N" },
     "keep-monthly": { type: "string", description: "… of each of the last N months", valueHint: "N" },
     "keep-yearly": { type: "string", description: "… of each of the last N years", valueHint: "N" },
-    "keep-within": { type: "string", description: "keep every snapshot less than this older than the group's newest (30d, 12h, 2w, 6m, 1y)", valueHint: "DURATION" },
+    "keep-within": { type: "string", description: "keep every snapshot less than this older than the group's newest (30d, 12h, 2w, 6mo, 1y)", valueHint: "DURATION" },
     "keep-tag": { type: "string", description: "keep snapshots with this tag (a,b: all of them); repeatable", valueHint: "TAGS" },
     "group-by": { type: "string", description: "group snapshots by host, label, tags (comma-separated; empty: one group)", default: "host,label" },
     writers: { type: "string", description: "trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers)", valueHint: "FILE" },
@@ -31,14 +31,15 @@ export default defineCommand({
     cache: { type: "string", description: "local cache directory (default $CAIRN_CACHE or ~/.cache/cairn)" },
     "no-cache": { type: "boolean", description: "keep no local cache" },
   },
-  async run({ args }) {
+  async run({ args, rawArgs }) {
     const policy: Policy = {};
     for (const rule of ["last", "hourly", "daily", "weekly", "monthly", "yearly"] as const) {
       const v = args[`keep-${rule}`];
       if (v !== undefined) policy[rule] = count(v as string, `--keep-${rule}`);
     }
     if (args["keep-within"] !== undefined) policy.within = parseDuration(args["keep-within"] as string, "--keep-within");
-    const tags = ([] as string[]).concat((args["keep-tag"] as string | string[] | undefined) ?? []);
+    // citty keeps only the last value of a repeated flag.
+    const tags = repeated(splitDashDash(rawArgs).own, ["--keep-tag"]);
     if (tags.length > 0) policy.tags = tags.map((t) => t.split(",").filter(Boolean));
     const groupBy = (args["group-by"] as string).split(",").filter(Boolean) as GroupKey[];
     for (const g of groupBy) if (!["host", "label", "tags"].includes(g)) throw new CairnError("usage", `--group-by takes host, label and tags, got ${g}`);
@@ -64,7 +65,7 @@ export default defineCommand({
 });
 
 function count(text: string, flag: string, min = 0): number {
-  const n = Number(text);
+  const n = text.trim() === "" ? NaN : Number(text);
   if (!Number.isInteger(n) || n < min) throw new CairnError("usage", `${flag} needs a whole number${min > 0 ? " ≥ 1" : ""}, got ${text}`);
   return n;
 }

@@ -103,7 +103,8 @@ describe("retention rules (fixed times)", () => {
     expect(parseDuration("90s", "x")).toBe(90_000);
     expect(parseDuration("1h30min", "x")).toBe(1.5 * H);
     expect(parseDuration("2w", "x")).toBe(14 * D);
-    expect(parseDuration("1y6m", "x")).toBe(365 * D + 180 * D);
+    expect(parseDuration("1y6mo", "x")).toBe(365 * D + 180 * D);
+    expect(() => parseDuration("6m", "--keep-within")).toThrow(/--keep-within: "6m": write min for minutes or mo for months/);
     expect(() => parseDuration("30", "--keep-within")).toThrow(/--keep-within needs a duration/);
     expect(() => parseDuration("3 days", "--keep-within")).toThrow(/duration/);
   });

@@ -12,6 +12,7 @@ export default defineCommand({
     what: { type: "positional", description: "the repository URL, or `index` followed by it", required: true },
     repo: { type: "positional", description: "the repository URL (after `index`)", required: false },
     identity: { type: "string", alias: "i", description: "owner key file: find damaged objects one by one and keep the good ones", valueHint: "FILE" },
+    "passphrase-file": { type: "string", description: "with -i: the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE, else the terminal)", valueHint: "FILE" },
     writers: { type: "string", description: "trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers)", valueHint: "FILE" },
     jobs: { type: "string", description: "requests in flight", default: "4" },
     json: { type: "boolean", description: "the result as one JSON object" },
@@ -34,7 +35,8 @@ export default defineCommand({
       return r.skipped.length ? 22 : 0;
     }
     const identity = args.identity ? ([] as string[]).concat(args.identity as string) : undefined;
-    const r = await repairDamage(storage, { trusted: readTrustedWriters(args.writers), identity, jobs, log: args.json ? undefined : say });
+    const passphrase = args["passphrase-file"] ? (await import("@cairn/keys")).readPassphraseFile(args["passphrase-file"] as string) : undefined;
+    const r = await repairDamage(storage, { trusted: readTrustedWriters(args.writers), identity, passphrase, jobs, log: args.json ? undefined : say });
     const damaged = r.after.snapshots.filter((s) => s.status === "damaged");
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ moved: r.moved, repacked: r.repacked, index: r.index, damagedSnapshots: damaged.map((s) => s.id), after: r.after })}\n`);

@@ -31,10 +31,11 @@ export function normalizeReadData(rawArgs: string[]): string[] {
 const argsDef = {
   repo: { type: "positional", description: "repository URL (file:///path, s3://bucket/prefix), or - for a cairn stream on stdin", required: false },
   writers: { type: "string", description: "trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers)", valueHint: "FILE" },
-  "read-data": { type: "string", description: "download and hash packs: all (no value), n/t (group n of t, e.g. 1/7), or p% (a window that rotates each run)", valueHint: "SUBSET" },
-  "max-duration": { type: "string", description: "stop starting packs after this long (e.g. 20m); the next run resumes", valueHint: "TIME" },
-  "clock-skew": { type: "string", description: "snapshots dated further than this in the future are flagged", default: "15m", valueHint: "TIME" },
+  "read-data": { type: "string", description: "download and hash packs: all (no value), n/t (group n of t, e.g. 1/7), or p% (a window that rotates each run)", valueHint: "[SUBSET]" },
+  "max-duration": { type: "string", description: "stop starting packs after this long (e.g. 20min, 1h); the next run resumes", valueHint: "TIME" },
+  "clock-skew": { type: "string", description: "snapshots dated further than this in the future are flagged", default: "15min", valueHint: "TIME" },
   identity: { type: "string", alias: "i", description: "owner key file: also open and authenticate objects and manifests", valueHint: "FILE" },
+  "passphrase-file": { type: "string", description: "with -i: the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE, else the terminal)", valueHint: "FILE" },
   "restore-test": { type: "string", description: "restore this snapshot to nowhere and check every file's digest (needs -i)", valueHint: "SNAPSHOT" },
   json: { type: "boolean", description: "the report as one JSON object" },
   jobs: { type: "string", description: "requests in flight", default: "4" },
@@ -57,14 +58,15 @@ export default defineCommand({
     let report: Report;
     if (repo === "-") {
       if (readData !== undefined || args["max-duration"] || args["restore-test"]) throw new CairnError("usage", "--read-data, --max-duration and --restore-test apply to a repository, not to a stream on stdin");
-      report = await verifyStream(stdinChunks(), { trusted, identity });
+      report = await verifyStream(stdinChunks(), { trusted, identity, passphrase: await passphraseIn(args["passphrase-file"]) });
     } else {
       const storage = await openStorage(repo);
       report = await verifyRepository(storage, {
+        passphrase: await passphraseIn(args["passphrase-file"]),
         trusted,
         readData: parseSubset(readData === "" ? true : readData),
-        maxDurationMs: args["max-duration"] ? parseDuration(args["max-duration"]) : undefined,
-        clockSkewMs: args["clock-skew"] ? parseDuration(args["clock-skew"]) : DEFAULT_CLOCK_SKEW_MS,
+        maxDurationMs: args["max-duration"] ? parseDuration(args["max-duration"], "--max-duration") : undefined,
+        clockSkewMs: args["clock-skew"] ? parseDuration(args["clock-skew"], "--clock-skew") : DEFAULT_CLOCK_SKEW_MS,
         jobs,
         cache: args["no-cache"] ? false : (args.cache as string | undefined),
         identity,
@@ -77,3 +79,10 @@ export default defineCommand({
     return report.ok ? 0 : 22;
   },
 });
+
+/** The passphrase in --passphrase-file, if one is named; @cairn/keys loads only then (keyless verify never loads it). */
+async function passphraseIn(file: string | undefined): Promise<string | undefined> {
+  if (!file) return undefined;
+  const { readPassphraseFile } = await import("@cairn/keys");
+  return readPassphraseFile(file);
+}

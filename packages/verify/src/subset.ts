@@ -5,7 +5,7 @@
 //                        a run counter kept in the local cache; it advances when a run finishes
 //                        its window, so ⌈100/p⌉ runs cover every pack.
 // Pack ids are SHA-256 hashes, so both split the packs evenly and deterministically.
-import { CairnError } from "@cairn/errors";
+import { CairnError, parseDuration as parseDurationOf } from "@cairn/errors";
 
 export type Subset = { kind: "all" } | { kind: "group"; n: number; t: number } | { kind: "percent"; p: number };
 
@@ -71,17 +71,9 @@ export function describeSubset(s: Subset, k: number): string {
   }
 }
 
-/** "20m", "1h30m", "90s", "2h" → milliseconds. */
-export function parseDuration(text: string): number {
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
-  let total = 0;
-  let at = 0;
-  let m: RegExpExecArray | null;
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-  while ((m = re.exec(text)) !== null) {
-    total += Number(m[1]) * unit[m[2]];
-    at = re.lastIndex;
-  }
-  if (text.length === 0 || at !== text.length || total <= 0) throw new CairnError("usage", `cannot read "${text}" as a duration: use e.g. 20m, 1h30m, 90s`);
-  return total;
+/** "20min", "1h30min", "90s", "2h" → milliseconds, more than 0 (@cairn/errors parseDuration). */
+export function parseDuration(text: string, flag = "a duration"): number {
+  const ms = parseDurationOf(text, flag);
+  if (ms <= 0) throw new CairnError("usage", `${flag} must be longer than 0, got ${JSON.stringify(text)}`);
+  return ms;
 }

@@ -45,8 +45,10 @@ describe("--read-data subsets", () => {
   });
 
   it("reads durations", () => {
-    expect(parseDuration("20m")).toBe(20 * 60_000);
-    expect(parseDuration("1h30m")).toBe(90 * 60_000);
+    expect(parseDuration("20min")).toBe(20 * 60_000);
+    expect(parseDuration("1h30min")).toBe(90 * 60_000);
+    // A bare m meant minutes here and months in prune: refused in both now.
+    expect(() => parseDuration("20m")).toThrow(/write min for minutes or mo for months/);
     expect(parseDuration("90s")).toBe(90_000);
     expect(() => parseDuration("20")).toThrow(expect.objectContaining({ kind: "usage" }));
     expect(() => parseDuration("soon")).toThrow(expect.objectContaining({ kind: "usage" }));
