@@ -75,7 +75,6 @@ export function formatOwnerKey(k: { identities: string[]; recipients: string[]; 
  */
 export async function readOwnerKey(path: string, opts: { passphrase?: string } = {}): Promise<OwnerKey> {
   let bytes = readKeyFile(path, "owner key");
-  warnIfExposed(path, "owner key");
   if (isAgeFile(bytes)) {
     const passphrase = opts.passphrase ?? (await obtainPassphrase(`Enter passphrase for owner key ${path}: `));
     try {
@@ -85,7 +84,10 @@ export async function readOwnerKey(path: string, opts: { passphrase?: string } =
       throw err;
     }
   }
-  return parseOwnerKey(Buffer.from(bytes).toString("utf8"), path);
+  const key = await parseOwnerKey(Buffer.from(bytes).toString("utf8"), path);
+  // Warned about only once it has parsed: a file that is not a key gets one line, its error.
+  warnIfExposed(path, "owner key");
+  return key;
 }
 
 /** Parses the plaintext of an owner key file (or any age identity file). */

@@ -52,8 +52,10 @@ export function createWriterKey(owner: OwnerKey): { text: string; publicKey: str
 
 export async function readWriterKey(path: string): Promise<WriterKey> {
   const bytes = readKeyFile(path, "writer key");
+  // Warned about only once it has parsed: a file that is not a key gets one line, its error.
+  const key = parseWriterKey(Buffer.from(bytes).toString("utf8"), path);
   warnIfExposed(path, "writer key");
-  return parseWriterKey(Buffer.from(bytes).toString("utf8"), path);
+  return key;
 }
 
 export function parseWriterKey(text: string, path: string): WriterKey {

@@ -119,6 +119,20 @@ describe("owner keys", () => {
     });
   });
 
+  it("says only what is wrong with a readable file that is not a key (one line, no warning first)", async () => {
+    const file = path("garbage.key");
+    writeFileSync(file, "not a key\n", { mode: 0o644 });
+    chmodSync(file, 0o644);
+    const warn = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      await expect(readWriterKey(file)).rejects.toThrow(/writer key .*garbage.key/);
+      await expect(readOwnerKey(file)).rejects.toThrow(/garbage.key/);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it("warns once on stderr when others can read the owner key", async () => {
     const made = await createOwnerKey();
     const file = path("open.key");

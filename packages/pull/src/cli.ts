@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { defineCommand } from "citty";
 import { CairnError } from "@cairn/errors";
-import { writeFrames } from "@cairn/protocol";
+import { writeFrames, type Frame } from "@cairn/protocol";
 import { openStorage } from "@cairn/storage";
 import { LocalCache, countingStorage, decodeKnown, loadIndex, readConfig } from "@cairn/repository";
 import { needKeyError, openSnapshot, pullRaw } from "./index.js";
@@ -35,33 +35,42 @@ export default defineCommand({
     if (args.raw && paths.length > 0) throw new CairnError("usage", "--raw sends the whole snapshot; PATHs need the owner key (-i)");
     const tags = repeatedTags(rawArgs);
     const cache = args["no-cache"] ? (false as const) : (args.cache as string | undefined);
-    const { storage, counts } = countingStorage(await openStorage(args.repo));
-    let have: Uint8Array | undefined;
-    if (args.have && /^(file|s3):\/\//.test(args.have)) {
-      // The destination's own index: what it holds, read without a key.
-      const dest = await openStorage(args.have);
-      const config = await readConfig(dest);
-      have = (await loadIndex(dest, LocalCache.forRepository(config.id, cache))).table.ids;
-    } else if (args.have) {
-      // A read error reaches runTool, whose toCairnError gives it its one line and code.
-      have = decodeKnown(new Uint8Array(await readFile(args.have)), args.have);
-    }
-    // A reader (-i) picks `latest` among the snapshots its pinned writers signed; a transport
-    // host (--raw) copies whatever it is asked for.
-    const trusted = args.raw ? undefined : readTrustedWriters(args.writers);
-    const warn = (m: string) => process.stderr.write(`cairn-pull: warning: ${m}\n`);
-    const opened = await openSnapshot(storage, args.snapshot, { host: args.host, label: args.label, tags, cache, trusted, warn });
+    let requests = { requests: 0, bytesDown: 0 };
+    let opened: Awaited<ReturnType<typeof openSnapshot>> | undefined;
     const packs = { packsChecked: 0, packsUnchecked: 0 };
-    if (args.raw) {
-      await writeFrames("cairn-pull", pullRaw(storage, opened, { jobs, have, stats: packs }));
-    } else {
-      // The keyed part lives apart, loaded only when a key is given: a transport host never loads it.
-      const { pullOrdered } = await import("./ordered.js");
-      const { readPassphraseFile } = await import("@cairn/keys");
-      const passphrase = readPassphraseFile(args["passphrase-file"]);
-      await writeFrames("cairn-pull", pullOrdered(storage, opened, { jobs, identity: args.identity!, paths, passphrase }));
+    // Everything after the flags happens inside the stream: a repository or snapshot that cannot
+    // be opened goes out as an ERROR frame (the first frame), so the stages after this one name
+    // pull as what failed instead of complaining about empty input (docs/protocol.md, section 3).
+    async function* stream(): AsyncGenerator<Frame> {
+      const { storage, counts } = countingStorage(await openStorage(args.repo));
+      requests = counts;
+      let have: Uint8Array | undefined;
+      if (args.have && /^(file|s3):\/\//.test(args.have)) {
+        // The destination's own index: what it holds, read without a key.
+        const dest = await openStorage(args.have);
+        const config = await readConfig(dest);
+        have = (await loadIndex(dest, LocalCache.forRepository(config.id, cache))).table.ids;
+      } else if (args.have) {
+        // A read error reaches runTool, whose toCairnError gives it its one line and code.
+        have = decodeKnown(new Uint8Array(await readFile(args.have)), args.have);
+      }
+      // A reader (-i) picks `latest` among the snapshots its pinned writers signed; a transport
+      // host (--raw) copies whatever it is asked for.
+      const trusted = args.raw ? undefined : readTrustedWriters(args.writers);
+      const warn = (m: string) => process.stderr.write(`cairn-pull: warning: ${m}\n`);
+      opened = await openSnapshot(storage, args.snapshot, { host: args.host, label: args.label, tags, cache, trusted, warn });
+      if (args.raw) {
+        yield* pullRaw(storage, opened, { jobs, have, stats: packs });
+      } else {
+        // The keyed part lives apart, loaded only when a key is given: a transport host never loads it.
+        const { pullOrdered } = await import("./ordered.js");
+        const { readPassphraseFile } = await import("@cairn/keys");
+        const passphrase = readPassphraseFile(args["passphrase-file"]);
+        yield* pullOrdered(storage, opened, { jobs, identity: args.identity!, paths, passphrase });
+      }
     }
-    if (args.stats) process.stderr.write(`${JSON.stringify({ snapshot: opened.snapshot.id, requests: counts.requests, bytesIn: counts.bytesDown, ...(args.raw ? packs : {}) })}\n`);
+    await writeFrames("cairn-pull", stream());
+    if (args.stats) process.stderr.write(`${JSON.stringify({ snapshot: opened!.snapshot.id, requests: requests.requests, bytesIn: requests.bytesDown, ...(args.raw ? packs : {}) })}\n`);
   },
 });
 

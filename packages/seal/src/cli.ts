@@ -56,7 +56,7 @@ export default defineCommand({
       const trusted = readTrustedWriters(args.writers);
       const workers = intOption(args.workers, "--workers", 1, 64);
       // unseal copies what it keeps (objects into job buffers, ids into lists): input slabs can be freed early.
-      await writeFrames("seal -d", unseal(decodeFrames(stdinChunks(), { borrow: true }), { ...secrets, trusted, workers }));
+      await writeFrames("cairn-seal", unseal(decodeFrames(stdinChunks(), { borrow: true }), { ...secrets, trusted, workers }));
       return;
     }
     const keyPath = args.key ?? process.env[WRITER_KEY_ENV];
@@ -66,6 +66,6 @@ export default defineCommand({
     const workers = intOption(args.workers, "--workers", 1, 64);
     const known = args.known ? await readKnownFile(args.known) : undefined;
     // seal copies what it keeps (chunks into job buffers, ids into lists): input slabs can be freed early.
-    await writeFrames("seal", seal(decodeFrames(stdinChunks(), { borrow: true }), { key, level, known, workers }));
+    await writeFrames("cairn-seal", seal(decodeFrames(stdinChunks(), { borrow: true }), { key, level, known, workers }));
   },
 });
