@@ -110,6 +110,12 @@ describe("cairn push", () => {
     const id = r.stdout.toString().trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.parse((await cairnA(["ls", repo, "--json"], { env })).stdout.toString()).id).toBe(id);
+    // Written, then not renamed into place (its name is a directory that is not empty): the
+    // temporary file goes too, so a full disk does not collect them.
+    mkdirSync(at("known-dir/blocker"), { recursive: true });
+    const again = await shA(`cairn push ${repo} --known-out ${at("known-dir")} < ${at("known-fail.stream")}`, { env });
+    expect(again.status).toBe(19);
+    expect(readdirSync(dir.path).filter((n) => n.startsWith("known-dir."))).toEqual([]);
   });
 
   it("exits 3 for a partial snapshot and 4 for an unverified one, after committing", async () => {

@@ -1,6 +1,6 @@
 // cairn verify's own behaviour: --read-data subsets that rotate, --max-duration that resumes,
 // the human summary and exit codes, and `verify -` on every kind of stream.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FrameType, encodeFrames, type Frame } from "@cairn/protocol";
@@ -38,6 +38,25 @@ describe("reading data in parts", () => {
       read += r.stats.packsRead;
     }
     expect(read).toBe(all);
+  });
+
+  it("--read-data p% with a cache that cannot be written says so in the report, and leaves no temporary file", async () => {
+    const cache = mkdtempSync(join(f.dir, "stuck-"));
+    await verify({ readData: { kind: "percent", p: 25 }, cache });
+    const [state] = readdirSync(cache, { recursive: true }).map(String).filter((p) => p.endsWith("verify-state.json"));
+    // The state's name is taken by a directory that is not empty: writing it fails every time.
+    rmSync(join(cache, state));
+    mkdirSync(join(cache, state, "blocker"), { recursive: true });
+    const notes: string[][] = [];
+    const windows: string[] = [];
+    for (let k = 0; k < 2; k++) {
+      const r = await verify({ readData: { kind: "percent", p: 25 }, cache });
+      notes.push(r.notes);
+      windows.push(r.readData!);
+    }
+    expect(windows[0]).toBe(windows[1]);
+    for (const n of notes) expect(n).toContain("verify could not save its state in the local cache (none given, or it cannot be written): the next --read-data 25% run checks this same window again");
+    expect(readdirSync(cache, { recursive: true }).map(String).filter((p) => p.endsWith(".tmp"))).toEqual([]);
   });
 
   it("--read-data p%: the window moves on each finished run (counter in the local cache), so ⌈100/p⌉ runs read everything", async () => {

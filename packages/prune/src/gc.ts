@@ -95,9 +95,9 @@ class RecordingCache extends LocalCache {
     if (b) this.seen.set(key, b);
     return b;
   }
-  override async write(key: string, bytes: Uint8Array): Promise<void> {
+  override async write(key: string, bytes: Uint8Array): Promise<boolean> {
     this.seen.set(key, bytes);
-    await super.write(key, bytes);
+    return super.write(key, bytes);
   }
 }
 

@@ -1,7 +1,7 @@
 // The local cache of immutable, content-addressed repository objects (index files, snapshot
 // objects), kept per repository id so a transport host fetches only what is new. Everything
 // read from it is checked against its name again, so a damaged cache costs a refetch, not trust.
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -24,17 +24,22 @@ export class LocalCache {
     }
   }
 
-  /** Best effort: a cache that cannot be written is only slower. */
-  async write(key: string, bytes: Uint8Array): Promise<void> {
-    if (!this.dir) return;
+  /**
+   * Best effort: a cache that cannot be written is only slower. True when the bytes were written;
+   * a failed write leaves no temporary file behind (a full disk would collect them).
+   */
+  async write(key: string, bytes: Uint8Array): Promise<boolean> {
+    if (!this.dir) return false;
     const path = join(this.dir, key);
+    const tmp = `${path}.${process.pid}.tmp`;
     try {
       await mkdir(join(path, ".."), { recursive: true });
-      const tmp = `${path}.${process.pid}.tmp`;
       await writeFile(tmp, bytes);
       await rename(tmp, path);
+      return true;
     } catch {
-      // ignore
+      await unlink(tmp).catch(() => undefined);
+      return false;
     }
   }
 }

@@ -3,7 +3,7 @@
 // SEALED_REF instead of re-sealing. A 16-byte header (magic "\x89known\r\n", version 1, three
 // zero bytes, count u32 BE), then count 32-byte ids in strictly ascending order. The format's
 // only reading: push (which may not load key code) and seal both use it from here.
-import { open, rename } from "node:fs/promises";
+import { open, rename, unlink } from "node:fs/promises";
 import { CairnError } from "@cairn/errors";
 import { ID_SIZE, compareIds } from "./ids.js";
 
@@ -57,10 +57,16 @@ export async function writeKnownFile(path: string, sortedIds: Uint8Array): Promi
   const tmp = `${path}.${process.pid}.tmp`;
   const fh = await open(tmp, "w", 0o600);
   try {
-    await fh.writeFile(encodeKnown(sortedIds));
-    await fh.sync();
-  } finally {
-    await fh.close();
+    try {
+      await fh.writeFile(encodeKnown(sortedIds));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    // A full disk must not collect half-written known files.
+    await unlink(tmp).catch(() => undefined);
+    throw err;
   }
-  await rename(tmp, path);
 }

@@ -25,6 +25,7 @@ export async function readState(cache: LocalCache): Promise<VerifyState> {
   return { counter: 0 };
 }
 
-export async function writeState(cache: LocalCache, state: VerifyState): Promise<void> {
-  await cache.write(KEY, new TextEncoder().encode(`${JSON.stringify(state)}\n`));
+/** False when the state could not be saved (no cache, or one that cannot be written). */
+export async function writeState(cache: LocalCache, state: VerifyState): Promise<boolean> {
+  return cache.write(KEY, new TextEncoder().encode(`${JSON.stringify(state)}\n`));
 }
