@@ -189,6 +189,8 @@ bad("crc-mismatch.hex", "one payload bit of the DATA frame flipped", [plainPiece
 bad("no-end.hex", "START, then EOF: the stage before stopped early", [header, startBytes], "stream", "stream ended without an END frame after 1 frame (did", [start]);
 bad("data-after-end.hex", "a valid stream followed by one more byte", [header, startBytes, endBytes, Uint8Array.of(0)], "stream", "unexpected data after the END frame", [start]);
 bad("not-start-first.hex", "an ENTRY frame where START must be", [header, encode([start, plain[1]])[2]], "stream", "frame #1 at byte 9 is ENTRY; a stream must begin with START");
+bad("unknown-stream-kind.hex", "a START whose stream kind no tool knows", [header, rawFrame(FrameType.START, text('{"stream":"compressed"}'))], "stream",
+  "START at byte 9 names no known stream kind");
 bad("second-start.hex", "START twice", [header, startBytes, startBytes, endBytes], "stream", "frame #2 at byte ", [start]);
 const endMeta = decodeEnd(minimalPieces);
 bad("end-count-mismatch.hex", "END claims 2 frames where 1 came (its CRC is correct)",
