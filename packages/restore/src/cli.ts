@@ -19,6 +19,7 @@ const args = {
   tar: { type: "boolean", description: "write a tar stream to stdout" },
   stdout: { type: "boolean", description: "write the bytes of one file entry (the PATH given, or the only entry) to stdout" },
   overwrite: { type: "boolean", description: "-x: replace existing files" },
+  "no-same-owner": { type: "boolean", description: "-x: files belong to you even as root, setuid/setgid bits dropped (for a snapshot you do not trust with root's files)" },
   "passphrase-file": { type: "string", description: "the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE, else the terminal)", valueHint: "FILE" },
   writers: { type: "string", description: "the trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers)", valueHint: "FILE" },
   "repo-key": { type: "string", description: "the repository's key file, for an owner key that carries no id key", valueHint: "FILE" },
@@ -111,7 +112,7 @@ export default defineCommand({
     const warn = (m: string) => process.stderr.write(`cairn-restore: ${m}\n`);
     if (a.stdout) await writeAll(extractToStdout(frames, paths[0], warn));
     else if (a.tar) await writeAll(extractToTar(frames, { include: includePatterns(paths), warn }));
-    else await extractToDir(frames, a.extract!, { include: includePatterns(paths), overwrite: a.overwrite, warn });
+    else await extractToDir(frames, a.extract!, { include: includePatterns(paths), overwrite: a.overwrite, noSameOwner: a["no-same-owner"] === true || (a as Record<string, unknown>)["same-owner"] === false /* citty reads --no-X as X = false */, warn });
     return exitCodes.ok;
   },
 });

@@ -26,10 +26,11 @@ const args = {
   "one-file-system": { type: "boolean", description: "do not descend into other file systems" },
   include: { type: "string", valueHint: "PATTERN", description: "-x: restore only paths matching this pattern (repeatable)" },
   overwrite: { type: "boolean", description: "-x: replace existing files" },
+  "no-same-owner": { type: "boolean", description: "-x: files belong to you even as root, setuid/setgid bits dropped (for a stream you do not trust with root's files)" },
 } as const;
 
 const known = {
-  long: ["extract", "tar", "stdout", "stdin", "from-command", "name", "label", "tag", "exclude", "one-file-system", "include", "overwrite", "help", "version"],
+  long: ["extract", "tar", "stdout", "stdin", "from-command", "name", "label", "tag", "exclude", "one-file-system", "include", "overwrite", "no-same-owner", "help", "version"],
   short: ["x", "h"],
   withValue: ["name", "label", "tag", "exclude", "include"],
 };
@@ -98,7 +99,7 @@ export default defineCommand({
       }
       // extractToDir has at most one frame's data in use (one write in flight) when it asks for the
       // next, and keeps nothing longer: the input's memory before that frame can be freed.
-      await extractToDir(decodeFrames(stdinChunks(), { borrow: "allButLast" }), positionals[0], { include, overwrite: a.overwrite });
+      await extractToDir(decodeFrames(stdinChunks(), { borrow: "allButLast" }), positionals[0], { include, overwrite: a.overwrite, noSameOwner: a["no-same-owner"] === true || (a as Record<string, unknown>)["same-owner"] === false /* citty reads --no-X as X = false */ });
       return exitCodes.ok;
     }
 

@@ -33,6 +33,11 @@ export interface ExtractOptions {
   include?: string[];
   /** Replace existing files and links (never a directory by a file). Default: refuse. */
   overwrite?: boolean;
+  /**
+   * Do not restore owners, even as root, and drop setuid/setgid bits (GNU tar's
+   * --no-same-owner, for streams from a source not trusted with root's files).
+   */
+  noSameOwner?: boolean;
   /** Where warnings go. Default: stderr. */
   warn?: (message: string) => void;
 }
@@ -240,7 +245,7 @@ class DirWriter {
       } else if (meta.kind === "symlink") {
         symlinkSync(entry.target!, tmp);
         created = true;
-        if (asRoot) this.chownLink(tmp, meta);
+        if (asRoot && !this.opts.noSameOwner) this.chownLink(tmp, meta);
         lutimesSync(tmp, Date.now() / 1000, seconds(meta.mtime));
         await reader.finish();
       } else {
@@ -323,12 +328,13 @@ class DirWriter {
 
   /** Owner (as root), mode and mtime of an open file or directory. */
   private setMeta(fd: number, meta: EntryMeta): void {
-    if (asRoot) {
+    const sameOwner = !this.opts.noSameOwner;
+    if (asRoot && sameOwner) {
       const uid = localUid(meta.uname, meta.uid);
       const gid = localGid(meta.gname, meta.gid);
       if (uid !== undefined && gid !== undefined) fchownSync(fd, uid, gid);
     }
-    fchmodSync(fd, meta.mode & 0o7777);
+    fchmodSync(fd, meta.mode & (sameOwner ? 0o7777 : 0o1777));
     futimesSync(fd, Date.now() / 1000, seconds(meta.mtime));
   }
 

@@ -153,3 +153,20 @@ describe("tar output never holds a member below or in place of a symlink it hold
     expect(tar.length).toBeGreaterThan(1024);
   });
 });
+
+describe("--no-same-owner", () => {
+  it("keeps the restoring user as owner and drops setuid/setgid, even as root", async () => {
+    const frames = [START, ...file("suid", "#!/bin/sh\n", { mode: 0o6755, uid: 4242, gid: 4242 }), entry({ kind: "symlink", path: "l", target: "suid", uid: 4242, gid: 4242 }), END];
+    await extractToDir((async function* () { yield* frames; })(), join(dir, "mine"), { warn: () => {}, noSameOwner: true });
+    const st = lstatSync(join(dir, "mine/suid"));
+    expect(st.mode & 0o7777).toBe(0o755);
+    expect(st.uid).toBe(process.getuid!());
+    expect(lstatSync(join(dir, "mine/l")).uid).toBe(process.getuid!());
+    // (Without it, root restores the stream's owner and bits.)
+    if (process.getuid!() === 0) {
+      await extractToDir((async function* () { yield* frames; })(), join(dir, "theirs"), { warn: () => {} });
+      const theirs = lstatSync(join(dir, "theirs/suid"));
+      expect([theirs.mode & 0o7777, theirs.uid]).toEqual([0o6755, 4242]);
+    }
+  });
+});
