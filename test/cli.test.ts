@@ -162,6 +162,12 @@ describe("flags", () => {
     }
   });
 
+  it("(a value glued to its short flag still works: -kwriter.key, -iowner.key)", () => {
+    const r = sh(`cairn key new -o glued-owner.key >/dev/null && cairn key writer -iglued-owner.key -o glued-writer.key >/dev/null && echo x | cairn chunk -kglued-writer.key | cairn seal -kglued-writer.key | cairn inspect | tail -1`, { cwd: dir.path, env });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.toString()).toMatch(/"type":"END"/);
+  });
+
   it("a bare m in a duration is refused by every tool (it meant months in prune, minutes in verify)", () => {
     for (const args of [["prune", repo, "--grace", "30m"], ["prune", repo, "--keep-within", "6m"], ["verify", repo, "--clock-skew", "15m"]]) {
       const r = cairn(args, { env, cwd: dir.path });

@@ -152,6 +152,17 @@ describe("a folder repository that vanishes during a push (a USB disk or NFS mou
     expect(r.stderr).toMatch(/^cairn-push: .*the repository folder .*vanishing of file:\/\/.* is gone \(removed, or its disk unmounted\?\)/);
     expect(existsSync(at("vanishing"))).toBe(false);
   });
+
+  it("a folder that is there again but empty (an unmounted disk's mount point) gets no commit either", async () => {
+    const repo = await newRepo("remounted", 16 * 1024);
+    const stream = await fixtureStream(fixtureSnapshot(randomChunks(40, 8 * 1024), { keyset: keys.keyset }));
+    writeFileSync(at("remounted.stream"), stream);
+    const half = Math.floor(stream.length / 2);
+    const r = await shA(`(head -c ${half} ${at("remounted.stream")}; sleep 2; tail -c +${half + 1} ${at("remounted.stream")}) | cairn push --no-cache ${repo} & sleep 1; rm -rf ${at("remounted")}; mkdir ${at("remounted")}; wait $!`, { env });
+    expect(r.status, r.stderr).toBe(15);
+    expect(r.stderr).toMatch(/^cairn-push: .*holds no config any more \(removed, or its disk unmounted during the push\?\); nothing committed\n$/);
+    expect(existsSync(at("remounted/snapshots"))).toBe(false);
+  });
 });
 
 describe("a pipeline whose first stage fails or whose stream is damaged at its first byte", () => {

@@ -44,8 +44,14 @@ export function positionals(own: string[], known: KnownFlags): string[] {
       if (known.withValue.includes(name) && !a.includes("=")) i++;
     } else if (a.startsWith("-") && a.length > 1) {
       const letters = a.slice(1);
-      for (const c of letters) if (!known.short.includes(c)) throw new CairnError("usage", `unknown flag -${c} (see --help)`);
-      if (known.withValue.includes(letters[letters.length - 1])) i++;
+      for (let k = 0; k < letters.length; k++) {
+        const c = letters[k];
+        if (!known.short.includes(c)) throw new CairnError("usage", `unknown flag -${c} (see --help)`);
+        if (!known.withValue.includes(c)) continue;
+        // A value flag: the rest of the word is its value (-kwriter.key), else the next word is.
+        if (k === letters.length - 1) i++;
+        break;
+      }
     } else {
       out.push(a);
     }

@@ -162,10 +162,14 @@ export async function checkFlags(cmd: CommandDef, own: string[]): Promise<void> 
       i++;
     } else if (a.length > 1 && a.startsWith("-") && !/^-\d/.test(a)) {
       const letters = a.slice(1);
-      for (const c of letters) if (!short.has(c)) throw new CairnError("usage", `unknown flag -${c} (see --help)`);
-      if (short.get(letters[letters.length - 1])) {
+      for (let k = 0; k < letters.length; k++) {
+        const c = letters[k];
+        if (!short.has(c)) throw new CairnError("usage", `unknown flag -${c} (see --help)`);
+        if (!short.get(c)) continue;
+        // A value flag: the rest of the word is its value (-kwriter.key), else the next word is.
+        if (k < letters.length - 1) break;
         const value = own[i + 1];
-        if (value === undefined || value.startsWith("--")) throw needsValue(`-${letters[letters.length - 1]}`);
+        if (value === undefined || value.startsWith("--")) throw needsValue(`-${c}`);
         i++;
       }
     }

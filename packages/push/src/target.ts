@@ -17,6 +17,7 @@ import {
   readConfig,
   snapshotIdOf,
   snapshotKey,
+  CONFIG_KEY,
   toHex,
   unindexedPacks,
   type RepoConfig,
@@ -186,6 +187,11 @@ export class PushTarget {
     // same backup; prune unmarks a marked pack that a snapshot references.
     for (const own of this.uploader?.written ?? []) {
       if (marks.has(own) && !this.marksAtStart.has(own)) throw markedMeanwhile(own, "wrote");
+    }
+    // The repository must still be there: a folder whose disk was unmounted mid-push (its empty
+    // mount point took the packs), or that was removed, has no config. One HEAD per commit.
+    if (!(await this.storage.head(CONFIG_KEY))) {
+      throw new CairnError("notFound", `${this.storage.url} holds no config any more (removed, or its disk unmounted during the push?); nothing committed`);
     }
     const bytes = encodeCommit(commit);
     const id = snapshotIdOf(bytes);

@@ -1,4 +1,6 @@
 import {
+  chmodSync,
+  chownSync,
   closeSync,
   constants,
   fchmodSync,
@@ -16,6 +18,7 @@ import {
   statSync,
   symlinkSync,
   unlinkSync,
+  utimesSync,
   write,
   type Stats,
 } from "node:fs";
@@ -131,18 +134,26 @@ export async function extractToDir(frames: AsyncIterable<Frame>, dir: string, op
 }
 
 const PROC_FD = "/proc/self/fd/";
+/**
+ * Linux's O_PATH: a directory handle that needs only search permission, not read (a 0300
+ * directory of a non-root user can be held). Its metadata is set through /proc/self/fd/N.
+ */
+const O_PATH = process.platform === "linux" ? 0o10000000 : 0;
 
 /** An open directory inside the root: `fd` anchors every path below it. */
 interface DirHandle {
   name: Buffer;
   fd: number;
-  /** Its absolute path: used only where /proc/self/fd is not available. */
+  /** Its absolute path: used only where /proc/self/fd is not available, and in messages. */
   abs: Buffer;
+  /** The fd belongs to a pending directory entry, which closes it (one fd per level, not two). */
+  borrowed?: boolean;
 }
 
 interface PendingDir {
   path: Buffer;
   fd: number;
+  abs: Buffer;
   meta: EntryMeta;
   /** A directory that was there before and no --overwrite: its owner, mode and times stay. */
   keep: boolean;
@@ -166,15 +177,28 @@ class DirWriter {
   /** The root, then the directories of the last entry's parent path, each open. */
   private readonly chain: DirHandle[];
   private readonly viaProc: boolean;
+  /** How directories are opened: O_PATH where /proc/self/fd anchors paths, else for reading. */
+  private readonly dirFlags: number;
+  /** Directories this run made as missing parents (latin1 paths): their entries, if any come later, still set their metadata. */
+  private readonly madeDirs = new Set<string>();
+  /** The absolute path of each open directory fd, for messages. */
+  private readonly fdPaths = new Map<number, Buffer>();
   private tmpCounter = 0;
   private restored = 0;
 
   constructor(root: Buffer, private readonly opts: ExtractOptions) {
     this.include = new PathFilter(opts.include ?? []);
     this.warn = opts.warn ?? ((m: string) => process.stderr.write(`cairn-snapshot: ${printable(m)}\n`));
-    const fd = openSync(root, O_RDONLY | O_DIRECTORY);
+    const fd = openSync(root, (O_PATH || O_RDONLY) | O_DIRECTORY);
     this.chain = [{ name: Buffer.alloc(0), fd, abs: root }];
     this.viaProc = procReaches(fd, root);
+    if (!this.viaProc && O_PATH) {
+      // No /proc: an O_PATH fd anchors nothing, and fchmod needs a real one.
+      closeSync(fd);
+      this.chain[0].fd = openSync(root, O_RDONLY | O_DIRECTORY);
+    }
+    this.dirFlags = (this.viaProc && O_PATH ? O_PATH : O_RDONLY) | O_DIRECTORY | O_NOFOLLOW;
+    this.fdPaths.set(this.chain[0].fd, root);
   }
 
   async run(reader: EntryReader): Promise<ExtractSummary> {
@@ -189,14 +213,14 @@ class DirWriter {
           // A file-system error names no path; say which entry it hit.
           if (err instanceof CairnError) throw err;
           const e = toCairnError(err);
-          throw new CairnError(e.kind, `${shown(entry.path)}: ${e.message}`, { cause: err });
+          throw new CairnError(e.kind, `${shown(entry.path)}: ${this.realPaths(e.message)}`, { cause: err });
         }
         this.restored++;
       }
       this.leaveDirsUntil(undefined);
     } finally {
       // After a failure the directories still pending keep the mode they were made with.
-      for (const d of this.pending.splice(0)) closeSync(d.fd);
+      for (const d of this.pending.splice(0)) this.closeDir(d.fd);
       this.closeChain(0);
     }
     for (const w of reader.endWarnings()) this.warn(w);
@@ -223,10 +247,12 @@ class DirWriter {
         if (!this.opts.overwrite) throw this.refuseOverwrite(entry.path);
         unlinkSync(abs);
       }
-      const made = !existing || !existing.isDirectory();
-      if (made) mkdirSync(abs, 0o700);
-      const fd = this.openDir(parent, name, false, entry.path, () => shown(entry.path));
-      this.pending.push({ path: entry.path, fd, meta, keep: !made && !this.opts.overwrite });
+      // Made now, or made earlier in this run as the parent of an entry that came first
+      // (`find -depth`, `tar --no-recursion d/f d`): the stream's metadata is set on it.
+      const made = !existing || !existing.isDirectory() || this.madeDirs.delete(entry.path.toString("latin1"));
+      if (!existing || !existing.isDirectory()) mkdirSync(abs, 0o700);
+      const { fd } = this.openDir(parent, name, false, entry.path, () => shown(entry.path));
+      this.pending.push({ path: entry.path, fd, abs: join(parent.abs, name), meta, keep: !made && !this.opts.overwrite });
       await reader.finish();
       return;
     }
@@ -276,7 +302,7 @@ class DirWriter {
     const dirs: DirHandle[] = [this.chain[0]];
     try {
       for (let i = 0; i < tparts.length - 1; i++) {
-        const fd = this.openDir(dirs[i], tparts[i], false, target, () => shownPrefix(tparts, i));
+        const { fd } = this.openDir(dirs[i], tparts[i], false, target, () => shownPrefix(tparts, i));
         dirs.push({ name: tparts[i], fd, abs: join(dirs[i].abs, tparts[i]) });
       }
       const tabs = this.at(dirs[dirs.length - 1], tparts[tparts.length - 1]);
@@ -285,7 +311,7 @@ class DirWriter {
       if (tst.isDirectory()) throw new CairnError("refused", `hard link target ${shown(target)} is a directory`);
       linkSync(tabs, tmp);
     } finally {
-      for (const d of dirs.slice(1)) closeSync(d.fd);
+      for (const d of dirs.slice(1)) this.closeDir(d.fd);
     }
   }
 
@@ -326,7 +352,7 @@ class DirWriter {
     }
   }
 
-  /** Owner (as root), mode and mtime of an open file or directory. */
+  /** Owner (as root), mode and mtime of an open file. */
   private setMeta(fd: number, meta: EntryMeta): void {
     const sameOwner = !this.opts.noSameOwner;
     if (asRoot && sameOwner) {
@@ -336,6 +362,20 @@ class DirWriter {
     }
     fchmodSync(fd, meta.mode & (sameOwner ? 0o7777 : 0o1777));
     futimesSync(fd, Date.now() / 1000, seconds(meta.mtime));
+  }
+
+  /** The same for a directory held open: an O_PATH fd takes them through /proc/self/fd/N, which is that directory. */
+  private setDirMeta(fd: number, meta: EntryMeta): void {
+    if (!(this.viaProc && O_PATH)) return this.setMeta(fd, meta);
+    const self = `${PROC_FD}${fd}`;
+    const sameOwner = !this.opts.noSameOwner;
+    if (asRoot && sameOwner) {
+      const uid = localUid(meta.uname, meta.uid);
+      const gid = localGid(meta.gname, meta.gid);
+      if (uid !== undefined && gid !== undefined) chownSync(self, uid, gid);
+    }
+    chmodSync(self, meta.mode & (sameOwner ? 0o7777 : 0o1777));
+    utimesSync(self, Date.now() / 1000, seconds(meta.mtime));
   }
 
   private chownLink(p: Buffer, meta: EntryMeta): void {
@@ -348,11 +388,13 @@ class DirWriter {
    * Opens `name` inside `dir` as a directory, never through a symlink (refused, exit 18); a
    * missing one is created (0755) when `create`.
    */
-  private openDir(dir: DirHandle, name: Buffer, create: boolean, forPath: Buffer, what: () => string): number {
+  private openDir(dir: DirHandle, name: Buffer, create: boolean, forPath: Buffer, what: () => string): { fd: number; made: boolean } {
     const p = this.at(dir, name);
     for (let made = false; ; ) {
       try {
-        return openSync(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+        const fd = openSync(p, this.dirFlags);
+        this.fdPaths.set(fd, join(dir.abs, name));
+        return { fd, made };
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === "ENOENT" && create && !made) {
@@ -381,15 +423,39 @@ class DirWriter {
     this.closeChain(same + 1);
     for (let i = same; i < parts.length; i++) {
       const dir = this.chain[i];
-      const fd = this.openDir(dir, parts[i], true, forPath, () => shownPrefix(parts, i));
+      const path = Buffer.concat(parts.slice(0, i + 1).flatMap((p, j) => (j ? [SLASH, p] : [p])));
+      // A directory entry still pending holds this directory open already.
+      const held = this.pending.find((d) => d.path.equals(path));
+      if (held) {
+        this.chain.push({ name: parts[i], fd: held.fd, abs: held.abs, borrowed: true });
+        continue;
+      }
+      const { fd, made } = this.openDir(dir, parts[i], true, forPath, () => shownPrefix(parts, i));
+      if (made) this.madeDirs.add(path.toString("latin1"));
       this.chain.push({ name: parts[i], fd, abs: join(dir.abs, parts[i]) });
     }
     return this.chain[parts.length];
   }
 
-  /** Closes the chain's directories from position `keep` on. */
+  /** Closes the chain's directories from position `keep` on (a borrowed fd is its pending entry's to close). */
   private closeChain(keep: number): void {
-    while (this.chain.length > keep) closeSync(this.chain.pop()!.fd);
+    while (this.chain.length > keep) {
+      const d = this.chain.pop()!;
+      if (!d.borrowed) this.closeDir(d.fd);
+    }
+  }
+
+  private closeDir(fd: number): void {
+    this.fdPaths.delete(fd);
+    closeSync(fd);
+  }
+
+  /** A system error's message with the /proc/self/fd/N/ paths it names turned back into real ones. */
+  private realPaths(message: string): string {
+    return message.replace(/\/proc\/self\/fd\/(\d+)\//g, (whole, fd: string) => {
+      const abs = this.fdPaths.get(Number(fd));
+      return abs ? `${printable(abs.toString())}/` : whole;
+    });
   }
 
   /** Sets the metadata of directories whose contents are complete: those `next` is not inside. */
@@ -399,10 +465,13 @@ class DirWriter {
       const inside = next !== undefined && next.length > top.path.length && next[top.path.length] === 0x2f && next.subarray(0, top.path.length).equals(top.path);
       if (inside) return;
       this.pending.pop();
+      // The chain may hold its fd (borrowed) and what lies below it: dropped first.
+      const at = this.chain.findIndex((d) => d.borrowed && d.fd === top.fd);
+      if (at >= 0) this.closeChain(at);
       try {
-        if (!top.keep) this.setMeta(top.fd, top.meta);
+        if (!top.keep) this.setDirMeta(top.fd, top.meta);
       } finally {
-        closeSync(top.fd);
+        this.closeDir(top.fd);
       }
     }
   }

@@ -57,19 +57,20 @@ async function produce(reader: EntryReader, pack: tar.Pack, include: PathFilter,
   const symlinks = new Set<string>();
   for (let entry = await reader.next(); entry; entry = await reader.next()) {
     if (!include.empty && !include.matchesWithin(entry.meta.path, entry.meta.kind === "dir")) continue;
-    throughSymlink(entry.path, symlinks, entry);
-    if (entry.meta.kind === "hardlink") throughSymlink(entry.target!, symlinks, entry);
+    throughSymlink(entry.path, symlinks, entry, true);
+    // A hard link to a symlink is fine (`ln -P`): only the directories above its target matter.
+    if (entry.meta.kind === "hardlink") throughSymlink(entry.target!, symlinks, entry, false);
     await packEntry(entry, reader, pack, warn);
     if (entry.meta.kind === "symlink") symlinks.add(entry.path.toString("latin1"));
   }
   for (const w of reader.endWarnings()) warn(w);
 }
 
-/** Refuses (exit 18) `path` when it or a directory above it is a symlink already written. */
-function throughSymlink(path: Buffer, symlinks: Set<string>, entry: Entry): void {
+/** Refuses (exit 18) `path` when a directory above it (or, with `self`, it) is a symlink already written. */
+function throughSymlink(path: Buffer, symlinks: Set<string>, entry: Entry, self: boolean): void {
   if (symlinks.size === 0) return;
   for (let i = 0; i <= path.length; i++) {
-    if (i < path.length && path[i] !== 0x2f) continue;
+    if (i < path.length ? path[i] !== 0x2f : !self) continue;
     const prefix = path.subarray(0, i);
     if (symlinks.has(prefix.toString("latin1"))) {
       throw new CairnError("refused", `refusing to write ${printable(entry.meta.path)} to the tar: ${printable(encodeName(prefix).text)} is a symlink in it, and an extractor could write through it`);

@@ -170,13 +170,14 @@ function strictName(text: string, b64: unknown): Buffer | undefined {
   return again.b64 === b64 && again.text === text ? raw : undefined;
 }
 
-const MAX_ID = 0xfffffffe;
-const NS_LIMIT = 2n ** 63n;
+const MAX_ID = 0xffffffff;
+/** ±10^21 ns (±31 700 years): far beyond any file system's dates, within what utimes can take. */
+const NS_LIMIT = 10n ** 21n;
 
 /** What is wrong with an entry's mode, mtime or owner (a writer never emits it), or undefined. */
 function badMetadata(meta: EntryMeta): string | undefined {
   if (!Number.isInteger(meta.mode) || meta.mode < 0 || meta.mode > 0o7777) return "no valid mode (an integer 0…07777)";
-  if (typeof meta.mtime !== "string" || !/^-?\d{1,19}$/.test(meta.mtime)) return "no valid mtime (nanoseconds as a decimal string)";
+  if (typeof meta.mtime !== "string" || !/^-?\d{1,22}$/.test(meta.mtime)) return "no valid mtime (nanoseconds as a decimal string)";
   const ns = BigInt(meta.mtime);
   if (ns >= NS_LIMIT || ns < -NS_LIMIT) return "an mtime out of range";
   for (const k of ["uid", "gid"] as const) {

@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { lstat, open, readdir, stat, unlink, type FileHandle } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { CairnError } from "@cairn/errors";
 import { checkKey, rangeEnd, TEMP_PREFIX } from "../key.js";
 import type { ObjectInfo, PutOptions, PutResult, Storage } from "../storage.js";
@@ -15,10 +15,15 @@ import { ensureDir, ensureDirBelow, writeFileAtomic } from "./files.js";
 export class FolderStorage implements Storage {
   readonly atomicCreate = true;
 
+  readonly root: string;
+
   constructor(
-    readonly root: string,
+    root: string,
     readonly url: string,
-  ) {}
+  ) {
+    // Normalised (no "//", no trailing "/"): writes compare their directories with it.
+    this.root = resolve(root);
+  }
 
   private path(key: string): string {
     checkKey(key);
