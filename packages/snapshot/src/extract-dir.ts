@@ -66,9 +66,11 @@ function shown(raw: Buffer): string {
 }
 
 /** Seconds for utimes, exact to the microsecond: libuv truncates to µs, so aim at the middle of one. */
-function seconds(mtimeNs: string): number {
+function seconds(mtimeNs: string): string {
   const us = BigInt(mtimeNs) / 1000n;
-  return (Number(us) + 0.5) / 1e6;
+  // As a string: Node reads a negative number as "now" (a file from before 1970 would get
+  // today's date), but takes a numeric string as it is.
+  return String((Number(us) + 0.5) / 1e6);
 }
 
 function isMissing(err: unknown): boolean {
