@@ -65,8 +65,9 @@ export interface EndMeta {
   [more: string]: unknown;
 }
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-const lossyUtf8 = new TextDecoder("utf-8");
+// ignoreBOM: a name may begin with U+FEFF, which the decoder would otherwise drop.
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const lossyUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** Encodes raw path bytes as (path, pathB64?) so names that are not valid UTF-8 survive JSON. */
 export function encodeName(raw: Uint8Array): { text: string; b64?: string } {

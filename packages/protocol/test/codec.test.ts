@@ -123,6 +123,13 @@ describe("sniff", () => {
 });
 
 describe("encodeName / decodeName", () => {
+  it("keeps a name that begins with a byte order mark", () => {
+    const raw = Buffer.from("\ufeffnotes.txt");
+    const { text, b64 } = encodeName(raw);
+    expect(b64).toBeUndefined();
+    expect(decodeName(text).equals(raw)).toBe(true);
+  });
+
   it("keeps names that are not valid UTF-8 byte for byte", () => {
     const raw = Uint8Array.of(0x61, 0xff, 0x62);
     const { text, b64 } = encodeName(raw);
