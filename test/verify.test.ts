@@ -98,6 +98,10 @@ describe("reading data in parts", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout.toString()).toMatch(/read 1 packs .*\n.*stopped by --max-duration .* the next run resumes/s);
+    // Without a cache its place is lost, and it says so instead of promising to resume.
+    const lost = await cairnA(["verify", url, "--read-data", "--max-duration", "1ms", "--jobs", "1", "--no-cache"], { env: f.env });
+    expect(lost.stdout.toString()).toMatch(/stopped by --max-duration before every pack was checked: its place could not be saved in the local cache, so the next run starts over\n/);
+    expect(lost.stdout.toString()).not.toMatch(/resumes/);
   });
 });
 

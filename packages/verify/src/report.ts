@@ -66,6 +66,8 @@ export class Report {
   readonly problems = new Map<string, Problem>();
   readonly notes: string[] = [];
   readonly snapshots: SnapshotStatus[] = [];
+  /** False when --max-duration stopped with its place unsaved (no cache, or one that cannot be written). */
+  resumable = true;
   /** False when --max-duration stopped the pack checks before the end (they resume next run). */
   complete = true;
   /** What part of the pack data was selected for reading, in words ("all packs", "group 1 of 7", …). */
@@ -123,6 +125,7 @@ export class Report {
       target: this.target,
       ok: this.ok,
       complete: this.complete,
+      resumable: this.resumable,
       ...(this.readData ? { readData: this.readData } : {}),
       problems: [...this.problems.values()],
       notes: this.notes,
@@ -150,7 +153,9 @@ export class Report {
       for (const f of p.files) lines.push(`  file ${f.path} (snapshot ${f.snapshot.slice(0, 12)})`);
       if (p.files.length === FILES_PER_PROBLEM) lines.push(`  … and possibly more files`);
     }
-    if (!this.complete) lines.push("stopped by --max-duration before every pack was checked: the next run resumes where this one stopped");
+    if (!this.complete) {
+      lines.push(`stopped by --max-duration before every pack was checked: ${this.resumable ? "the next run resumes where this one stopped" : "its place could not be saved in the local cache, so the next run starts over"}`);
+    }
     lines.push(this.ok ? "no problems found" : `${this.problems.size} problem${this.problems.size > 1 ? "s" : ""} found`);
     return lines.join("\n") + "\n";
   }

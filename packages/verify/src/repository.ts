@@ -90,9 +90,7 @@ export async function verifyRepository(storage: Storage, opts: VerifyOptions): P
   const unsaved = "verify could not save its state in the local cache (none given, or it cannot be written)";
   if (result.stopped && result.stoppedAfter) {
     report.complete = false;
-    if (!(await writeState(cache, { counter: state.counter, resume: { subset: name, counter, after: result.stoppedAfter } }))) {
-      report.note(`${unsaved}: the next run starts over instead of resuming`);
-    }
+    report.resumable = await writeState(cache, { counter: state.counter, resume: { subset: name, counter, after: result.stoppedAfter } });
   } else if (result.stopped) {
     report.complete = false;
   } else if (resume || opts.readData?.kind === "percent") {
