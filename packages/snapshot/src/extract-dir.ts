@@ -283,6 +283,9 @@ class DirWriter {
       }
       if (!this.opts.overwrite && lstatOrUndefined(abs)) throw this.refuseOverwrite(entry.path);
       renameSync(tmp, abs);
+      // A hard link to itself (GNU tar writes a repeated member so): rename between two names of
+      // one file does nothing, and the temporary name would stay.
+      if (meta.kind === "hardlink" && lstatOrUndefined(tmp)) unlinkSync(tmp);
     } catch (err) {
       if (created) {
         try {

@@ -56,6 +56,16 @@ export async function* snapshotPaths(paths: string[], opts: WalkOptions = {}): A
       throw new CairnError("io", `${p}: cannot be read (${code ?? (err as Error).message})`);
     }
   }
+  // Two roots stored under the same name, or one inside the other, would give entries twice:
+  // a stream no restore could take whole.
+  for (let i = 0; i < roots.length; i++) {
+    for (let j = 0; j < roots.length; j++) {
+      const [a, b] = [roots[i].stored.toString("latin1"), roots[j].stored.toString("latin1")];
+      if (i !== j && (a === b ? i < j : a === "" || b.startsWith(`${a}/`))) {
+        throw new CairnError("usage", `${paths[j]} ${a === b ? "is stored under the same name as" : "lies inside"} ${paths[i]}: give only one of them`);
+      }
+    }
+  }
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`cairn-snapshot: ${m}\n`));
   const walker = new Walker(new PathFilter(opts.exclude ?? []), opts.oneFileSystem ?? false, warn);
   yield startFrame(opts, paths.join(" "), "paths");

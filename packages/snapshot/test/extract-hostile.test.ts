@@ -100,6 +100,11 @@ describe("a directory entry after its contents (find -depth, tar --no-recursion 
 });
 
 describe("the temporary name", () => {
+  it("is gone after a hard link to the entry itself (GNU tar's repeated member) with --overwrite", async () => {
+    await extractToDir((async function* () { yield* [START, ...file("f", "x"), entry({ kind: "hardlink", path: "f", target: "f" }), END]; })(), out, { warn: () => {}, overwrite: true });
+    expect(readdirSync(out)).toEqual(["f"]);
+  });
+
   it("is never removed when it was there before (a refused restore leaves it alone)", async () => {
     mkdirSync(out);
     const mine = join(out, `.cairn-${process.pid}-1.tmp`);

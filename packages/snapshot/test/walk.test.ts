@@ -120,3 +120,27 @@ describe("snapshotPaths", () => {
     await expect(walk([join(dir, "missing")])).rejects.toMatchObject({ kind: "notFound" });
   });
 });
+
+describe("roots that overlap", () => {
+  it("are refused before anything is read: one inside another, or two stored under one name", async () => {
+    const base = mkdtempSync(join(tmpdir(), "cairn-overlap-"));
+    try {
+      mkdirSync(join(base, "data/sub"), { recursive: true });
+      writeFileSync(join(base, "data/sub/f"), "x");
+      const refused = async (paths: string[]) => {
+        const err = await (async () => {
+          for await (const _ of snapshotPaths(paths, { warn: () => {} }));
+        })().then(() => undefined, (e: { kind?: string; message?: string }) => e);
+        return [err?.kind, err?.message];
+      };
+      expect(await refused([join(base, "data"), join(base, "data/sub")])).toEqual(["usage", `${join(base, "data/sub")} lies inside ${join(base, "data")}: give only one of them`]);
+      expect(await refused([join(base, "data/sub"), join(base, "data")])).toEqual(["usage", `${join(base, "data/sub")} lies inside ${join(base, "data")}: give only one of them`]);
+      expect(await refused([join(base, "data"), `${join(base, "data")}/`])).toEqual(["usage", `${join(base, "data")}/ is stored under the same name as ${join(base, "data")}: give only one of them`]);
+      // (Siblings whose names share a prefix are fine.)
+      mkdirSync(join(base, "data2"));
+      expect(await refused([join(base, "data"), join(base, "data2")])).toEqual([undefined, undefined]);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
