@@ -359,28 +359,26 @@ class DirWriter {
 
   /** Owner (as root), mode and mtime of an open file. */
   private setMeta(fd: number, meta: EntryMeta): void {
-    const sameOwner = !this.opts.noSameOwner;
-    if (asRoot && sameOwner) {
-      const uid = localUid(meta.uname, meta.uid);
-      const gid = localGid(meta.gname, meta.gid);
-      if (uid !== undefined && gid !== undefined) fchownSync(fd, uid, gid);
-    }
-    fchmodSync(fd, meta.mode & (sameOwner ? 0o7777 : 0o1777));
-    futimesSync(fd, Date.now() / 1000, seconds(meta.mtime));
+    this.applyMeta(meta, { chown: (u, g) => fchownSync(fd, u, g), chmod: (m) => fchmodSync(fd, m), utimes: (t) => futimesSync(fd, Date.now() / 1000, t) });
   }
 
   /** The same for a directory held open: an O_PATH fd takes them through /proc/self/fd/N, which is that directory. */
   private setDirMeta(fd: number, meta: EntryMeta): void {
     if (!(this.viaProc && O_PATH)) return this.setMeta(fd, meta);
     const self = `${PROC_FD}${fd}`;
+    this.applyMeta(meta, { chown: (u, g) => chownSync(self, u, g), chmod: (m) => chmodSync(self, m), utimes: (t) => utimesSync(self, Date.now() / 1000, t) });
+  }
+
+  /** Owner (as root, unless --no-same-owner), then mode (setuid/setgid only with the owner), then mtime. */
+  private applyMeta(meta: EntryMeta, ops: { chown(uid: number, gid: number): void; chmod(mode: number): void; utimes(mtime: string): void }): void {
     const sameOwner = !this.opts.noSameOwner;
     if (asRoot && sameOwner) {
       const uid = localUid(meta.uname, meta.uid);
       const gid = localGid(meta.gname, meta.gid);
-      if (uid !== undefined && gid !== undefined) chownSync(self, uid, gid);
+      if (uid !== undefined && gid !== undefined) ops.chown(uid, gid);
     }
-    chmodSync(self, meta.mode & (sameOwner ? 0o7777 : 0o1777));
-    utimesSync(self, Date.now() / 1000, seconds(meta.mtime));
+    ops.chmod(meta.mode & (sameOwner ? 0o7777 : 0o1777));
+    ops.utimes(seconds(meta.mtime));
   }
 
   private chownLink(p: Buffer, meta: EntryMeta): void {

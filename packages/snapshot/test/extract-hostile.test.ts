@@ -3,14 +3,14 @@
 // raw bytes disagree with their display form, malformed metadata, tar output that an
 // extractor following symlinks would write through.
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CairnError } from "@cairn/errors";
-import { FrameType, type Frame } from "@cairn/protocol";
+import type { Frame } from "@cairn/protocol";
 import { extractToDir, extractToTar } from "../src/index.js";
+import { START, END, entry, endOf, file, dirEntry } from "./plain-frames.js";
 
 let dir: string;
 let out: string;
@@ -23,14 +23,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const sha = (s: string) => createHash("sha256").update(s).digest("hex");
-const START: Frame = { type: FrameType.START, meta: { stream: "plain", host: "h", time: "t", label: "l", tags: [] } };
-const END: Frame = { type: FrameType.END, meta: { entries: 0, partial: 0, unverified: false } };
-const MTIME = "1700000000123456789";
-const entry = (meta: Record<string, unknown>): Frame => ({ type: FrameType.ENTRY, meta: { mode: 0o644, mtime: MTIME, ...meta } });
-const endOf = (content: string): Frame => ({ type: FrameType.ENTRY_END, meta: { size: Buffer.byteLength(content), sha256: sha(content) } });
-const file = (path: string, content: string, meta: Record<string, unknown> = {}): Frame[] => [entry({ kind: "file", path, ...meta }), { type: FrameType.DATA, data: Buffer.from(content) }, endOf(content)];
-const dirEntry = (path: string, meta: Record<string, unknown> = {}): Frame[] => [entry({ kind: "dir", path, mode: 0o755, ...meta })];
 
 /** The frames, running `between` once the frame at index `at` has been taken (the restore has acted on those before it). */
 async function* framesWith(frames: Frame[], at: number, between: () => void): AsyncGenerator<Frame> {

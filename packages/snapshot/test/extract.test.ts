@@ -7,6 +7,7 @@ import { FrameType, decodeFrames, type Frame } from "@cairn/protocol";
 import { frameAlignedInput } from "../../../test/helpers/frames.js";
 import { extractToDir, extractToStdout, extractToTar, snapshotTar } from "../src/index.js";
 import { paxMtimeNs } from "../src/tar-in.js";
+import { sha, START, END, MTIME, entry, endOf, file } from "./plain-frames.js";
 
 let dir: string;
 beforeEach(() => {
@@ -14,13 +15,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const sha = (s: string) => createHash("sha256").update(s).digest("hex");
-const START: Frame = { type: FrameType.START, meta: { stream: "plain", host: "h", time: "t", label: "l", tags: [] } };
-const END: Frame = { type: FrameType.END, meta: { entries: 0, partial: 0, unverified: false } };
-const MTIME = "1700000000123456789";
-const entry = (meta: Record<string, unknown>): Frame => ({ type: FrameType.ENTRY, meta: { mode: 0o644, mtime: MTIME, ...meta } });
-const endOf = (content: string): Frame => ({ type: FrameType.ENTRY_END, meta: { size: Buffer.byteLength(content), sha256: sha(content) } });
-const file = (path: string, content: string): Frame[] => [entry({ kind: "file", path }), { type: FrameType.DATA, data: Buffer.from(content) }, endOf(content)];
 
 async function* from(frames: Frame[]): AsyncGenerator<Frame> {
   yield* frames;
