@@ -56,7 +56,7 @@ describe("a directory swapped for a symlink while the restore runs", () => {
     expect(readFileSync(join(out, "z"), "utf8")).toBe("last");
   });
 
-  it("refuses a later entry whose parent is now that symlink", async () => {
+  it("(and, as before, refuses a later entry whose parent is now that symlink)", async () => {
     const frames = [START, ...dirEntry("d"), ...file("d/f1", "one"), ...file("e", "x"), ...file("d/f2", "two"), END];
     const f2 = frames.findIndex((f) => f.meta?.path === "d/f2");
     const swap = () => {
