@@ -21,7 +21,13 @@ export function repeated(own: string[], names: string[]): string[] {
       continue;
     }
     const long = names.find((n) => n.startsWith("--") && a.startsWith(`${n}=`));
-    if (long) out.push(a.slice(long.length + 1));
+    if (long) {
+      out.push(a.slice(long.length + 1));
+      continue;
+    }
+    // A value glued to a short flag: -iowner.key.
+    const short = names.find((n) => /^-[^-]$/.test(n) && a.startsWith(n) && a.length > n.length);
+    if (short) out.push(a.slice(short.length));
   }
   return out;
 }

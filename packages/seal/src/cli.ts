@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { CairnError } from "@cairn/errors";
+import { CairnError, repeated, splitDashDash } from "@cairn/errors";
 import { decodeFrames, stdinChunks, writeFrames } from "@cairn/protocol";
 import { readPassphraseFile, readTrustedWriters, readWriterKey } from "@cairn/keys";
 import { seal, DEFAULT_LEVEL } from "./seal.js";
@@ -8,18 +8,6 @@ import { readOwnerSecrets } from "./owner-secrets.js";
 import { readKnownFile } from "./known.js";
 
 export const WRITER_KEY_ENV = "CAIRN_WRITER_KEY";
-
-/** Every value of a repeatable option (citty keeps only the last). */
-function repeated(rawArgs: string[], names: string[]): string[] {
-  const values: string[] = [];
-  for (let i = 0; i < rawArgs.length; i++) {
-    const a = rawArgs[i];
-    if (a === "--") break;
-    if (names.includes(a) && i + 1 < rawArgs.length) values.push(rawArgs[++i]);
-    else for (const n of names) if (n.startsWith("--") && a.startsWith(`${n}=`)) values.push(a.slice(n.length + 1));
-  }
-  return values;
-}
 
 function intOption(text: string | undefined, flag: string, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
@@ -48,7 +36,7 @@ export default defineCommand({
   },
   async run({ args, rawArgs }) {
     if (args.decrypt) {
-      const secrets = await readOwnerSecrets(repeated(rawArgs, ["-i", "--identity"]), {
+      const secrets = await readOwnerSecrets(repeated(splitDashDash(rawArgs).own, ["-i", "--identity"]), {
         passphrase: args["passphrase-file"] ? readPassphraseFile(args["passphrase-file"]) : undefined,
         repoKey: args["repo-key"],
         trustRepoKey: args["trust-repo-key"],

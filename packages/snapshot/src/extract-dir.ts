@@ -67,7 +67,9 @@ function shown(raw: Buffer): string {
 
 /** Seconds for utimes, exact to the microsecond: libuv truncates to µs, so aim at the middle of one. */
 function seconds(mtimeNs: string): string {
-  const us = BigInt(mtimeNs) / 1000n;
+  // Whole microseconds, rounded down (also before 1970, where BigInt division rounds up).
+  const ns = BigInt(mtimeNs);
+  const us = ns >= 0n ? ns / 1000n : -((-ns + 999n) / 1000n);
   // As a string: Node reads a negative number as "now" (a file from before 1970 would get
   // today's date), but takes a numeric string as it is.
   return String((Number(us) + 0.5) / 1e6);
@@ -277,7 +279,13 @@ class DirWriter {
         lutimesSync(tmp, Date.now() / 1000, seconds(meta.mtime));
         await reader.finish();
       } else {
-        this.linkTo(entry.target!, tmp);
+        if (!this.linkTo(entry.target!, tmp)) {
+          // Restoring some paths (--include, restore PATH…): the file it shares its content with
+          // was left out, and a hard link carries no content of its own.
+          this.warn(`${shown(entry.path)}: not restored: a hard link to ${shown(entry.target!)}, which the paths asked for leave out`);
+          await reader.finish();
+          return;
+        }
         created = true;
         await reader.finish();
       }
@@ -300,8 +308,11 @@ class DirWriter {
     }
   }
 
-  /** A hard link at `tmp` to the entry `target`, which must be a file (or link) inside the root. */
-  private linkTo(target: Buffer, tmp: Buffer): void {
+  /**
+   * A hard link at `tmp` to the entry `target`, which must be a file (or link) inside the root.
+   * False, when only some paths are restored, if the target is not there (left out by them).
+   */
+  private linkTo(target: Buffer, tmp: Buffer): boolean {
     const tparts = components(target);
     // Walked apart from the chain: the entry's own parent must stay open.
     const dirs: DirHandle[] = [this.chain[0]];
@@ -312,9 +323,15 @@ class DirWriter {
       }
       const tabs = this.at(dirs[dirs.length - 1], tparts[tparts.length - 1]);
       const tst = lstatOrUndefined(tabs);
+      if (!tst && !this.include.empty) return false;
       if (!tst) throw new CairnError("notFound", `hard link target ${shown(target)} was not restored`);
       if (tst.isDirectory()) throw new CairnError("refused", `hard link target ${shown(target)} is a directory`);
       linkSync(tabs, tmp);
+      return true;
+    } catch (err) {
+      // A directory on the way to the target that the paths asked for left out.
+      if (err instanceof CairnError && err.kind === "notFound" && !this.include.empty) return false;
+      throw err;
     } finally {
       for (const d of dirs.slice(1)) this.closeDir(d.fd);
     }
@@ -455,9 +472,9 @@ class DirWriter {
 
   /** A system error's message with the /proc/self/fd/N/ paths it names turned back into real ones. */
   private realPaths(message: string): string {
-    return message.replace(/\/proc\/self\/fd\/(\d+)\//g, (whole, fd: string) => {
+    return message.replace(/\/proc\/self\/fd\/(\d+)(\/?)/g, (whole, fd: string, slash: string) => {
       const abs = this.fdPaths.get(Number(fd));
-      return abs ? `${printable(abs.toString())}/` : whole;
+      return abs ? `${printable(abs.toString())}${slash}` : whole;
     });
   }
 
@@ -473,6 +490,9 @@ class DirWriter {
       if (at >= 0) this.closeChain(at);
       try {
         if (!top.keep) this.setDirMeta(top.fd, top.meta);
+      } catch (err) {
+        const e = toCairnError(err);
+        throw new CairnError(e.kind, `${shown(top.path)}: ${this.realPaths(e.message)}`, { cause: err });
       } finally {
         this.closeDir(top.fd);
       }

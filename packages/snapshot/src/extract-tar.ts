@@ -54,20 +54,26 @@ async function produce(reader: EntryReader, pack: tar.Pack, include: PathFilter,
   // The symlinks written so far (raw paths, latin1): no later member may lie under one or
   // replace one, which `-x DIR` refuses too. An extractor that follows symlinks (Python's
   // tarfile without a filter does) would otherwise write outside its target directory.
-  const symlinks = new Set<string>();
+  // Each symlink written so far (raw path, latin1) → its entry, whose target a hard link to it copies.
+  const symlinks = new Map<string, Entry>();
   for (let entry = await reader.next(); entry; entry = await reader.next()) {
     if (!include.empty && !include.matchesWithin(entry.meta.path, entry.meta.kind === "dir")) continue;
     throughSymlink(entry.path, symlinks, entry, true);
-    // A hard link to a symlink is fine (`ln -P`): only the directories above its target matter.
-    if (entry.meta.kind === "hardlink") throughSymlink(entry.target!, symlinks, entry, false);
+    if (entry.meta.kind === "hardlink") {
+      throughSymlink(entry.target!, symlinks, entry, false);
+      // A hard link to a symlink (`ln -P`) goes out as a symlink with the same target: a tar hard
+      // link to a symlink makes some extractors chown and chmod what it points to.
+      const link = symlinks.get(entry.target!.toString("latin1"));
+      if (link) entry = { meta: { ...entry.meta, kind: "symlink", target: link.meta.target, targetB64: link.meta.targetB64 }, path: entry.path, target: link.target };
+    }
     await packEntry(entry, reader, pack, warn);
-    if (entry.meta.kind === "symlink") symlinks.add(entry.path.toString("latin1"));
+    if (entry.meta.kind === "symlink") symlinks.set(entry.path.toString("latin1"), entry);
   }
   for (const w of reader.endWarnings()) warn(w);
 }
 
 /** Refuses (exit 18) `path` when a directory above it (or, with `self`, it) is a symlink already written. */
-function throughSymlink(path: Buffer, symlinks: Set<string>, entry: Entry, self: boolean): void {
+function throughSymlink(path: Buffer, symlinks: Map<string, Entry>, entry: Entry, self: boolean): void {
   if (symlinks.size === 0) return;
   for (let i = 0; i <= path.length; i++) {
     if (i < path.length ? path[i] !== 0x2f : !self) continue;

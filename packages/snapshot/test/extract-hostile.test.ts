@@ -137,8 +137,11 @@ describe("entries a writer never emits are refused as a malformed stream (exit 1
     expect(new Date(lstatSync(join(out, "future")).mtimeMs).toISOString()).toBe("2300-01-01T00:00:00.000Z");
     expect(readFileSync(join(out, "past"), "utf8")).toBe("y");
     // To the microsecond (Node used to take a negative time for "now").
-    const ns = lstatSync(join(out, "past"), { bigint: true }).mtimeNs;
-    expect(-((-ns + 999n) / 1000n)).toBe(-315619200000000n); // floor(ns / 1000)
+    const floorUs = (ns: bigint) => -((-ns + 999n) / 1000n);
+    expect(floorUs(lstatSync(join(out, "past"), { bigint: true }).mtimeNs)).toBe(-315619200000000n);
+    // Rounded down to the microsecond, as after 1970: -1.5 µs is -2 µs, not -1.
+    await extractToDir((async function* () { yield* [START, ...file("epoch", "e", { mtime: "-1500" }), END]; })(), join(dir, "epoch"), { warn: () => {} });
+    expect(floorUs(lstatSync(join(dir, "epoch/epoch"), { bigint: true }).mtimeNs)).toBe(-2n);
   });
 
   it("a name with control characters is shown escaped, never sent to the terminal", async () => {
@@ -166,9 +169,20 @@ describe("tar output never holds a member below or in place of a symlink it hold
     });
   }
 
-  it("(a symlink beside other members is fine, and so is a hard link to the symlink itself, as `ln -P` makes)", async () => {
-    const tar = await tarOf([START, entry({ kind: "symlink", path: "a", target: outside }), ...file("ab", "fine"), entry({ kind: "hardlink", path: "h", target: "a" }), END]);
+  it("(a symlink beside other members is fine)", async () => {
+    const tar = await tarOf([START, entry({ kind: "symlink", path: "a", target: outside }), ...file("ab", "fine"), END]);
     expect(tar.length).toBeGreaterThan(1024);
+  });
+
+  it("a hard link to a symlink (`ln -P`) goes out as a symlink with its target, and nothing may go below or over it", async () => {
+    const tar = await tarOf([START, entry({ kind: "symlink", path: "a", target: outside }), entry({ kind: "hardlink", path: "h", target: "a" }), END]);
+    const members = spawnSync("tar", ["-tvf", "-"], { input: tar, encoding: "utf8" }).stdout;
+    expect(members).toMatch(new RegExp(`^l.* h -> ${outside}$`, "m"));
+    expect(members).not.toMatch(/link to/);
+    for (const tail of [file("h", "pwned"), file("h/x", "pwned")]) {
+      const err = await failure(tarOf([START, entry({ kind: "symlink", path: "a", target: outside }), entry({ kind: "hardlink", path: "h", target: "a" }), ...tail, END]));
+      expect(err.message).toMatch(/^refusing to write h(\/x)? to the tar: h is a symlink in it/);
+    }
   });
 });
 
@@ -229,5 +243,18 @@ describe("held-open directories", () => {
     expect(r.status).toBe(0);
     expect(lstatSync(join(out, "h")).ino).toBe(lstatSync(join(out, "w/f")).ino);
     expect(lstatSync(join(out, "w")).mode & 0o7777).toBe(0o300);
+  });
+});
+
+describe("restoring some paths (--include, restore PATH…)", () => {
+  it("skips a hard link whose target the paths leave out, with a warning, and restores the rest", async () => {
+    const warnings: string[] = [];
+    const frames = [START, ...file("other/f", "content"), entry({ kind: "hardlink", path: "docs/h", target: "other/f" }), ...file("docs/g", "g"), END];
+    await extractToDir((async function* () { yield* frames; })(), out, { warn: (m) => warnings.push(m), include: ["docs"] });
+    expect(readdirSync(join(out, "docs"))).toEqual(["g"]);
+    expect(warnings).toEqual(["docs/h: not restored: a hard link to other/f, which the paths asked for leave out"]);
+    // (A whole restore still refuses a hard link to nothing: the stream is wrong then.)
+    const err = await failure(extractToDir((async function* () { yield* [START, entry({ kind: "hardlink", path: "h", target: "nothing" }), END]; })(), join(dir, "whole"), { warn: () => {} }));
+    expect(err.kind).toBe("notFound");
   });
 });
