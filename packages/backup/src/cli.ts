@@ -40,11 +40,6 @@ const args = {
   "pack-size": { type: "string", description: "target pack size in bytes (default: the repository's)" },
 } as const;
 
-const flags = {
-  long: Object.keys(args).filter((k) => k !== "repo").concat(["help", "version"]),
-  short: ["k", "h"],
-  withValue: ["key", "k", "name", "label", "tag", "exclude", "min", "avg", "max", "ref-window", "level", "workers", "known", "jobs", "known-out", "cache", "pack-size"],
-};
 
 export default defineCommand({
   meta: {
@@ -55,7 +50,7 @@ export default defineCommand({
   args,
   async run({ args: a, rawArgs }) {
     const { own, command } = splitDashDash(rawArgs);
-    const given = positionals(own, flags);
+    const given = positionals(own, args);
     const urls = given.filter(isRepositoryUrl);
     const paths = given.filter((p) => !isRepositoryUrl(p));
     const usage = (m: string) => new CairnError("usage", `${m} (see --help)`);

@@ -1,6 +1,7 @@
 // Flag helpers for commands whose flags citty cannot express: citty keeps only the last value of
 // a repeated flag and lets unknown flags through, so these read rawArgs (snapshot, and the fused
 // backup and restore, which take several stages' flags at once).
+import type { ArgsDef } from "citty";
 import { CairnError } from "./error.js";
 
 /** The arguments before a "--", and the ones after it (a command to run). */
@@ -32,31 +33,56 @@ export function repeated(own: string[], names: string[]): string[] {
   return out;
 }
 
-export interface KnownFlags {
-  long: string[];
-  short: string[];
-  /** Flags that take a value (long names, and single-letter short ones). */
-  withValue: string[];
-}
-
-/** Rejects flags the command does not declare; returns the positional arguments. */
-export function positionals(own: string[], known: KnownFlags): string[] {
+/**
+ * Checks every flag in `own` against a command's declared args and returns the positional
+ * words. citty lets unknown flags through and reads a value flag given last, or followed by
+ * another flag, as empty (which a number reads as 0: `prune --keep-last` would keep nothing), so
+ * an unknown flag, or a value flag without its value (unless its value hint is in brackets:
+ * verify's `--read-data [SUBSET]`), is a usage error here. A short flag's value may be glued to
+ * it (-kKEY); "-5" is a word, not a flag.
+ */
+export function positionals(own: string[], args: ArgsDef): string[] {
+  const long = new Map<string, boolean>(); // name → needs a value
+  const short = new Map<string, boolean>();
+  for (const [name, def] of Object.entries(args)) {
+    if (def.type === "positional") continue;
+    const optional = "valueHint" in def && typeof def.valueHint === "string" && def.valueHint.startsWith("[");
+    const takesValue = def.type !== "boolean" && !optional;
+    long.set(name, takesValue);
+    if (!takesValue) long.set(`no-${name}`, false);
+    const aliases = "alias" in def && def.alias ? [def.alias].flat() : [];
+    for (const a of aliases) (a.length === 1 ? short : long).set(a, takesValue);
+  }
+  long.set("help", false).set("version", false);
+  short.set("h", false);
+  const needsValue = (flag: string) => new CairnError("usage", `${flag} needs a value (see --help)`);
   const out: string[] = [];
   for (let i = 0; i < own.length; i++) {
     const a = own[i];
     if (a.startsWith("--")) {
-      const name = a.slice(2).split("=")[0];
-      if (!known.long.includes(name)) throw new CairnError("usage", `unknown flag --${name} (see --help)`);
-      if (known.withValue.includes(name) && !a.includes("=")) i++;
-    } else if (a.startsWith("-") && a.length > 1) {
+      const eq = a.indexOf("=");
+      const name = a.slice(2, eq === -1 ? undefined : eq);
+      const takesValue = long.get(name);
+      if (takesValue === undefined) throw new CairnError("usage", `unknown flag --${name} (see --help)`);
+      if (!takesValue) continue;
+      if (eq !== -1) {
+        if (eq === a.length - 1) throw needsValue(`--${name}`);
+        continue;
+      }
+      const value = own[i + 1];
+      if (value === undefined || value.startsWith("--")) throw needsValue(`--${name}`);
+      i++;
+    } else if (a.length > 1 && a.startsWith("-") && !/^-\d/.test(a)) {
       const letters = a.slice(1);
       for (let k = 0; k < letters.length; k++) {
         const c = letters[k];
-        if (!known.short.includes(c)) throw new CairnError("usage", `unknown flag -${c} (see --help)`);
-        if (!known.withValue.includes(c)) continue;
+        if (!short.has(c)) throw new CairnError("usage", `unknown flag -${c} (see --help)`);
+        if (!short.get(c)) continue;
         // A value flag: the rest of the word is its value (-kwriter.key), else the next word is.
-        if (k === letters.length - 1) i++;
-        break;
+        if (k < letters.length - 1) break;
+        const value = own[i + 1];
+        if (value === undefined || value.startsWith("--")) throw needsValue(`-${c}`);
+        i++;
       }
     } else {
       out.push(a);

@@ -1,4 +1,5 @@
 import { runCommand, showUsage, type CommandDef, type ArgsDef } from "citty";
+import { positionals } from "./args.js";
 import { CairnError, printable, toCairnError } from "./error.js";
 import { exitCodes } from "./codes.js";
 
@@ -115,13 +116,7 @@ async function resolved<T>(v: Lazy<T>): Promise<T> {
   return typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
 }
 
-/**
- * citty lets unknown flags through and reads a value flag given last, or followed by another
- * flag, as empty (which a number reads as 0: `prune --keep-last` would keep nothing). So every
- * flag is checked against the (sub)command's declared args first: an unknown flag, or a value
- * flag without its value (unless its value hint is in brackets), is a usage error (exit 2)
- * before anything is read or written.
- */
+/** Checks the flags against the (sub)command they are for (positionals() says how). */
 export async function checkFlags(cmd: CommandDef, own: string[]): Promise<void> {
   let current = cmd;
   let i = 0;
@@ -131,47 +126,5 @@ export async function checkFlags(cmd: CommandDef, own: string[]): Promise<void> 
     if (!next) break;
     current = await resolved(next);
   }
-  const args = (current.args ? await resolved(current.args as Lazy<ArgsDef>) : {}) as ArgsDef;
-  const long = new Map<string, boolean>(); // name → needs a value
-  const short = new Map<string, boolean>();
-  for (const [name, def] of Object.entries(args)) {
-    if (def.type === "positional") continue;
-    // A value hint in brackets ("[SUBSET]": verify --read-data) marks a value that may be left out.
-    const optional = "valueHint" in def && typeof def.valueHint === "string" && def.valueHint.startsWith("[");
-    const takesValue = def.type !== "boolean" && !optional;
-    long.set(name, takesValue);
-    if (!takesValue) long.set(`no-${name}`, false);
-    const aliases = "alias" in def && def.alias ? [def.alias].flat() : [];
-    for (const a of aliases) (a.length === 1 ? short : long).set(a, takesValue);
-  }
-  const needsValue = (flag: string) => new CairnError("usage", `${flag} needs a value (see --help)`);
-  for (; i < own.length; i++) {
-    const a = own[i];
-    if (a.startsWith("--")) {
-      const eq = a.indexOf("=");
-      const name = a.slice(2, eq === -1 ? undefined : eq);
-      const takesValue = long.get(name);
-      if (takesValue === undefined) throw new CairnError("usage", `unknown flag --${name} (see --help)`);
-      if (!takesValue) continue;
-      if (eq !== -1) {
-        if (eq === a.length - 1) throw needsValue(`--${name}`);
-        continue;
-      }
-      const value = own[i + 1];
-      if (value === undefined || value.startsWith("--")) throw needsValue(`--${name}`);
-      i++;
-    } else if (a.length > 1 && a.startsWith("-") && !/^-\d/.test(a)) {
-      const letters = a.slice(1);
-      for (let k = 0; k < letters.length; k++) {
-        const c = letters[k];
-        if (!short.has(c)) throw new CairnError("usage", `unknown flag -${c} (see --help)`);
-        if (!short.get(c)) continue;
-        // A value flag: the rest of the word is its value (-kwriter.key), else the next word is.
-        if (k < letters.length - 1) break;
-        const value = own[i + 1];
-        if (value === undefined || value.startsWith("--")) throw needsValue(`-${c}`);
-        i++;
-      }
-    }
-  }
+  positionals(own.slice(i), (current.args ? await resolved(current.args as Lazy<ArgsDef>) : {}) as ArgsDef);
 }

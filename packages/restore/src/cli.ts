@@ -32,11 +32,6 @@ const args = {
   "no-cache": { type: "boolean", description: "keep no local cache" },
 } as const;
 
-const flags = {
-  long: Object.keys(args).filter((k) => k !== "repo" && k !== "snapshot").concat(["help", "version"]),
-  short: ["i", "x", "h"],
-  withValue: ["identity", "i", "extract", "x", "passphrase-file", "writers", "repo-key", "host", "label", "tag", "jobs", "cache"],
-};
 
 /** SIGINT/SIGTERM: remove the files being written, say so in one line, exit "interrupted" (as snapshot -x does). */
 function onSignals(): void {
@@ -73,7 +68,7 @@ export default defineCommand({
   args,
   async run({ args: a, rawArgs }) {
     const { own } = splitDashDash(rawArgs);
-    const [repo, selector, ...paths] = positionals(own, flags);
+    const [repo, selector, ...paths] = positionals(own, args);
     const usage = (m: string) => new CairnError("usage", `${m} (see --help)`);
     if (!repo || !selector) throw usage("give a repository and a snapshot");
     const outputs = [a.extract !== undefined, a.tar, a.stdout].filter(Boolean).length;

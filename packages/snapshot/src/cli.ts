@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { CairnError, exitCodes, reportError } from "@cairn/errors";
 import { FrameType, decodeFrames, stdinChunks, writeAll, writeFrames, type Frame } from "@cairn/protocol";
-import { positionals as checkFlags, repeated, splitDashDash } from "@cairn/errors";
+import { repeated, splitDashDash } from "@cairn/errors";
 import { extractToDir } from "./extract-dir.js";
 import { extractToStdout } from "./extract-stdout.js";
 import { extractToTar } from "./extract-tar.js";
@@ -29,11 +29,6 @@ const args = {
   "no-same-owner": { type: "boolean", description: "-x: files belong to you even as root, setuid/setgid bits dropped (for a stream you do not trust with root's files)" },
 } as const;
 
-const known = {
-  long: ["extract", "tar", "stdout", "stdin", "from-command", "name", "label", "tag", "exclude", "one-file-system", "include", "overwrite", "no-same-owner", "help", "version"],
-  short: ["x", "h"],
-  withValue: ["name", "label", "tag", "exclude", "include"],
-};
 
 /** Passes frames through, noting END's meta for the exit code. */
 async function* watchEnd(frames: AsyncIterable<Frame>, seen: { end?: Record<string, unknown> }): AsyncGenerator<Frame> {
@@ -70,7 +65,6 @@ export default defineCommand({
   args,
   async run({ args: a, rawArgs }) {
     const { own, command } = splitDashDash(rawArgs);
-    checkFlags(own, known);
     const positionals = (a._ as string[]).slice(0, (a._ as string[]).length - command.length);
     const tags = repeated(own, ["--tag"]);
     const exclude = repeated(own, ["--exclude"]);

@@ -87,7 +87,6 @@ export async function verifyRepository(storage: Storage, opts: VerifyOptions): P
   }
   // A state that cannot be saved would make every --read-data p% run check the same window,
   // and every --max-duration run start over: said in the report, never silently.
-  const unsaved = "verify could not save its state in the local cache (none given, or it cannot be written)";
   if (result.stopped && result.stoppedAfter) {
     report.complete = false;
     report.resumable = await writeState(cache, { counter: state.counter, resume: { subset: name, counter, after: result.stoppedAfter } });
@@ -95,7 +94,7 @@ export async function verifyRepository(storage: Storage, opts: VerifyOptions): P
     report.complete = false;
   } else if (resume || opts.readData?.kind === "percent") {
     if (!(await writeState(cache, { counter: opts.readData?.kind === "percent" ? counter + 1 : state.counter })) && opts.readData?.kind === "percent") {
-      report.note(`${unsaved}: the next --read-data ${opts.readData.p}% run checks this same window again`);
+      report.note(`verify could not save its state in the local cache (none given, or it cannot be written): the next --read-data ${opts.readData.p}% run checks this same window again`);
     }
   }
 
