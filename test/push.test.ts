@@ -140,13 +140,23 @@ describe("cairn push", () => {
   });
 });
 
+// A push of NAME.stream into the folder repository NAME that stops after HALF bytes until ACT has
+// run. ACT runs once the push has written a pack (so it has read the config and is mid-way),
+// not after a fixed sleep, which a loaded machine outran.
+function midPush(name: string, half: number, act: string): string {
+  const go = at(`${name}.go`);
+  const producer = `head -c ${half} ${at(`${name}.stream`)}; until [ -e ${go} ]; do sleep 0.05; done; tail -c +${half + 1} ${at(`${name}.stream`)}`;
+  const written = `until [ -n "$(find ${at(`${name}/packs`)} -type f 2>/dev/null | head -n 1)" ]; do sleep 0.05; done; sleep 0.5`;
+  return `(${producer}) | cairn push --no-cache file://${at(name)} & ${written}; ${act}; touch ${go}; wait $!`;
+}
+
 describe("a folder repository that vanishes during a push (a USB disk or NFS mount that dropped out)", () => {
   it("is not made anew: the push fails with 15, one line, and nothing appears where the repository was", async () => {
-    const repo = await newRepo("vanishing", 16 * 1024);
+    await newRepo("vanishing", 16 * 1024);
     const stream = await fixtureStream(fixtureSnapshot(randomChunks(40, 8 * 1024), { keyset: keys.keyset }));
     writeFileSync(at("vanishing.stream"), stream);
     const half = Math.floor(stream.length / 2);
-    const r = await shA(`(head -c ${half} ${at("vanishing.stream")}; sleep 2; tail -c +${half + 1} ${at("vanishing.stream")}) | cairn push --no-cache ${repo} & sleep 1; rm -rf ${at("vanishing")}; wait $!`, { env });
+    const r = await shA(midPush("vanishing", half, `rm -rf ${at("vanishing")}`), { env });
     expect(r.status, r.stderr).toBe(15);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/^cairn-push: .*the repository folder .*vanishing of file:\/\/.* is gone \(removed, or its disk unmounted\?\)/);
@@ -154,11 +164,11 @@ describe("a folder repository that vanishes during a push (a USB disk or NFS mou
   });
 
   it("a folder that is there again but empty (an unmounted disk's mount point) gets no commit either", async () => {
-    const repo = await newRepo("remounted", 16 * 1024);
+    await newRepo("remounted", 16 * 1024);
     const stream = await fixtureStream(fixtureSnapshot(randomChunks(40, 8 * 1024), { keyset: keys.keyset }));
     writeFileSync(at("remounted.stream"), stream);
     const half = Math.floor(stream.length / 2);
-    const r = await shA(`(head -c ${half} ${at("remounted.stream")}; sleep 2; tail -c +${half + 1} ${at("remounted.stream")}) | cairn push --no-cache ${repo} & sleep 1; rm -rf ${at("remounted")}; mkdir ${at("remounted")}; wait $!`, { env });
+    const r = await shA(midPush("remounted", half, `rm -rf ${at("remounted")}; mkdir ${at("remounted")}`), { env });
     expect(r.status, r.stderr).toBe(15);
     expect(r.stderr).toMatch(/^cairn-push: .*holds no config any more \(removed, or its disk unmounted during the push\?\); nothing committed\n$/);
     expect(existsSync(at("remounted/snapshots"))).toBe(false);
