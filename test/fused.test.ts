@@ -298,6 +298,20 @@ describe("bad input: the fused command fails as the failing stage of the pipelin
     expect(["gone", "Z"]).toContain(state()); // killed (a zombie until something reaps it)
   });
 
+  it("a directory that cannot be made ends with one line and 19, not a hang (under /proc, node:fs's mkdir -p loops forever)", async () => {
+    await ok(run(`cairn init ${url("proc")} --owner-key o.key --writer-key w.key 2>/dev/null && cairn backup -k w.key src ${url("proc")} >/dev/null`));
+    const restore = await run(`timeout 60 cairn restore -i o.key ${url("proc")} latest -x /proc/cairn-x/out`);
+    expect(restore.status, restore.stderr).toBe(19);
+    expect(restore.stderr).toBe("cairn-restore: cannot make the restore directory /proc/cairn-x/out: ENOENT\n");
+    const init = await run(`timeout 60 cairn init file:///proc/cairn-x/repo --writer-key w.key`);
+    expect(init.status, init.stderr).toBe(19);
+    expect(init.stderr).toBe("cairn-init: cannot make the repository folder /proc/cairn-x/repo for file:///proc/cairn-x/repo: ENOENT\n");
+    // A cache that cannot be written only costs verify its saved state.
+    const verify = await run(`timeout 60 cairn verify -i o.key ${url("proc")} --cache /proc/cairn-x --read-data 50%`);
+    expect(verify.status, verify.stderr).toBe(0);
+    expect(verify.stdout.toString()).toMatch(/could not save its state in the local cache/);
+  });
+
   it("usage errors name the problem", async () => {
     const cases: [string, RegExp][] = [
       ["cairn backup -k w.key src", /give at least one repository URL/],

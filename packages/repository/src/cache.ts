@@ -1,7 +1,8 @@
 // The local cache of immutable, content-addressed repository objects (index files, snapshot
 // objects), kept per repository id so a transport host fetches only what is new. Everything
 // read from it is checked against its name again, so a damaged cache costs a refetch, not trust.
-import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { makeDirs } from "@cairn/errors";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -33,7 +34,7 @@ export class LocalCache {
     const path = join(this.dir, key);
     const tmp = `${path}.${process.pid}.tmp`;
     try {
-      await mkdir(join(path, ".."), { recursive: true });
+      makeDirs(join(path, ".."));
       await writeFile(tmp, bytes);
       await rename(tmp, path);
       return true;

@@ -23,7 +23,7 @@ import {
   type Stats,
 } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { CairnError, printable, toCairnError } from "@cairn/errors";
+import { CairnError, makeDirs, printable, toCairnError } from "@cairn/errors";
 import { encodeName, freeData, type EntryMeta, type Frame } from "@cairn/protocol";
 import { components } from "./entry-path.js";
 import { PathFilter } from "./glob.js";
@@ -114,7 +114,13 @@ function lstatOrUndefined(p: Buffer): Stats | undefined {
  */
 export async function extractToDir(frames: AsyncIterable<Frame>, dir: string, opts: ExtractOptions = {}): Promise<ExtractSummary> {
   // mkdir -p answers the first directory it made: none if DIR existed.
-  const made = mkdirSync(dir, { recursive: true });
+  let made: string | undefined;
+  try {
+    made = makeDirs(dir);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new CairnError("io", `cannot make the restore directory ${printable(dir)}: ${why}`, { cause: err });
+  }
   const root = Buffer.from(realpathSync(dir));
   try {
     return await new DirWriter(root, opts).run(new EntryReader(frames));

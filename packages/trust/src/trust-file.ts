@@ -3,10 +3,10 @@
 //
 //   # cairn trusted writers: one hex Ed25519 public key per line, a comment may follow
 //   3b6a27bc…  # db-host, 2026-11-27
-import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
-import { CairnError, toCairnError } from "@cairn/errors";
+import { CairnError, makeDirs, toCairnError } from "@cairn/errors";
 
 export const WRITERS_ENV = "CAIRN_WRITERS";
 
@@ -50,7 +50,7 @@ export function pinWriter(publicKey: string, opts: { path?: string; note?: strin
   if (readTrustedWriters(file).has(key)) return false;
   const note = opts.note ? `  # ${opts.note.replace(/[\r\n]+/g, " ")}` : "";
   try {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    makeDirs(dirname(file), 0o700);
     let prefix = "";
     try {
       const existing = readFileSync(file, "utf8");

@@ -3,7 +3,7 @@
 // leaves either the old state or the whole new object, never a torn one.
 import { randomBytes } from "node:crypto";
 import { link, mkdir, open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
-import { CairnError } from "@cairn/errors";
+import { CairnError, makeDirs } from "@cairn/errors";
 import { dirname, join, relative, sep } from "node:path";
 import { TEMP_PREFIX } from "../key.js";
 
@@ -25,7 +25,7 @@ export async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void>
 
 /** Makes a directory (and parents) and makes the new entries durable in their parents. */
 export async function ensureDir(dir: string): Promise<void> {
-  const first = await mkdir(dir, { recursive: true });
+  const first = makeDirs(dir);
   if (first === undefined) return;
   // every directory from first's parent down to dir's parent gained an entry
   const parts = relative(dirname(first), dir).split(sep);

@@ -34,7 +34,8 @@ export class FolderStorage implements Storage {
     try {
       await ensureDir(this.root);
     } catch (err) {
-      throw folderError(err, "writing", ".", this.url);
+      const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new CairnError("io", `cannot make the repository folder ${this.root} for ${this.url}: ${why}`, { cause: err });
     }
   }
 
