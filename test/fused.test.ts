@@ -320,6 +320,8 @@ describe("bad input: the fused command fails as the failing stage of the pipelin
       [`cairn backup -k w.key ${url("fused")} src --bogus`, /unknown flag --bogus/],
       [`cairn restore -i o.key ${url("fused")} latest`, /give exactly one of -x DIR, --tar or --stdout/],
       [`cairn restore ${url("fused")} latest -x o`, /give the owner key with -i/],
+      [`cairn restore -i o.key ${url("fused")} latest --tar --no-same-owner`, /--no-same-owner applies to -x/],
+      [`cairn restore -i o.key ${url("fused")} latest --stdout --overwrite`, /--overwrite applies to -x/],
     ];
     const results = await Promise.all(cases.map(([script]) => run(script)));
     for (const [i, [script, pattern]] of cases.entries()) {

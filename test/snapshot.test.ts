@@ -455,4 +455,15 @@ describe("snapshot reports what it cannot read", () => {
     expect(n.stderr.trim()).toBe("cairn-snapshot: --stdin needs --name NAME for the entry (see --help)");
     expect(n.status).toBe(2);
   });
+
+  it("refuses -x flags where they would be ignored: --overwrite and --no-same-owner with --tar or --stdout, or without -x", () => {
+    for (const args of [["-x", "--tar", "--no-same-owner"], ["-x", "--stdout", "--overwrite"], ["-x", "--tar", "--overwrite"]]) {
+      const r = cairn(["snapshot", ...args], { input: Buffer.alloc(0) });
+      expect(r.stderr, args.join(" ")).toBe("cairn-snapshot: --overwrite and --no-same-owner apply to -x DIR, not to --tar or --stdout (see --help)\n");
+      expect(r.status).toBe(2);
+    }
+    const r = cairn(["snapshot", "--no-same-owner", work.path]);
+    expect(r.stderr).toBe("cairn-snapshot: --stdout, --overwrite, --no-same-owner and --include apply to -x (see --help)\n");
+    expect(r.status).toBe(2);
+  });
 });

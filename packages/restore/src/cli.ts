@@ -74,7 +74,9 @@ export default defineCommand({
     const outputs = [a.extract !== undefined, a.tar, a.stdout].filter(Boolean).length;
     if (outputs !== 1) throw usage("give exactly one of -x DIR, --tar or --stdout");
     if (a.stdout && paths.length > 1) throw usage("--stdout writes one entry: give at most one PATH");
+    const noSameOwner = a["no-same-owner"] === true || (a as Record<string, unknown>)["same-owner"] === false; // citty reads --no-X as X = false
     if (a.overwrite && a.extract === undefined) throw usage("--overwrite applies to -x");
+    if (noSameOwner && a.extract === undefined) throw usage("--no-same-owner applies to -x (a tar stream's owners are for its reader to take or not)");
     if (!a.stdout && a.tar && process.stdout.isTTY) throw usage("refusing to write a tar stream to a terminal");
     const identityFiles = repeated(own, ["-i", "--identity"]);
     if (identityFiles.length === 0) throw new CairnError("usage", "restore order lives in the encrypted manifest: give the owner key with -i FILE");
@@ -107,7 +109,7 @@ export default defineCommand({
     const warn = (m: string) => process.stderr.write(`cairn-restore: ${m}\n`);
     if (a.stdout) await writeAll(extractToStdout(frames, paths[0], warn));
     else if (a.tar) await writeAll(extractToTar(frames, { include: includePatterns(paths), warn }));
-    else await extractToDir(frames, a.extract!, { include: includePatterns(paths), overwrite: a.overwrite, noSameOwner: a["no-same-owner"] === true || (a as Record<string, unknown>)["same-owner"] === false /* citty reads --no-X as X = false */, warn });
+    else await extractToDir(frames, a.extract!, { include: includePatterns(paths), overwrite: a.overwrite, noSameOwner, warn });
     return exitCodes.ok;
   },
 });

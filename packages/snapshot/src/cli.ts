@@ -71,11 +71,13 @@ export default defineCommand({
     const include = repeated(own, ["--include"]);
     const usage = (m: string) => new CairnError("usage", `${m} (see --help)`);
 
+    const noSameOwner = a["no-same-owner"] === true || (a as Record<string, unknown>)["same-owner"] === false; // citty reads --no-X as X = false
     if (a.extract) {
       if (a.stdin || a["from-command"] || exclude.length || a["one-file-system"] || tags.length || a.label || a.name) {
         throw usage("-x restores a stream: --stdin, --from-command, --name, --label, --tag, --exclude and --one-file-system do not apply");
       }
       if (a.tar && a.stdout) throw usage("-x writes a tar stream (--tar) or one entry's bytes (--stdout), not both");
+      if ((a.tar || a.stdout) && (a.overwrite || noSameOwner)) throw usage("--overwrite and --no-same-owner apply to -x DIR, not to --tar or --stdout");
       if (a.tar && positionals.length) throw usage("-x --tar writes to stdout and takes no directory");
       if (a.stdout && positionals.length > 1) throw usage("-x --stdout takes at most one entry path");
       if (a.stdout && include.length) throw usage("-x --stdout names its entry as an argument, not with --include");
@@ -93,11 +95,11 @@ export default defineCommand({
       }
       // extractToDir has at most one frame's data in use (one write in flight) when it asks for the
       // next, and keeps nothing longer: the input's memory before that frame can be freed.
-      await extractToDir(decodeFrames(stdinChunks(), { borrow: "allButLast" }), positionals[0], { include, overwrite: a.overwrite, noSameOwner: a["no-same-owner"] === true || (a as Record<string, unknown>)["same-owner"] === false /* citty reads --no-X as X = false */ });
+      await extractToDir(decodeFrames(stdinChunks(), { borrow: "allButLast" }), positionals[0], { include, overwrite: a.overwrite, noSameOwner });
       return exitCodes.ok;
     }
 
-    if (a.stdout || a.overwrite || include.length) throw usage("--stdout, --overwrite and --include apply to -x");
+    if (a.stdout || a.overwrite || noSameOwner || include.length) throw usage("--stdout, --overwrite, --no-same-owner and --include apply to -x");
     const start = { tags, label: a.label };
     const sources = [positionals.length > 0, a.tar, a.stdin, a["from-command"]].filter(Boolean).length;
     if (sources !== 1) throw usage("give exactly one source: paths, --tar, --stdin or --from-command");
