@@ -386,6 +386,16 @@ describe("snapshot -x --stdout and --tar", () => {
     expect(cut.stderr.trim()).toBe("cairn-snapshot: the tar stream ends without its end-of-archive blocks: it was cut off (did the producer die?)");
     // (The whole archive is fine.)
     expect(sh(`cd ${d} && cairn snapshot --tar < tarcut.tar > /dev/null`).status).toBe(0);
+    // Cut after a member that ends in a run of zeros (a disk image, a database file): zero bytes
+    // at the end of the input are no end-of-archive marker unless they stand where a header belongs.
+    // (header 512 + data 1000 + 65536 = 66536, padded to 66560; the next header would start at 67072)
+    const zeros = sh(`cd ${d} && head -c 1000 /dev/urandom > tarcut/img && head -c 65536 /dev/zero >> tarcut/img && tar -cf zeros.tar tarcut/img tarcut/b && head -c 67072 zeros.tar | cairn snapshot --tar > /dev/null`);
+    expect(zeros.status).toBe(10);
+    expect(zeros.stderr.trim()).toMatch(/ends without its end-of-archive blocks/);
+    // Two archives one after the other (cat a.tar b.tar, read on as GNU tar -i does): whole only if the second is.
+    expect(sh(`cd ${d} && cat tarcut.tar zeros.tar | cairn snapshot --tar > /dev/null`).status).toBe(0);
+    const second = sh(`cd ${d} && (cat tarcut.tar; head -c 67072 zeros.tar) | cairn snapshot --tar > /dev/null`);
+    expect(second.status).toBe(10);
   });
 });
 

@@ -56,8 +56,15 @@ export function paxMtimeNs(value: string): string | undefined {
 export async function* snapshotTar(opts: TarOptions = {}, input: AsyncIterable<Uint8Array> = stdinChunks()): AsyncGenerator<Frame> {
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`cairn-snapshot: ${m}\n`));
   const extract = tar.extract({ filenameEncoding: "latin1" } as Parameters<typeof tar.extract>[0]);
-  const seen = new TarTail();
-  const feeding = pipeline(Readable.from(seen.watch(input), { objectMode: false }), extract).catch((err: Error) => err);
+  const ended = noteEndOfArchive(extract);
+  let bytes = 0;
+  const counted = async function* () {
+    for await (const chunk of input) {
+      bytes += chunk.length;
+      yield chunk;
+    }
+  };
+  const feeding = pipeline(Readable.from(counted(), { objectMode: false }), extract).catch((err: Error) => err);
   let entries = 0;
   let partial = 0;
   yield startFrame(opts, "tar", "tar");
@@ -122,8 +129,8 @@ export async function* snapshotTar(opts: TarOptions = {}, input: AsyncIterable<U
   if (failure) throw tarError(failure);
   // tar-stream ends quietly at the end of its input, wherever that is: a producer that died
   // before writing anything, or between two members, must not pass for a whole archive.
-  if (seen.bytes === 0) throw new CairnError("stream", "empty input: not a tar archive (the producer wrote nothing: did it fail?)");
-  if (!seen.endsWithEndOfArchive()) {
+  if (bytes === 0) throw new CairnError("stream", "empty input: not a tar archive (the producer wrote nothing: did it fail?)");
+  if (!ended()) {
     throw new CairnError("stream", "the tar stream ends without its end-of-archive blocks: it was cut off (did the producer die?)");
   }
   yield endFrame({ entries, partial, unverified: false });
@@ -135,25 +142,23 @@ function tarError(err: unknown): CairnError {
   return new CairnError("stream", `not a valid tar stream: ${msg.replace(/\.$/, "")}`);
 }
 
-/** How many bytes went through, and the last 1024 of them: a whole archive ends with two zero blocks. */
-class TarTail {
-  bytes = 0;
-  private readonly tail = Buffer.alloc(1024);
-
-  async *watch(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    for await (const chunk of input) {
-      this.bytes += chunk.length;
-      if (chunk.length >= this.tail.length) {
-        this.tail.set(chunk.subarray(chunk.length - this.tail.length));
-      } else {
-        this.tail.copyWithin(0, chunk.length);
-        this.tail.set(chunk, this.tail.length - chunk.length);
-      }
-      yield chunk;
-    }
-  }
-
-  endsWithEndOfArchive(): boolean {
-    return this.bytes >= this.tail.length && this.tail.every((b) => b === 0);
-  }
+/**
+ * Whether the archive's end-of-archive marker was read: a zero block where a header belongs, with
+ * no member after it. tar-stream reads such a block as "no header" and reads on to the end of its
+ * input, so this watches its header step (tar-stream 3's Extract._consumeHeader; the version is
+ * pinned, and the cut-off archive tests fail if that changes). Zero bytes at the end of a
+ * member's data are no marker: a producer that died in a run of zeros is still caught.
+ */
+function noteEndOfArchive(extract: tar.Extract): () => boolean {
+  type Inner = { _consumeHeader?: () => boolean; _header: unknown };
+  const inner = extract as unknown as Inner;
+  const step = inner._consumeHeader;
+  if (typeof step !== "function") throw new Error("tar-stream changed: Extract._consumeHeader is gone (see noteEndOfArchive)");
+  let atEnd = false;
+  inner._consumeHeader = function (this: Inner) {
+    const read = step.call(this);
+    if (read) atEnd = this._header === null; // a member after the marker (concatenated archives) resets it
+    return read;
+  };
+  return () => atEnd;
 }
