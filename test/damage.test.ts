@@ -319,6 +319,12 @@ describe.concurrent("damage that verify names", () => {
     expect(named(v.report, `snapshot ${soon}`)).toBeUndefined(); // within the clock-skew bound
     expect((await verify(d.url, { clockSkewMs: 60_000 })).report.problems.some((p: any) => p.object === `snapshot ${soon}`)).toBe(true);
     await expectRestores(d.url, f.snapB);
+    // `latest` skips the pinned writer's snapshot dated a year ahead (it would stay latest for a
+    // year): the newest one within the bound is `soon`, B's content under a later time.
+    const r = await shA(`cairn pull -i owner.key ${d.url} latest | cairn inspect | head -1`, { env: f.env, cwd: f.dir });
+    expect(r.stdout.toString()).toContain(String((await readSnapshot(d.storage, soon)).commit.time));
+    const warnings = r.stderr.trim().split("\n");
+    expect(warnings.find((w) => w.includes(signed.slice(0, 12)))).toMatch(new RegExp(`^cairn-pull: warning: skipped the newer snapshot ${signed.slice(0, 12)}: it is dated ${later.replace(/\./g, "\\.")}, more than an hour ahead of this machine's clock$`));
   });
 });
 
@@ -353,7 +359,7 @@ describe("choosing the snapshot to restore", () => {
     const lines = none.stderr.trim().split("\n");
     expect(lines.slice(0, -1)).toHaveLength(4); // one warning per snapshot skipped
     for (const w of lines.slice(0, -1)) expect(w).toMatch(/^cairn-restore: warning: skipped the newer snapshot [0-9a-f]{12}: /);
-    expect(lines.at(-1)).toBe("cairn-restore: no snapshot in the repository signed by a pinned writer (4 newer snapshot(s) skipped: not signed by a writer in the trusted writers file)");
+    expect(lines.at(-1)).toBe("cairn-restore: no snapshot in the repository signed by a pinned writer and not dated in the future (4 newer snapshot(s) skipped, each named in a warning above)");
     // A filter or date that matches nothing is still "no such snapshot" (15), whatever else the bucket holds.
     const nothing = await shA(`cairn restore -i owner.key ${d.url} 2001-01-01 -x out-nothing`, { cwd: f.dir, env: f.env });
     expect(nothing.status).toBe(15);

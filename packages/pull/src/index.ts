@@ -41,6 +41,9 @@ export interface OpenedSnapshot {
   table: IndexTable;
 }
 
+/** How far ahead of this machine's clock `latest` and dates still choose a snapshot (prune's default bound). */
+const MAX_SKEW_MS = 3_600_000;
+
 /** Reads config, the snapshot list and the index, and picks the snapshot the selector names. */
 export async function openSnapshot(storage: Storage, selector: string, opts: OpenOptions = {}): Promise<OpenedSnapshot> {
   const config = await readConfig(storage);
@@ -76,6 +79,11 @@ export async function chooseSnapshot(storage: Storage, cache: LocalCache | undef
     for (;;) {
       try {
         verifyCommit(snapshot.commit as unknown as Record<string, unknown>, opts.trusted);
+        // As prune and verify: a snapshot dated beyond the clock-skew bound (a writer with a wrong
+        // clock, or a compromised one) is not a backup, and must not stay `latest` until that date.
+        if (snapshot.time.getTime() > Date.now() + MAX_SKEW_MS) {
+          throw new CairnError("integrity", `it is dated ${snapshot.commit.time}, more than an hour ahead of this machine's clock`);
+        }
         break;
       } catch (err) {
         skipped++;
@@ -87,7 +95,7 @@ export async function chooseSnapshot(storage: Storage, cache: LocalCache | undef
         snapshot = selectSnapshot(left, selector, opts);
       } catch (err) {
         if (!(err instanceof CairnError) || err.kind !== "notFound") throw err;
-        throw new CairnError("key", `${err.message} signed by a pinned writer (${skipped} newer snapshot(s) skipped: not signed by a writer in the trusted writers file)`);
+        throw new CairnError("key", `${err.message} signed by a pinned writer and not dated in the future (${skipped} newer snapshot(s) skipped, each named in a warning above)`);
       }
     }
   }
