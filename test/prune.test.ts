@@ -3,6 +3,7 @@
 // grace period) removes only what A alone needed, and `cairn verify --read-data` plus a restore
 // test of B prove nothing B needs was lost, also on repositories damaged in the ways a disk or an
 // attacker can. Untrusted and future-dated snapshots are reported, not counted, never removed.
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INDEX_PREFIX, MARKS_PREFIX, PACKS_PREFIX, SNAPSHOTS_PREFIX, indexKey, packKey } from "@cairn/repository";
@@ -183,6 +184,51 @@ describe.concurrent("cairn prune and forget", () => {
 // Each damage case: prune --keep-last 1 twice (mark, delete), and what verify says about B is the
 // same before and after: prune never turns damage into more damage. Where the damage makes the
 // repository unable to say what B needs, prune changes nothing at all and exits 22 (or 13).
+describe.concurrent("snapshot objects that storage can damage or copy", () => {
+  it("a damaged snapshot object stops the collection (its data is unknown, not garbage) until forget removes it", async () => {
+    const { url, storage } = await copy("damaged-snapshot");
+    await flipByte(storage, `${SNAPSHOTS_PREFIX}${f.snapA}`, 12);
+    const before = await everything(storage);
+    const { first, second } = await pruneFully(url, "--no-cache"); // (the local cache holds a good copy)
+    for (const run of [first, second]) {
+      expect(run.status, run.stderr).toBe(22);
+      expect(run.report.problems).toEqual([expect.stringMatching(new RegExp(`^snapshot ${f.snapA} is damaged \\(.*\\), so the data it names is unknown: nothing is collected until it is restored from a copy or removed with cairn forget ${f.snapA.slice(0, 12)}$`))]);
+      expect(run.report.gc.marked).toEqual([]);
+    }
+    expect(await everything(storage)).toEqual(before); // A's packs are all still there
+    // forget can name the damaged object; then the collection takes what only A used.
+    const forgot = await cairnA(["forget", url, f.snapA.slice(0, 12), "--json", "--no-cache"], { env: f.env, cwd: f.dir });
+    expect(forgot.status, forgot.stderr).toBe(0);
+    expect(JSON.parse(forgot.stdout.toString()).removed).toEqual([f.snapA]);
+    const after = await pruneFully(url);
+    expect(after.second.status).toBe(0);
+    expect(after.second.report.gc.deleted.length).toBeGreaterThan(0);
+    for (const p of after.second.report.gc.deleted) expect(f.packsA).toContain(p);
+    expect((await verify(url, "--read-data", "-i", "owner.key", "--restore-test", f.snapB)).report.problems).toEqual([]);
+  });
+
+  it("copies of one signed COMMIT under other names count once: they cannot push a real snapshot out of --keep-last", async () => {
+    const { url, storage } = await copy("duplicate-commit");
+    const b = Buffer.from(await storage.get(`${SNAPSHOTS_PREFIX}${f.snapB}`));
+    const copies: string[] = [];
+    for (const spelled of [Buffer.concat([Buffer.from(" "), b]), Buffer.concat([b, Buffer.from("\n")])]) {
+      const id = createHash("sha256").update(spelled).digest("hex");
+      await storage.put(`${SNAPSHOTS_PREFIX}${id}`, spelled);
+      copies.push(id);
+    }
+    const r = await prune(url, "--keep-last", "2", "--dry-run");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.report.removed).toEqual([]); // A is the second newest backup, whatever the copies
+    const line = (id: string) => r.report.snapshots.find((s: any) => s.id === id);
+    expect(line(f.snapA)).toMatchObject({ action: "keep", reasons: ["last 2"] });
+    const all = [f.snapB, ...copies].sort();
+    expect(line(all[0])).toMatchObject({ action: "keep", reasons: ["last 1"] });
+    for (const id of all.slice(1)) {
+      expect(line(id)).toMatchObject({ action: "report", standing: "duplicate", message: `the same signed COMMIT as snapshot ${all[0].slice(0, 12)}, stored under another name` });
+    }
+  });
+});
+
 describe.concurrent("prune on a damaged repository deletes nothing a real snapshot needs", () => {
   const cases: { name: string; damage: (s: Storage) => Promise<void>; exit?: number }[] = [
     { name: "a flipped byte in a pack B needs", damage: async (s) => { const { pack, entry } = await dataPackOfB(s, f); await flipByte(s, packKey(pack), entry.offset + 5); } },

@@ -12,7 +12,9 @@ export interface ForgetOptions extends Omit<PruneOptions, "policy" | "groupBy" |
 
 export async function forget(storage: Storage, opts: ForgetOptions): Promise<PruneReport> {
   const config = await readConfig(storage);
-  const all = await listSnapshots(storage, LocalCache.forRepository(config.id, opts.cache), { jobs: opts.jobs });
-  const remove = resolveIds(all, opts.ids);
+  // A damaged snapshot object can be named too (prune's collection waits until it is gone).
+  const damaged: { id: string }[] = [];
+  const all = await listSnapshots(storage, LocalCache.forRepository(config.id, opts.cache), { jobs: opts.jobs, onDamaged: (id) => damaged.push({ id }) });
+  const remove = resolveIds([...all, ...damaged], opts.ids);
   return prune(storage, { ...opts, policy: {}, groupBy: [], remove, gc: opts.gc ?? false });
 }

@@ -5,7 +5,8 @@
 import type { Snapshot } from "@cairn/repository";
 import { checkCommitSignature } from "@cairn/trust";
 
-export type Standing = "trusted" | "unsigned" | "forged" | "keyset" | "future";
+/** "duplicate": the same signed COMMIT as another snapshot object (set by prune, which sees them all). */
+export type Standing = "trusted" | "unsigned" | "forged" | "keyset" | "future" | "duplicate";
 
 export interface Classified {
   snapshot: Snapshot;

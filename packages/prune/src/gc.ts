@@ -58,6 +58,8 @@ export interface GcOptions {
   /** Snapshot ids being removed by this run: not counted (they may still be listed in a dry run). */
   removing: ReadonlySet<string>;
   extendLocksDays?: number;
+  /** Damage found before the collection (a snapshot object that cannot be read): it stops every mark and deletion. */
+  damage?: string[];
   log?: (line: string) => void;
 }
 
@@ -127,6 +129,7 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
     packs: 0, packBytes: 0, livePacks: 0, marked: [], unmarked: [], deleted: [], deletedBytes: 0, repacked: [], repackedInto: [],
     young: 0, waiting: 0, indexedFromTrailers: 0, indexFilesWritten: 0, indexFilesDeleted: 0, multipartAborted: 0, versionsPurged: 0, locksExtended: 0, problems: [],
   };
+  r.problems.push(...(opts.damage ?? []));
   const oldEnough = (t: Date) => t.getTime() <= opts.now.getTime() - opts.graceMs;
   const config = await readConfig(storage);
 

@@ -75,6 +75,16 @@ export async function prune(storage: Storage, opts: PruneOptions): Promise<Prune
   const report: PruneReport = { dryRun, storeTime: now.toISOString(), snapshots: [], damagedSnapshots: [], removed: [], keptForLock: [], problems: [] };
   const snaps = await listSnapshots(storage, cache, { jobs: opts.jobs, onDamaged: (id, err) => report.damagedSnapshots.push({ id, message: err.message }) });
   const classified = snaps.map((s) => classify(s, { pinned: opts.pinned, keyset: config.keyset, now, maxSkewMs: opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS }));
+  // The same signed COMMIT stored again under another name (re-spelled JSON: anyone who can write
+  // to the store can make one) is one backup: only the first by id counts, or copies of the newest
+  // would push real snapshots out of --keep-last.
+  const bySig = new Map<string, string>();
+  for (const c of [...classified].sort((a, b) => (a.snapshot.id < b.snapshot.id ? -1 : 1))) {
+    if (c.standing !== "trusted") continue;
+    const first = bySig.get(String(c.snapshot.commit.sig));
+    if (first === undefined) bySig.set(String(c.snapshot.commit.sig), c.snapshot.id);
+    else Object.assign(c, { standing: "duplicate", message: `the same signed COMMIT as snapshot ${first.slice(0, 12)}, stored under another name` });
+  }
   const trusted = classified.filter((c) => c.standing === "trusted").map((c) => c.snapshot);
   const decisions = opts.remove ? undefined : new Map(applyPolicy(trusted, opts.policy, opts.groupBy).map((d) => [d.id, d]));
   for (const c of classified) {
@@ -110,7 +120,18 @@ export async function prune(storage: Storage, opts: PruneOptions): Promise<Prune
       line.reasons = ["Object Lock"];
     }
   }
+  // forget may name a damaged snapshot object (it cannot be read, so it names no data): it goes.
+  for (const d of report.damagedSnapshots) {
+    if (!opts.remove?.has(d.id)) continue;
+    if (dryRun || (await remover.remove(snapshotKey(d.id)))) removing.add(d.id);
+    if (!dryRun && removing.has(d.id)) report.removed.push(d.id);
+  }
   if (dryRun) report.removed = [...removing];
+  // Any other damaged snapshot object names data that no listing can see now: collecting it would
+  // delete that data. Garbage collection stops until it is repaired or forgotten.
+  const damage = report.damagedSnapshots
+    .filter((d) => !removing.has(d.id))
+    .map((d) => `snapshot ${d.id} is damaged (${d.message}), so the data it names is unknown: nothing is collected until it is restored from a copy or removed with cairn forget ${d.id.slice(0, 12)}`);
 
   if (opts.gc !== false) {
     report.gc = await collectGarbage(storage, snaps as Snapshot[], {
@@ -124,6 +145,7 @@ export async function prune(storage: Storage, opts: PruneOptions): Promise<Prune
       trusted: new Set(trusted.map((s) => s.id)),
       removing,
       extendLocksDays: opts.extendLocksDays,
+      damage,
       log: opts.log,
     });
     report.problems.push(...report.gc.problems);
