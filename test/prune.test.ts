@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INDEX_PREFIX, MARKS_PREFIX, PACKS_PREFIX, SNAPSHOTS_PREFIX, indexKey, packKey } from "@cairn/repository";
 import { openStorage, type Storage } from "@cairn/storage";
 import { cairnA, shA } from "./helpers/async-cli.js";
-import { PACK_SIZE, buildFixture, copyRepo, dataPackOfB, flipByte, keys, plantSnapshot, readSnapshot, resign, signByStranger, swap, truncate, type Fixture } from "./helpers/damage.js";
+import { PACK_SIZE, buildFixture, copyRepo, dataPackOfB, flipByte, keys, plantShadowPack, plantSnapshot, readSnapshot, resign, signByStranger, swap, truncate, type Fixture } from "./helpers/damage.js";
 
 let f: Fixture;
 beforeAll(async () => {
@@ -204,6 +204,34 @@ describe.concurrent("snapshot objects that storage can damage or copy", () => {
     expect(after.second.status).toBe(0);
     expect(after.second.report.gc.deleted.length).toBeGreaterThan(0);
     for (const p of after.second.report.gc.deleted) expect(f.packsA).toContain(p);
+    expect((await verify(url, "--read-data", "-i", "owner.key", "--restore-test", f.snapB)).report.problems).toEqual([]);
+  });
+
+  it("a pack planted to claim every object is the garbage, not the real packs, also under planted marks", async () => {
+    const { url, storage } = await copy("shadow-pack");
+    const real = (await everything(storage)).filter((k) => k.startsWith(PACKS_PREFIX));
+    const realIds = await keys(storage, PACKS_PREFIX);
+    // Of two copies the older pack's counts: the planted one, put there later, is collected.
+    const shadow = await plantShadowPack(storage);
+    const quiet = await pruneFully(url);
+    expect(quiet.first.report.gc.marked).toEqual([shadow]);
+    expect(quiet.second.report.gc.deleted).toEqual([shadow]);
+    expect((await everything(storage)).filter((k) => k.startsWith(PACKS_PREFIX))).toEqual(real);
+    // Again, with a mark planted on every real pack too (old enough at once, with no grace): a
+    // marked pack whose objects have copies elsewhere goes only if a copy came first or is the
+    // same bytes. The planted one is neither: each real pack is kept and its mark dropped.
+    const again = await plantShadowPack(storage);
+    for (const id of realIds) await storage.put(`${MARKS_PREFIX}${id}`, new Uint8Array(0));
+    const first = await prune(url, "--grace", "0s");
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.report.gc.deleted).toEqual([]);
+    expect([...first.report.gc.unmarked].sort()).toEqual([...realIds].sort());
+    expect(await keys(storage, MARKS_PREFIX)).toEqual([]);
+    const after = await pruneFully(url);
+    expect(after.first.status).toBe(0);
+    expect(after.first.report.gc.marked).toEqual([again]);
+    expect(after.second.report.gc.deleted).toEqual([again]);
+    expect((await everything(storage)).filter((k) => k.startsWith(PACKS_PREFIX))).toEqual(real);
     expect((await verify(url, "--read-data", "-i", "owner.key", "--restore-test", f.snapB)).report.problems).toEqual([]);
   });
 

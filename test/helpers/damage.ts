@@ -2,7 +2,7 @@
 // one. Two snapshots: A (older) and B, which shares A's big file and adds a file of its own, so
 // the packs B's push wrote hold only objects A does not need ("B-only" packs). Damage goes
 // through the Storage interface, so the same code damages a folder and an S3 bucket.
-import { createHash, generateKeyPairSync } from "node:crypto";
+import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readOwnerKey, readWriterKey, publicKeyHex } from "@cairn/keys";
@@ -209,6 +209,34 @@ export async function replaceObjects(storage: Storage, replace: Map<string, Uint
       await storage.put(indexKey(fresh.id), fresh.bytes);
       await storage.delete(indexKey(name));
     }
+  }
+}
+
+/**
+ * What someone who can only PUT to the bucket can add: one pack claiming every object of every
+ * pack (the clear refs objects copied, random bytes for the sealed ones), and its index file,
+ * named so that it sorts before the real ones (an index that keeps the first copy it lists of an
+ * object would take this one). Nothing real is changed. Returns the pack's id.
+ */
+export async function plantShadowPack(storage: Storage): Promise<string> {
+  const objects: { kind: number; id: Uint8Array; bytes: Uint8Array }[] = [];
+  for (const pack of await keys(storage, PACKS_PREFIX)) {
+    const data = await storage.get(packKey(pack));
+    for (const e of await trailer(storage, pack)) {
+      const clear = e.kind === ObjectKind.refsRoot || e.kind === ObjectKind.refsBlock;
+      objects.push({ kind: e.kind, id: e.id, bytes: clear ? data.subarray(e.offset, e.offset + e.length) : randomBytes(e.length) });
+    }
+  }
+  const first = (await keys(storage, INDEX_PREFIX)).sort()[0];
+  for (;;) {
+    const builder = new PackBuilder();
+    for (const o of objects) builder.add(o.kind, o.id, o.kind === ObjectKind.refsRoot || o.kind === ObjectKind.refsBlock ? o.bytes : randomBytes(o.bytes.length));
+    const pack = builder.finish();
+    const index = encodeIndexFile([{ id: pack.id, size: pack.bytes.length, entries: pack.entries }]);
+    if (index.id > first) continue;
+    await storage.put(packKey(pack.id), pack.bytes);
+    await storage.put(indexKey(index.id), index.bytes);
+    return pack.id;
   }
 }
 

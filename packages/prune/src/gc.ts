@@ -152,14 +152,16 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
   const marks = await listIds(storage, MARKS_PREFIX);
   const marked = new Set([...loaded.marks].filter((m) => marks.has(m)));
   const allPacks = packIdsOf(files);
-  const unmarked = IndexTable.build(files, marked);
-  const markedTable = IndexTable.build(files, new Set([...allPacks].filter((p) => !marked.has(p))));
+  const unmarked = IndexTable.build(files, marked, { copies: true });
+  const markedTable = IndexTable.build(files, new Set([...allPacks].filter((p) => !marked.has(p))), { copies: true });
   const all = IndexTable.build(files);
   r.packs = allPacks.size;
   for (const [, p] of packs) r.packBytes += p.size;
 
   // 2. What the snapshots reference.
-  const live = new Liveness(unmarked, markedTable, all);
+  const packTime = new Float64Array(unmarked.packCount);
+  for (let p = 0; p < unmarked.packCount; p++) packTime[p] = packs.get(unmarked.packIdAt(p))?.mtime.getTime() ?? Infinity;
+  const live = new Liveness(unmarked, markedTable, all, packTime);
   const counted = new Set<string>();
   for (const s of snapshots) {
     if (opts.removing.has(s.id)) continue;
@@ -295,6 +297,23 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
   await mapLimit(rescue, opts.jobs, (id) => opts.remover.remove(markKey(id)));
   r.unmarked.push(...rescue);
   r.marked = r.marked.filter((id) => !saved.has(id));
+  // A candidate that holds referenced objects (a repacked pack, a later copy, or a real pack under
+  // a planted mark) goes only if each has an unmarked copy that was there before it, or that is
+  // the same bytes: prune holds no key to tell a real copy from a planted one, but it can tell
+  // which came first, and the same bytes.
+  const unsure = await mapLimit(candidates.filter((id) => !saved.has(id)), opts.jobs, async (id) =>
+    (await otherCopiesServe(storage, id, packs.get(id)?.mtime.getTime() ?? Infinity, markedTable, unmarked, packTime, live.shadowed)) ? undefined : id,
+  );
+  // Kept and unmarked, it is the older copy from now on, and the later ones become the garbage
+  // (a push that saw the mark and uploaded its own copy loses nothing: its copy is collected).
+  for (const id of unsure) {
+    if (id === undefined) continue;
+    saved.add(id);
+    await opts.remover.remove(markKey(id));
+    r.unmarked.push(id);
+    r.marked = r.marked.filter((m) => m !== id);
+    log(`kept pack ${id}, though marked: snapshots reference objects in it whose other copies came later and are not the same bytes (a copy pushed after the mark, or a planted copy or mark)`);
+  }
   const deletable = await lockedOut(candidates.filter((id) => !saved.has(id)));
 
   // 5. The compacted index first (so no live file lists a deleted pack), then packs, marks, old files.
@@ -325,6 +344,40 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
   for (const prefix of [PACKS_PREFIX, INDEX_PREFIX, MARKS_PREFIX, SNAPSHOTS_PREFIX]) r.versionsPurged += await opts.remover.purgeDeleted(prefix);
   if (opts.extendLocksDays !== undefined) r.locksExtended = await extendLocks(storage, unmarked, liveCount, snapshots.filter((s) => counted.has(s.id)).map((s) => s.id), opts);
   return r;
+}
+
+/**
+ * Whether every referenced object of the marked pack `id` (stored at `time`) has a copy in an
+ * unmarked pack that is older (by store time, then pack id) or holds the same bytes; true when it
+ * holds none. Reads the objects of both only when no older copy exists.
+ */
+async function otherCopiesServe(storage: Storage, id: string, time: number, marked: IndexTable, unmarked: IndexTable, packTime: Float64Array, shadowed: Uint8Array): Promise<boolean> {
+  const ord = marked.findPack(id);
+  for (let i = 0; i < marked.size; i++) {
+    if (marked.packs[i] !== ord || !shadowed[i]) continue;
+    const p = unmarked.find(marked.ids, i);
+    const others: number[] = [];
+    if (p >= 0) unmarked.forEachCopy(p, (j) => others.push(j));
+    const older = others.some((j) => {
+      const t = packTime[unmarked.packs[j]];
+      return t < time || (t === time && unmarked.packIdAt(unmarked.packs[j]) < id);
+    });
+    if (older) continue;
+    const range = { offset: marked.offsets[i], length: marked.lengths[i] };
+    const mine = await storage.get(packKey(id), range).catch(() => undefined);
+    if (!mine) return false;
+    let same = false;
+    for (const j of others) {
+      if (unmarked.lengths[j] !== range.length) continue;
+      const theirs = await storage.get(packKey(unmarked.packIdAt(unmarked.packs[j])), { offset: unmarked.offsets[j], length: unmarked.lengths[j] }).catch(() => undefined);
+      if (theirs && Buffer.from(theirs).equals(mine)) {
+        same = true;
+        break;
+      }
+    }
+    if (!same) return false;
+  }
+  return true;
 }
 
 /** Copies the live objects of the given packs into new packs (each checked against its name first). */

@@ -5,10 +5,20 @@ import { CairnError } from "@cairn/errors";
 import type { Storage } from "@cairn/storage";
 import { ID_SIZE, IdSet, IndexTable, ObjectKind, readClearObject, type Snapshot } from "@cairn/repository";
 
-/** Where referenced ids are looked up: the live table (unmarked packs) first, then marked packs. */
+/**
+ * Where referenced ids are looked up: the live table (unmarked packs) first, then marked packs.
+ * Both tables hold every copy of an object (built with `copies`). Of several unmarked copies the
+ * one in the oldest pack by the store's clock counts (then the lowest pack id): copies pushed
+ * later (two hosts uploading the same new data at once) are garbage, and so is a copy planted
+ * next to a real one, which someone who can only PUT cannot date before it.
+ */
 export class Liveness {
+  /** Unmarked positions referenced. */
   readonly live: Uint8Array;
+  /** Marked positions referenced, of ids no unmarked pack holds: their packs are needed again. */
   readonly liveMarked: Uint8Array;
+  /** Marked positions referenced, of ids an unmarked pack holds too: deletable only if a copy there is older or the same bytes. */
+  readonly shadowed: Uint8Array;
   missing = 0;
   firstMissing?: string;
   private seenBlocks = new IdSet();
@@ -18,21 +28,31 @@ export class Liveness {
     readonly marked: IndexTable,
     /** Every indexed object (both), for reading the clear refs objects. */
     readonly all: IndexTable,
+    /** Per unmarked pack ordinal: its store time (ms; Infinity if the store lacks it). */
+    readonly packTime: Float64Array,
   ) {
     this.live = new Uint8Array(unmarked.size);
     this.liveMarked = new Uint8Array(marked.size);
+    this.shadowed = new Uint8Array(marked.size);
   }
 
   /** Flags one id; returns where it was found. */
   note(ids: Uint8Array, at: number): "unmarked" | "marked" | "missing" {
     const p = this.unmarked.find(ids, at);
+    const q = this.marked.find(ids, at);
     if (p >= 0) {
-      this.live[p] = 1;
+      let oldest = p;
+      this.unmarked.forEachCopy(p, (i) => {
+        const t = this.packTime[this.unmarked.packs[i]];
+        const o = this.packTime[this.unmarked.packs[oldest]];
+        if (t < o || (t === o && this.unmarked.packs[i] < this.unmarked.packs[oldest])) oldest = i;
+      });
+      this.live[oldest] = 1;
+      if (q >= 0) this.marked.forEachCopy(q, (i) => (this.shadowed[i] = 1));
       return "unmarked";
     }
-    const q = this.marked.find(ids, at);
     if (q >= 0) {
-      this.liveMarked[q] = 1;
+      this.marked.forEachCopy(q, (i) => (this.liveMarked[i] = 1));
       return "marked";
     }
     this.missing++;

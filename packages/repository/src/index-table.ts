@@ -5,7 +5,7 @@ import type { IndexFile } from "./index-file.js";
 
 export class IndexTable {
   private constructor(
-    /** n × 32, sorted, distinct. */
+    /** n × 32, sorted; distinct unless built with `copies`. */
     readonly ids: Uint8Array,
     readonly kinds: Uint8Array,
     readonly packs: Uint32Array,
@@ -30,9 +30,11 @@ export class IndexTable {
 
   /**
    * Merges index files. Packs in `exclude` (hex ids: packs marked for deletion) are left out, so
-   * their objects count as absent. An object held by two packs is listed once.
+   * their objects count as absent. An object held by two packs is listed once (the first copy
+   * listed), unless `copies`: then every pack's copy is kept, next to each other (prune must see
+   * them all: a copy planted in the store must not make the real one look like garbage).
    */
-  static build(files: IndexFile[], exclude: ReadonlySet<string> = new Set()): IndexTable {
+  static build(files: IndexFile[], exclude: ReadonlySet<string> = new Set(), opts: { copies?: boolean } = {}): IndexTable {
     // Distinct packs, sorted by id; each file's pack ordinals are remapped onto them.
     let totalPacks = 0;
     for (const f of files) totalPacks += f.packSizes.length;
@@ -91,7 +93,13 @@ export class IndexTable {
     for (let i = 0; i < total; i++) {
       const j = order[i];
       if (packs[j] < 0) continue;
-      if (m > 0 && compareIds(ids, keep[m - 1], ids, j) === 0) continue;
+      if (m > 0 && compareIds(ids, keep[m - 1], ids, j) === 0) {
+        if (!opts.copies) continue;
+        // The same pack listed twice (two index files) is one copy.
+        let again = false;
+        for (let k = m - 1; k >= 0 && compareIds(ids, keep[k], ids, j) === 0; k--) if (packs[keep[k]] === packs[j]) again = true;
+        if (again) continue;
+      }
       keep[m++] = j;
     }
     const outIds = new Uint8Array(m * ID_SIZE);
@@ -113,6 +121,13 @@ export class IndexTable {
   /** Position of the object with this id, or -1. */
   find(id: Uint8Array, at = 0): number {
     return searchIds(this.ids, this.size, id, at);
+  }
+
+  /** Calls fn with the position of every copy of the object at `pos` (a table built with `copies`). */
+  forEachCopy(pos: number, fn: (pos: number) => void): void {
+    let first = pos;
+    while (first > 0 && compareIds(this.ids, first - 1, this.ids, pos) === 0) first--;
+    for (let i = first; i < this.size && compareIds(this.ids, i, this.ids, pos) === 0; i++) fn(i);
   }
 
   has(id: Uint8Array, at = 0): boolean {
