@@ -3,13 +3,13 @@
 // grace period) removes only what A alone needed, and `cairn verify --read-data` plus a restore
 // test of B prove nothing B needs was lost, also on repositories damaged in the ways a disk or an
 // attacker can. Untrusted and future-dated snapshots are reported, not counted, never removed.
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { INDEX_PREFIX, MARKS_PREFIX, PACKS_PREFIX, SNAPSHOTS_PREFIX, indexKey, packKey } from "@cairn/repository";
+import { INDEX_PREFIX, MARKS_PREFIX, ObjectKind, PACKS_PREFIX, SNAPSHOTS_PREFIX, indexKey, packKey } from "@cairn/repository";
 import { openStorage, type Storage } from "@cairn/storage";
 import { cairnA, shA } from "./helpers/async-cli.js";
-import { PACK_SIZE, buildFixture, copyRepo, dataPackOfB, flipByte, keys, plantShadowPack, plantSnapshot, readSnapshot, resign, signByStranger, swap, truncate, type Fixture } from "./helpers/damage.js";
+import { PACK_SIZE, addPack, buildFixture, copyRepo, dataPackOfB, flipByte, keys, plantShadowPack, plantSnapshot, readSnapshot, resign, signByStranger, swap, truncate, type Fixture } from "./helpers/damage.js";
 
 let f: Fixture;
 beforeAll(async () => {
@@ -233,6 +233,29 @@ describe.concurrent("snapshot objects that storage can damage or copy", () => {
     expect(after.second.report.gc.deleted).toEqual([again]);
     expect((await everything(storage)).filter((k) => k.startsWith(PACKS_PREFIX))).toEqual(real);
     expect((await verify(url, "--read-data", "-i", "owner.key", "--restore-test", f.snapB)).report.problems).toEqual([]);
+  });
+
+  it("index files a prune left when it stopped while deleting them never come back into use, so no deleted pack does", async () => {
+    const { url, storage } = await copy("stopped-compaction");
+    expect((await prune(url, "--keep-last", "1", "--grace", "0s")).status).toBe(0); // A removed, its packs marked
+    const before = new Map<string, Uint8Array>();
+    for (const name of await keys(storage, INDEX_PREFIX)) before.set(name, await storage.get(indexKey(name)));
+    const second = await prune(url, "--keep-last", "1", "--grace", "0s"); // packs deleted, index compacted, old files deleted
+    expect(second.report.gc.deleted.length).toBeGreaterThan(0);
+    expect(second.report.gc.indexFilesDeleted).toBe(before.size);
+    // The state a kill -9 (or a failed DELETE) between the packs and the old index files leaves.
+    for (const [name, bytes] of before) await storage.put(indexKey(name), bytes);
+    await prune(url, "--grace", "0s"); // (drops the deleted packs' marks)
+    await prune(url, "--grace", "0s");
+    // Any later compaction: here one that deletes a pack of garbage.
+    await addPack(storage, [{ kind: ObjectKind.data, id: randomBytes(32), bytes: randomBytes(1000) }]);
+    const third = await pruneFully(url, "--grace", "0s");
+    expect(third.second.report.gc.deleted).toHaveLength(1);
+    expect(await keys(storage, MARKS_PREFIX)).not.toContain(second.report.gc.deleted[0]);
+    for (const name of before.keys()) expect(await keys(storage, INDEX_PREFIX)).not.toContain(name);
+    const v = await verify(url, "--read-data", "-i", "owner.key", "--restore-test", f.snapB);
+    expect(v.report.problems).toEqual([]);
+    expect(v.status).toBe(0);
   });
 
   it("copies of one signed COMMIT under other names count once: they cannot push a real snapshot out of --keep-last", async () => {

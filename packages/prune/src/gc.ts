@@ -318,9 +318,13 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
 
   // 5. The compacted index first (so no live file lists a deleted pack), then packs, marks, old files.
   // Packs the index lists but the store lacks hold nothing live (that was checked above): drop them too.
+  // The compacted index names every older file as superseded, the live ones and those a prune
+  // that stopped part-way left (still superseded by a live file this run replaces): a file that
+  // lists deleted packs must never come back into use once the file that superseded it is gone.
   const gone = new Set([...deletable, ...[...allPacks].filter((id) => !packs.has(id))]);
+  const older = [...loaded.files, ...loaded.superseded];
   if (gone.size > 0 || loaded.files.length > 16) {
-    const written = await compactIndex(storage, unmarked, markedTable, gone, loaded.files);
+    const written = await compactIndex(storage, unmarked, markedTable, gone, older);
     r.indexFilesWritten = written;
   }
   await mapLimit(deletable, opts.jobs, async (id) => {
@@ -331,13 +335,13 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
       r.deletedBytes += packs.get(id)?.size ?? 0;
     }
   });
+  // Superseded files go before any stale mark: a mark is dropped only once no file that lists
+  // its deleted pack is left, live or superseded.
+  await mapLimit(r.indexFilesWritten > 0 ? older : loaded.superseded, opts.jobs, async (name) => {
+    await opts.remover.remove(indexKey(name));
+    r.indexFilesDeleted++;
+  });
   await mapLimit(staleMarks, opts.jobs, (id) => opts.remover.remove(markKey(id)));
-  if (r.indexFilesWritten > 0) {
-    await mapLimit(loaded.files, opts.jobs, async (name) => {
-      await opts.remover.remove(indexKey(name));
-      r.indexFilesDeleted++;
-    });
-  }
 
   // Housekeeping: abandoned multipart uploads (a day old), versions of deleted garbage, locks.
   if (storage.abortStaleMultipartUploads) r.multipartAborted = await storage.abortStaleMultipartUploads(new Date(opts.now.getTime() - 86_400_000));

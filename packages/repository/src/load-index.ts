@@ -15,6 +15,8 @@ export interface LoadedIndex {
   table: IndexTable;
   /** Index files read (ids). */
   files: string[];
+  /** Index files still in the store that a read one supersedes (left by a prune that stopped part-way). */
+  superseded: string[];
   marks: Set<string>;
   /** Requests made to the store. */
   requests: number;
@@ -74,7 +76,8 @@ export async function loadIndex(storage: Storage, cache: LocalCache, opts: { job
     }
     const marks = await listMarks(storage);
     requests++;
-    return { table: IndexTable.build(files, marks), files: used, marks, requests };
+    const left = loaded.filter((l) => l !== undefined && superseded.has(l.name)).map((l) => l!.name);
+    return { table: IndexTable.build(files, marks), files: used, superseded: left, marks, requests };
   }
 }
 
