@@ -70,7 +70,7 @@ async function race(url: string, dir: string, extraEnv: Record<string, string>, 
         }
         else {
           expect(r.status, r.stderr).toBe(17);
-          expect(r.stderr).toMatch(/marked for deletion by prune while the push ran; nothing committed/);
+          expect(r.stderr).toMatch(/marked for deletion \(or deleted\) by prune while the push ran; nothing committed/);
           refused++;
         }
       };

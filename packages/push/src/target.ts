@@ -178,6 +178,13 @@ export class PushTarget {
     // whether it reuses the pack or wrote it itself (a push that outlives prune's grace period can
     // find its own early packs marked as unreferenced).
     const marks = await listMarks(this.storage);
+    // A push that outlived several prunes can reuse a pack prune has marked, deleted, and then
+    // dropped the mark of: the compacted index no longer lists it. Reloading the index (a LIST,
+    // and only index files new since the start) finds that, and so refuses (reloadIndex).
+    await this.reloadIndex();
+    for (const own of this.uploader?.written ?? []) {
+      if (this.table.findPack(own) < 0 && !marks.has(own) && !this.marksAtStart.has(own)) throw markedMeanwhile(own, "wrote");
+    }
     for (const m of marks) {
       const p = this.table.findPack(m);
       if (p >= 0 && this.usedPacks[p]) throw markedMeanwhile(m, "reuses");
@@ -228,5 +235,5 @@ export class PushTarget {
 
 /** A pack this snapshot needs that prune marked while the push ran: committing would reference garbage. */
 function markedMeanwhile(pack: string, how: "reuses" | "wrote"): CairnError {
-  return new CairnError("staleKnown", `pack ${pack}, which this snapshot ${how}, was marked for deletion by prune while the push ran; nothing committed, run the backup again`);
+  return new CairnError("staleKnown", `pack ${pack}, which this snapshot ${how}, was marked for deletion (or deleted) by prune while the push ran; nothing committed, run the backup again`);
 }

@@ -21,6 +21,7 @@ import {
 import { readFileSync } from "node:fs";
 import { openSnapshot, pullRaw, referencedPositions } from "@cairn/pull";
 import { push } from "../src/index.js";
+import { prune } from "@cairn/prune";
 import { fixtureFrames, fixtureSnapshot, randomChunks, type FixtureSnapshot } from "../../../test/helpers/sealed-fixture.js";
 
 const KEYSET = "11".repeat(32);
@@ -247,6 +248,33 @@ describe("push", () => {
     const r = await push(frames(fixtureFrames(fixtureSnapshot(chunks, { keyset: KEYSET, label: "after" }))), [repo], { cache: false });
     expect(r.exitCode).toBe(0);
     expect(r.targets[0].newObjects).toBeGreaterThanOrEqual(5);
+  });
+
+  it("nor one that reuses a pack prune deleted meanwhile, mark and all (a push that outlived three prunes)", async () => {
+    const repo = await newRepo();
+    const chunks = randomChunks(5, 1000);
+    const first = await push(frames(fixtureFrames(fixtureSnapshot(chunks, { keyset: KEYSET }))), [repo], { cache: false });
+    const firstId = first.targets[0].snapshot!;
+    const [pack] = (await keys(repo, PACKS_PREFIX)).map((k) => k.split("/").pop()!);
+    const collect = () => prune(repo, { policy: {}, groupBy: [], pinned: new Set(), remove: new Set([firstId]), graceMs: 0, cache: false });
+    async function* pruneWhileStreaming(): AsyncGenerator<Frame> {
+      let n = 0;
+      for (const f of fixtureFrames(fixtureSnapshot(chunks, { keyset: KEYSET, label: "later" }))) {
+        if (n++ === 3) {
+          // The first snapshot goes; its pack is marked, deleted, and its mark dropped.
+          await collect();
+          await collect();
+          await collect();
+          expect(await keys(repo, PACKS_PREFIX)).toEqual([]);
+          expect(await keys(repo, "marks/")).toEqual([]);
+        }
+        yield f;
+      }
+    }
+    const err = await push(pruneWhileStreaming(), [repo], { cache: false }).catch((e) => e);
+    expect(err.kind).toBe("staleKnown");
+    expect(err.message).toBe(`pack ${pack}, which this snapshot reuses, was marked for deletion (or deleted) by prune while the push ran; nothing committed, run the backup again`);
+    expect(await keys(repo, SNAPSHOTS_PREFIX)).toEqual([]);
   });
 
   it("lets several pushes run at once into one repository, every snapshot whole afterwards", async () => {
