@@ -119,6 +119,16 @@ describe.concurrent("cairn prune and forget", () => {
     expect(text.stdout.toString()).toMatch(new RegExp(`ignored ${stranger.slice(0, 12)} .*unsigned: .*not pinned`));
   });
 
+  it("refuses a rule that keeps nothing (--keep-last 0, --keep-within 0s), which alone would remove every snapshot", async () => {
+    const { url, storage } = await copy("keep-zero");
+    for (const rule of [["--keep-last", "0"], ["--keep-daily", "0"], ["--keep-within", "0s"]]) {
+      const r = await cairnA(["prune", url, ...rule], { env: f.env, cwd: f.dir });
+      expect(r.status, rule.join(" ")).toBe(2);
+      expect(r.stderr).toMatch(/keeps nothing by that rule/);
+    }
+    expect((await keys(storage, SNAPSHOTS_PREFIX)).sort()).toEqual([f.snapA, f.snapB].sort());
+  });
+
   it("forget removes named snapshots by unique prefix; --prune collects their garbage; bad names exit 2 or 15", async () => {
     const { url, storage } = await copy("forget");
     expect((await cairnA(["forget", url, "zz"], { env: f.env })).status).toBe(2);

@@ -35,9 +35,13 @@ export default defineCommand({
     const policy: Policy = {};
     for (const rule of ["last", "hourly", "daily", "weekly", "monthly", "yearly"] as const) {
       const v = args[`keep-${rule}`];
-      if (v !== undefined) policy[rule] = count(v as string, `--keep-${rule}`);
+      // 0 keeps nothing by that rule: alone, it would remove every snapshot (restic reads 0 as no rule).
+      if (v !== undefined) policy[rule] = count(v as string, `--keep-${rule}`, 1);
     }
-    if (args["keep-within"] !== undefined) policy.within = parseDuration(args["keep-within"] as string, "--keep-within");
+    if (args["keep-within"] !== undefined) {
+      policy.within = parseDuration(args["keep-within"] as string, "--keep-within");
+      if (policy.within <= 0) throw new CairnError("usage", "--keep-within needs a duration above 0 (0 keeps nothing by that rule)");
+    }
     // citty keeps only the last value of a repeated flag.
     const tags = repeated(splitDashDash(rawArgs).own, ["--keep-tag"]);
     if (tags.length > 0) policy.tags = tags.map((t) => t.split(",").filter(Boolean));
@@ -66,6 +70,6 @@ export default defineCommand({
 
 function count(text: string, flag: string, min = 0): number {
   const n = text.trim() === "" ? NaN : Number(text);
-  if (!Number.isInteger(n) || n < min) throw new CairnError("usage", `${flag} needs a whole number${min > 0 ? " ≥ 1" : ""}, got ${text}`);
+  if (!Number.isInteger(n) || n < min) throw new CairnError("usage", `${flag} needs a whole number${min > 0 ? " ≥ 1" : ""}, got ${text}${n === 0 && flag.startsWith("--keep-") ? " (0 keeps nothing by that rule; to remove snapshots by name use cairn forget)" : ""}`);
   return n;
 }
