@@ -10,6 +10,13 @@ import { verifyRepository } from "@cairn/verify";
 import { cairnA, shA } from "./helpers/async-cli.js";
 import { newBucketUrl, s3Available, s3Options, type TestBucket } from "./helpers/s3.js";
 import { buildFixture, copyStore, dataPackOfB, flipByte, type Fixture } from "./helpers/damage.js";
+import { startFaultProxy } from "./helpers/fault-proxy.js";
+
+async function listKeys(storage: Storage, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const o of storage.list(prefix)) out.push(o.key);
+  return out.sort();
+}
 
 describe.skipIf(!s3Available())("damage on Ceph RGW", () => {
   let f: Fixture;
@@ -47,6 +54,28 @@ describe.skipIf(!s3Available())("damage on Ceph RGW", () => {
     expect(report.problems.size === 0 || [...report.problems.values()].every((p) => !p.snapshots.includes(snapshot))).toBe(true);
     expect(report.stats.filesRestored).toBe(2);
   }
+
+  it("a pack damaged on the way, not at rest, is read again: verify finds nothing, repair moves nothing", async () => {
+    const { url, env, storage } = await onRgw("transit");
+    const proxy = await startFaultProxy({ target: process.env.CAIRN_S3_ENDPOINT!, corruptGets: { path: /\/packs\//, times: 1 } });
+    try {
+      const v = await verifyCli(url, env, "--read-data", "--endpoint", proxy.url);
+      expect(proxy.stats.corruptedGets).toBe(1);
+      expect(v.report.problems).toEqual([]);
+      expect(v.status).toBe(0);
+      expect(v.report.notes).toEqual(expect.arrayContaining([expect.stringMatching(/^pack [0-9a-f]{64} hashed to its name on a second read: the first was damaged on the way, not at rest$/)]));
+      proxy.stats.corruptedGets = 0;
+      const packsBefore = await listKeys(storage, "packs/");
+      const r = await cairnA(["repair", url, "--endpoint", proxy.url], { env, cwd: f.dir });
+      expect(proxy.stats.corruptedGets).toBe(1);
+      expect(r.status, r.stderr).toBe(0);
+      expect(await listKeys(storage, "packs/")).toEqual(packsBefore);
+      expect(await listKeys(storage, "damaged/")).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+    await stillRestores(storage, f.snapA);
+  });
 
   it("a flipped byte in a pack is found by --read-data without a key", async () => {
     const { url, env, storage } = await onRgw("flip");

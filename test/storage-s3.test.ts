@@ -376,6 +376,10 @@ describe.skipIf(!s3Available())("--endpoint and --path-style on the command line
         const bad = cairn(["ls", "--endpoint", "ftp://x", url], opts);
         expect(bad.status).toBe(2);
         expect(bad.stderr).toBe("cairn-ls: --endpoint needs an http:// or https:// URL, got ftp://x\n");
+        // The same check for the environment, which is read deeper down (it gave a TypeError, 16).
+        const badEnv = cairn(["ls", url], { ...opts, env: { ...opts.env, CAIRN_S3_ENDPOINT: "127.0.0.1:7480" } });
+        expect(badEnv.status).toBe(2);
+        expect(badEnv.stderr).toBe("cairn-ls: CAIRN_S3_ENDPOINT needs an http:// or https:// URL, got 127.0.0.1:7480\n");
         for (const tool of [["ls"], ["restore"], ["key", "recover"]]) expect(cairn([...tool, "--help"]).stdout.toString()).toMatch(/--endpoint=<URL>[\s\S]*--path-style/);
       } finally {
         dir.cleanup();

@@ -32,6 +32,8 @@ export interface FaultProxyOptions {
   record?: boolean;
   /** Answer every conditional write (If-None-Match) with 501 NotImplemented, as Swift's s3api does. */
   noConditionalWrites?: boolean;
+  /** Flip one byte in the middle of the bodies of the first `times` successful GETs whose path matches (damage on the way). */
+  corruptGets?: { path: RegExp; times: number };
 }
 
 export interface FaultStats {
@@ -39,6 +41,7 @@ export interface FaultStats {
   slowDowns: number;
   requestResets: number;
   responseResets: number;
+  corruptedGets?: number;
 }
 
 export interface FaultProxy {
@@ -162,6 +165,21 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
           upRes.on("end", () => {
             if (sent < half) req.socket.destroy(); // a body shorter than its content-length
           });
+          return;
+        }
+        const corrupt = opts.corruptGets;
+        const length = Number(upRes.headers["content-length"] ?? 0);
+        if (corrupt && req.method === "GET" && (upRes.statusCode === 200 || upRes.statusCode === 206) && length > 0 && corrupt.path.test(req.url ?? "") && (stats.corruptedGets ?? 0) < corrupt.times) {
+          stats.corruptedGets = (stats.corruptedGets ?? 0) + 1;
+          res.writeHead(upRes.statusCode, upRes.headers);
+          const middle = Math.floor(length / 2);
+          let at = 0;
+          upRes.on("data", (chunk: Buffer) => {
+            if (middle >= at && middle < at + chunk.length) chunk[middle - at] ^= 0x40;
+            at += chunk.length;
+            res.write(chunk);
+          });
+          upRes.on("end", () => res.end());
           return;
         }
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);

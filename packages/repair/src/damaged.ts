@@ -9,6 +9,7 @@
 // The dropped chunks are then absent: the next backup that meets them uploads them again, which
 // heals every older snapshot that shares them. Snapshots whose objects nobody re-uploads stay
 // damaged, and the report names them.
+import { createHash } from "node:crypto";
 import type { Storage } from "@cairn/storage";
 import { PackBuilder, packKey, parseTrailer, readConfig, toHex } from "@cairn/repository";
 import { Damage, Report, checkPacks, listPacks, loadVerifyIndex, verifyRepository, type ObjectOpener } from "@cairn/verify";
@@ -58,7 +59,10 @@ export async function repairDamage(storage: Storage, opts: RepairOptions): Promi
   for (const p of damage.packs.keys()) wholly.add(table.packIdAt(p));
   for (const id of wholly) {
     if (!stored.has(id)) continue;
-    await moveAside(storage, id);
+    if (!(await moveAside(storage, id))) {
+      log(`left pack ${id} in place: it hashed to its name when read again (the damage was on the way, not at rest)`);
+      continue;
+    }
     moved.push(id);
     log(`moved damaged pack ${id} to ${DAMAGED_PREFIX}${id}`);
   }
@@ -96,8 +100,12 @@ export async function repairDamage(storage: Storage, opts: RepairOptions): Promi
   return { moved, repacked, index: rebuilt, after };
 }
 
-/** Keeps a damaged pack's bytes under damaged/ (no tool reads them) and removes it from packs/. */
-async function moveAside(storage: Storage, id: string, bytes?: Uint8Array): Promise<void> {
+/**
+ * Keeps a damaged pack's bytes under damaged/ (no tool reads them) and removes it from packs/.
+ * Read here again when not given: a wholly damaged pack that now hashes to its name and has a
+ * trailer is left in place (false), since one read can be damaged on the way.
+ */
+async function moveAside(storage: Storage, id: string, bytes?: Uint8Array): Promise<boolean> {
   let body = bytes;
   if (!body) {
     try {
@@ -105,7 +113,18 @@ async function moveAside(storage: Storage, id: string, bytes?: Uint8Array): Prom
     } catch {
       body = undefined; // unreadable: nothing worth keeping
     }
+    if (body && createHash("sha256").update(body).digest("hex") === id && wellFormed(body, id)) return false;
   }
   if (body) await storage.put(`${DAMAGED_PREFIX}${id}`, body);
   await storage.delete(packKey(id));
+  return true;
+}
+
+function wellFormed(bytes: Uint8Array, id: string): boolean {
+  try {
+    parseTrailer(bytes, bytes.length, id);
+    return true;
+  } catch {
+    return false;
+  }
 }

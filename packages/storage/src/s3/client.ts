@@ -2,6 +2,7 @@
 // credential chain, a custom endpoint (path-style by default), no streaming checksums (older S3
 // servers, Ceph and Swift among them, reject aws-chunked bodies), our retry strategy, timeouts.
 import { S3Client } from "@aws-sdk/client-s3";
+import { CairnError } from "@cairn/errors";
 import { addContentMd5 } from "./content-md5.js";
 import { BackoffRetryStrategy, defaultRetryPolicy, type RetryPolicy } from "./retry.js";
 
@@ -56,6 +57,10 @@ function envNumber(env: NodeJS.ProcessEnv, ...names: string[]): number | undefin
 
 export function resolveS3Settings(opts: S3Options = {}, env: NodeJS.ProcessEnv = process.env): S3Settings {
   const endpoint = opts.endpoint ?? (env.CAIRN_S3_ENDPOINT || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined);
+  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
+    const from = opts.endpoint !== undefined ? "the endpoint" : ["CAIRN_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].find((n) => env[n]);
+    throw new CairnError("usage", `${from} needs an http:// or https:// URL, got ${endpoint}`);
+  }
   const region = opts.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1");
   const pathStyleEnv = env.CAIRN_S3_PATH_STYLE;
   const forcePathStyle = opts.forcePathStyle ?? (pathStyleEnv === "1" ? true : pathStyleEnv === "0" ? false : endpoint !== undefined);
