@@ -2,7 +2,7 @@
 // each damaged object and what it affects (exit 22), `pull | seal -d | chunk -d` fails loudly
 // instead of restoring wrong data, and the snapshots the damage does not touch still restore.
 // Every case works on its own copy of one small real repository (two snapshots, small packs).
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INDEX_PREFIX, indexKey, packKey, snapshotKey } from "@cairn/repository";
@@ -325,6 +325,31 @@ describe.concurrent("damage that verify names", () => {
     expect(r.stdout.toString()).toContain(String((await readSnapshot(d.storage, soon)).commit.time));
     const warnings = r.stderr.trim().split("\n");
     expect(warnings.find((w) => w.includes(signed.slice(0, 12)))).toMatch(new RegExp(`^cairn-pull: warning: skipped the newer snapshot ${signed.slice(0, 12)}: it is dated ${later.replace(/\./g, "\\.")}, more than an hour ahead of this machine's clock$`));
+  });
+});
+
+describe("ls -i checks what restore checks", () => {
+  it("refuses a forged COMMIT named by id, a manifest of another snapshot, and an owner key with no id key to authenticate with", async () => {
+    const d = await damaged("ls-checks");
+    const a = await readSnapshot(d.storage, f.snapA);
+    const b = await readSnapshot(d.storage, f.snapB);
+    const ls = (args: string) => shA(`cairn ls -i owner.key ${d.url} ${args}`, { cwd: f.dir, env: f.env });
+    expect((await ls(f.snapB.slice(0, 12))).status).toBe(0);
+    // B's clear part under another host and time, its signature left as it was: the files of B under a lie.
+    const forged = await plantSnapshot(d.storage, { ...b.commit, host: "forged-host", time: new Date(Date.parse(b.commit.time) - 60_000).toISOString() });
+    const r1 = await ls(forged.slice(0, 12));
+    expect(r1.status, r1.stderr).toBe(13);
+    expect(r1.stderr).toMatch(/^cairn-ls: COMMIT signature by writer [0-9a-f]{16}… does not verify/);
+    // Signed by the real writer, but naming A's manifest: its header is A's.
+    const swapped = await plantSnapshot(d.storage, await resign(f, { ...b.commit, manifest: a.commit.manifest, time: new Date(Date.parse(b.commit.time) - 120_000).toISOString() }));
+    const r2 = await ls(swapped.slice(0, 12));
+    expect(r2.status, r2.stderr).toBe(13);
+    expect(r2.stderr).toMatch(/the manifest header's time .* is not the signed COMMIT's .*: a manifest from another snapshot/);
+    // A plain age identity has no id key: nothing to tell an authentic manifest by.
+    writeFileSync(join(f.dir, "plain-identity.txt"), `${readFileSync(join(f.dir, "owner.key"), "utf8").split("\n").find((l) => l.startsWith("AGE-SECRET-KEY-"))}\n`, { mode: 0o600 });
+    const r3 = await shA(`cairn ls -i plain-identity.txt ${d.url} ${f.snapB.slice(0, 12)}`, { cwd: f.dir, env: f.env });
+    expect(r3.status, r3.stderr).toBe(14);
+    expect(r3.stderr).toMatch(/carries no id key: give the repository's key file with --repo-key FILE/);
   });
 });
 

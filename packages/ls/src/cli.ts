@@ -13,6 +13,8 @@ export default defineCommand({
     path: { type: "positional", description: "with SNAPSHOT: only the entries at or under this path", required: false },
     identity: { type: "string", alias: "i", description: "owner key file (to list files)" },
     "passphrase-file": { type: "string", description: "with -i: the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE, else the terminal)", valueHint: "FILE" },
+    "repo-key": { type: "string", description: "with -i: the repository's key file, for an owner key that carries no id key", valueHint: "FILE" },
+    "trust-repo-key": { type: "boolean", description: "accept the id key of --repo-key although no owner key pins its fingerprint" },
     writers: { type: "string", description: "the trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers): snapshots none of them signed are marked NOT TRUSTED; with -i, latest or a date picks among those they signed", valueHint: "FILE" },
     host: { type: "string", description: "only snapshots from this host" },
     label: { type: "string", description: "only snapshots with this source label" },
@@ -31,6 +33,7 @@ export default defineCommand({
       try {
         await listFiles(storage, args.snapshot, {
           ...filter, identity: args.identity, path: args._[2], json: args.json === true, passphraseFile: args["passphrase-file"], writers: args.writers,
+          repoKey: args["repo-key"] as string | undefined, trustRepoKey: args["trust-repo-key"] === true,
         });
       } catch (err) {
         // `cairn ls -i … | head` stops reading on purpose: the listing ends quietly, as without -i.

@@ -2,8 +2,8 @@
 // its encrypted manifest (so it needs the owner key). Loaded only when -i is given.
 import { writeAll } from "@cairn/protocol";
 import type { Storage } from "@cairn/storage";
-import { readOwnerKey, readPassphraseFile, readTrustedWriters } from "@cairn/keys";
-import { RecordTag } from "@cairn/seal";
+import { readPassphraseFile, readTrustedWriters } from "@cairn/keys";
+import { RecordTag, bindHeader, checkHeader, readOwnerSecrets, verifyCommit } from "@cairn/seal";
 import { openSnapshot } from "@cairn/pull";
 import { readManifest } from "@cairn/pull/manifest";
 import type { SnapshotFilter } from "@cairn/repository";
@@ -30,19 +30,28 @@ export interface ListFilesOptions extends SnapshotFilter {
   passphraseFile?: string;
   /** The trusted writers file: `latest` or a date picks among the snapshots they signed. */
   writers?: string;
+  /** For an owner key that carries no id key: the repository's key file (and whether to trust it unpinned). */
+  repoKey?: string;
+  trustRepoKey?: boolean;
 }
 
 /** The snapshot's entries in manifest order, each with its size once its ENTRY_END is read. */
 export async function* fileRows(storage: Storage, selector: string, opts: ListFilesOptions): AsyncGenerator<FileRow> {
   const warn = (m: string) => process.stderr.write(`cairn-ls: warning: ${m}\n`);
-  const opened = await openSnapshot(storage, selector, { ...opts, trusted: readTrustedWriters(opts.writers), warn });
-  const owner = await readOwnerKey(opts.identity, { passphrase: readPassphraseFile(opts.passphraseFile) });
+  const trusted = readTrustedWriters(opts.writers);
+  const opened = await openSnapshot(storage, selector, { ...opts, trusted, warn });
+  // As restore: a snapshot named by id is listed only if a pinned writer signed it, and its
+  // manifest only if each chunk is authentic under an id key the owner trusts and its header
+  // names this COMMIT (a planted or swapped manifest would list files that are not there).
+  const commit = verifyCommit(opened.snapshot.commit as Record<string, unknown>, trusted) as unknown as Record<string, unknown>;
+  const owner = await readOwnerSecrets([opts.identity], { passphrase: readPassphraseFile(opts.passphraseFile), repoKey: opts.repoKey, trustRepoKey: opts.trustRepoKey });
   const prefix = opts.path?.replace(/^\.\//, "").replace(/\/+$/, "");
   const wanted = (p: string) => !prefix || p === prefix || p.startsWith(`${prefix}/`);
   let pending: FileRow | undefined;
   for await (const piece of readManifest(storage, opened.table, opened.snapshot.manifest, { identities: owner.identities, idKey: owner.idKey })) {
     for (const r of piece.records) {
-      if (r.tag === RecordTag.ENTRY) {
+      if (r.tag === RecordTag.HEADER) bindHeader(checkHeader(r.meta, "manifest"), commit);
+      else if (r.tag === RecordTag.ENTRY) {
         if (pending && wanted(pending.path)) yield pending;
         const m = r.meta;
         pending = {

@@ -4,7 +4,7 @@ export { unseal, type UnsealOptions } from "./unseal.js";
 export { Selection } from "./selection.js";
 export { readOwnerSecrets, type OwnerSecrets, type OwnerSecretOptions } from "./owner-secrets.js";
 export { ObjectKind, ID_SIZE, encodeSealed, encodeSealedRef, decodeSealed, objectName, hex, type SealedObject } from "./objects.js";
-export { RecordTag, ManifestParser, jsonRecord, chunkRecord, checkHeader, MANIFEST_VERSION, type ManifestRecord, type ManifestHeader } from "./manifest.js";
+export { RecordTag, ManifestParser, jsonRecord, chunkRecord, checkHeader, bindHeader, MANIFEST_VERSION, type ManifestRecord, type ManifestHeader } from "./manifest.js";
 export { ManifestCutter, MANIFEST_CDC, ID_CUT_BELOW, HELD_CAP } from "./manifest-cutter.js";
 export { IdList, refsBlocks, isSortedIds, sha256, REFS_CUT_BELOW, REFS_BLOCK_MAX } from "./refs.js";
 export { KnownIds, encodeKnown, decodeKnown, readKnownFile, KNOWN_MAGIC, KNOWN_VERSION, KNOWN_HEADER } from "./known.js";

@@ -153,3 +153,13 @@ export function checkHeader(meta: Record<string, any>, where: string): ManifestH
   if (typeof meta.start !== "object" || meta.start === null || meta.start.stream !== "chunked") throw bad("does not carry the chunked stream's START");
   return meta as ManifestHeader;
 }
+
+/** Throws unless the header names the same snapshot as its signed COMMIT: otherwise it is a manifest from another snapshot. */
+export function bindHeader(header: ManifestHeader, commit: Record<string, unknown>): void {
+  for (const f of ["time", "host", "label", "writer", "keyset"] as const) {
+    if (header[f] !== commit[f]) {
+      throw new CairnError("integrity", `the manifest header's ${f} (${JSON.stringify(header[f])}) is not the signed COMMIT's (${JSON.stringify(commit[f])}): a manifest from another snapshot`);
+    }
+  }
+  if (JSON.stringify(header.tags) !== JSON.stringify(commit.tags)) throw new CairnError("integrity", "the manifest header's tags are not the signed COMMIT's: a manifest from another snapshot");
+}

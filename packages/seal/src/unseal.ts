@@ -9,7 +9,7 @@ import { CairnError } from "@cairn/errors";
 import { DEFAULT_REF_WINDOW, FrameType, MAX_PAYLOAD, RefWindow, frameTypeName, ownsBuffer, type Frame } from "@cairn/protocol";
 import { FileKeyCache } from "@cairn/age";
 import { verifyCommit, type Commit } from "./commit.js";
-import { ManifestParser, RecordTag, checkHeader, type ManifestHeader, type ManifestRecord } from "./manifest.js";
+import { ManifestParser, RecordTag, bindHeader, checkHeader, type ManifestHeader, type ManifestRecord } from "./manifest.js";
 import { ID_SIZE, ObjectKind, decodeSealed, hex, objectName } from "./objects.js";
 import { IdList, sha256 } from "./refs.js";
 import { openObject } from "./open-object.js";
@@ -81,11 +81,7 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
 
   // Checks the manifest header and the stream's START against the signed COMMIT once both are known.
   const bind = () => {
-    if (!commit || !header) return;
-    for (const f of ["time", "host", "label", "writer", "keyset"] as const) {
-      if (header[f] !== commit[f]) throw integrity(`the manifest header's ${f} (${JSON.stringify(header[f])}) is not the signed COMMIT's (${JSON.stringify(commit[f])}): a manifest from another snapshot`);
-    }
-    if (JSON.stringify(header.tags) !== JSON.stringify(commit.tags)) throw integrity("the manifest header's tags are not the signed COMMIT's: a manifest from another snapshot");
+    if (commit && header) bindHeader(header, commit as unknown as Record<string, unknown>);
   };
 
   // Queues the frames of the records until one needs a data frame that has not arrived yet.
