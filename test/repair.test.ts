@@ -99,6 +99,24 @@ describe.concurrent("cairn repair", () => {
     expect((await storage.head(packKey(pack))) === undefined).toBe(true);
   });
 
+  it("a file named like a pack that no index lists and that has no trailer stops prune (22) until repair moves it aside", async () => {
+    const dir = copyRepo(f, "junk-pack");
+    const url = `file://${dir}`;
+    const storage = await openStorage(url);
+    const junk = sha(Buffer.from("not a pack"));
+    await storage.put(packKey(junk), Buffer.from("not a pack"));
+    const prune = () => cairnA(["prune", url, "--grace", "0s", "--json", "--no-cache"], { env: f.env });
+    const blocked = await prune();
+    expect(blocked.status).toBe(22);
+    expect(JSON.parse(blocked.stdout.toString()).problems).toEqual([expect.stringMatching(new RegExp(`^pack ${junk} is not indexed and its trailer cannot be read: .*\\(cairn repair moves it aside\\)$`))]);
+    const r = await cairnA(["repair", url, "--json"], { env: f.env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.toString()).moved).toEqual([junk]);
+    expect(readdirSync(join(dir, "damaged"))).toEqual([junk]);
+    expect((await prune()).status).toBe(0);
+    expect((await verifyJson(url, "--read-data")).report.problems).toEqual([]);
+  });
+
   it("refuses what it cannot do: no repository (15), stray arguments (2)", async () => {
     const none = await cairnA(["repair", "index", `file://${f.dir}/nothing`], { env: f.env });
     expect(none.status).toBe(15);

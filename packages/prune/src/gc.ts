@@ -141,7 +141,7 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
   const indexed = packIdsOf(files);
   const orphans = [...packs].filter(([id, p]) => !indexed.has(id) && oldEnough(p.mtime)).map(([id, p]) => ({ id, size: p.size }));
   if (orphans.length > 0 && !opts.dryRun) {
-    const written = await indexPacksFromTrailers(storage, orphans, { jobs: opts.jobs, onDamaged: (id, err) => r.problems.push(`pack ${id} is not indexed and its trailer cannot be read: ${(err as Error).message}`) });
+    const written = await indexPacksFromTrailers(storage, orphans, { jobs: opts.jobs, onDamaged: (id, err) => r.problems.push(`pack ${id} is not indexed and its trailer cannot be read: ${(err as Error).message} (cairn repair moves it aside)`) });
     r.indexedFromTrailers = written.length;
     cache = new RecordingCache(opts.cache);
     loaded = await loadIndex(storage, cache, { jobs: opts.jobs });

@@ -11,7 +11,8 @@
 // damaged, and the report names them.
 import { createHash } from "node:crypto";
 import type { Storage } from "@cairn/storage";
-import { PackBuilder, packKey, parseTrailer, readConfig, toHex } from "@cairn/repository";
+import { CairnError } from "@cairn/errors";
+import { PackBuilder, packKey, parseTrailer, readConfig, readPackTrailer, toHex } from "@cairn/repository";
 import { Damage, Report, checkPacks, listPacks, loadVerifyIndex, verifyRepository, type ObjectOpener } from "@cairn/verify";
 import { rebuildIndex, type RebuildResult } from "./rebuild.js";
 
@@ -65,6 +66,21 @@ export async function repairDamage(storage: Storage, opts: RepairOptions): Promi
     }
     moved.push(id);
     log(`moved damaged pack ${id} to ${DAMAGED_PREFIX}${id}`);
+  }
+
+  // Packs no index lists whose trailer cannot be read (a foreign file named like a pack, or one
+  // cut short): no snapshot can name what they hold, and prune stops at them. They go aside too.
+  for (const [id, size] of stored) {
+    if (table.findPack(id) >= 0 || wholly.has(id)) continue;
+    try {
+      await readPackTrailer(storage, id, size);
+      continue;
+    } catch (err) {
+      if (!(err instanceof CairnError) || err.kind !== "integrity") throw err;
+    }
+    if (!(await moveAside(storage, id))) continue;
+    moved.push(id);
+    log(`moved pack ${id}, which no index lists and whose trailer cannot be read, to ${DAMAGED_PREFIX}${id}`);
   }
 
   // Packs holding objects that failed to open: keep the good objects in a new pack.
