@@ -1,5 +1,6 @@
 // One repository a push commits to: its index, the pack being filled, its uploads, its stats.
 // Every step that can fail is confined to this target, so one failing store never stops the others.
+import { createHash } from "node:crypto";
 import { CairnError, toCairnError } from "@cairn/errors";
 import type { Storage } from "@cairn/storage";
 import {
@@ -8,6 +9,7 @@ import {
   IdSet,
   IndexTable,
   LocalCache,
+  ObjectKind,
   PackBuilder,
   encodeCommit,
   indexPacksFromTrailers,
@@ -128,6 +130,11 @@ export class PushTarget {
 
   async addObject(kind: number, id: Uint8Array, object: Uint8Array): Promise<void> {
     this.stats.bytesIn += object.length;
+    // The clear objects are named by their SHA-256: a damaged one is caught here, without a key,
+    // before it is stored (prune would refuse the whole repository over it afterwards).
+    if ((kind === ObjectKind.refsBlock || kind === ObjectKind.refsRoot) && !createHash("sha256").update(object).digest().equals(id)) {
+      throw new CairnError("stream", `${kindName(kind)} ${toHex(id)} in the stream is damaged: its bytes do not hash to its id; nothing committed`);
+    }
     if (this.present(id)) {
       this.stats.reusedObjects++;
       return;
@@ -174,6 +181,12 @@ export class PushTarget {
       const id = Buffer.from(hex, "hex");
       if (!this.present(id)) throw new CairnError("staleKnown", `${this.storage.url} does not hold the snapshot's ${what} ${hex}; nothing committed`);
     }
+    // The repository must still be there: a folder whose disk was unmounted mid-push (its empty
+    // mount point took the packs), or that was removed, has no config. One HEAD per commit,
+    // before the index is read again (an empty mount point has no index either).
+    if (!(await this.storage.head(CONFIG_KEY))) {
+      throw new CairnError("notFound", `${this.storage.url} holds no config any more (removed, or its disk unmounted during the push?); nothing committed`);
+    }
     // Prune marks a pack before deleting it; a snapshot must not start depending on a marked pack,
     // whether it reuses the pack or wrote it itself (a push that outlives prune's grace period can
     // find its own early packs marked as unreferenced).
@@ -194,11 +207,6 @@ export class PushTarget {
     // same backup; prune unmarks a marked pack that a snapshot references.
     for (const own of this.uploader?.written ?? []) {
       if (marks.has(own) && !this.marksAtStart.has(own)) throw markedMeanwhile(own, "wrote");
-    }
-    // The repository must still be there: a folder whose disk was unmounted mid-push (its empty
-    // mount point took the packs), or that was removed, has no config. One HEAD per commit.
-    if (!(await this.storage.head(CONFIG_KEY))) {
-      throw new CairnError("notFound", `${this.storage.url} holds no config any more (removed, or its disk unmounted during the push?); nothing committed`);
     }
     const bytes = encodeCommit(commit);
     const id = snapshotIdOf(bytes);

@@ -133,6 +133,21 @@ describe("push", () => {
     expect(await keys(repo, SNAPSHOTS_PREFIX)).toEqual([]);
   });
 
+  it("refuses a refs block whose bytes do not hash to its id (no key needed to tell): nothing committed", async () => {
+    const repo = await newRepo();
+    const snap = fixtureSnapshot(randomChunks(3, 1000), { keyset: KEYSET });
+    const damaged = [...fixtureFrames(snap)].map((f) => {
+      if (f.type !== FrameType.SEALED || f.data![0] !== 4) return f; // 4: a refs block
+      const data = Uint8Array.from(f.data!);
+      data[data.length - 1] ^= 1;
+      return { ...f, data };
+    });
+    const err = await push(frames(damaged), [repo], { cache: false }).catch((e) => e);
+    expect(err.kind).toBe("stream");
+    expect(err.message).toMatch(/^refs block [0-9a-f]{64} in the stream is damaged: its bytes do not hash to its id; nothing committed$/);
+    expect(await keys(repo, SNAPSHOTS_PREFIX)).toEqual([]);
+  });
+
   it("refuses a stream sealed for another key set", async () => {
     const repo = await newRepo();
     const snap = fixtureSnapshot(randomChunks(3, 1000), { keyset: "22".repeat(32) });
