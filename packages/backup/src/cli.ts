@@ -101,7 +101,7 @@ export default defineCommand({
       level,
       workers,
       known,
-      push: { jobs, packSize, knownOut: a["known-out"], cache: a["no-cache"] ? false : a.cache },
+      push: { jobs, packSize, knownOut: a["known-out"], cache: a["no-cache"] ? false : a.cache, warn: (m) => process.stderr.write(`cairn-backup: warning: ${m}\n`) },
     });
 
     if (a.json) {

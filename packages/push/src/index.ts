@@ -24,6 +24,8 @@ export interface PushOptions {
   knownOut?: string;
   /** Object Lock: every object written is retained until start + days (docs/repository.md). */
   lock?: LockRequest;
+  /** A warning line (without the tool prefix); default: stderr as cairn-push. */
+  warn?: (message: string) => void;
 }
 
 export interface PushResult {
@@ -44,7 +46,7 @@ export async function push(frames: AsyncIterable<Frame>, storages: Storage[], op
   // A store that cannot lock is a usage error, found before the stream is read.
   if (opts.lock) for (const s of storages) checkLockable(s);
   const lock = opts.lock ? { until: lockUntilFor(opts.lock.days), mode: opts.lock.mode } : undefined;
-  const targets = storages.map((s) => new PushTarget(s, { jobs: opts.jobs ?? 4, cache: opts.cache, packSize: opts.packSize, indexEvery: opts.indexEvery, lock }));
+  const targets = storages.map((s) => new PushTarget(s, { jobs: opts.jobs ?? 4, cache: opts.cache, packSize: opts.packSize, indexEvery: opts.indexEvery, lock, warn: opts.warn ?? ((m) => process.stderr.write(`cairn-push: warning: ${m}\n`)) }));
   await Promise.all(targets.map((t) => t.open().catch((err) => t.fail(err))));
   const live = () => targets.filter((t) => t.failure === undefined);
   const each = async (fn: (t: PushTarget) => unknown) => {

@@ -52,6 +52,7 @@ export interface TargetOptions {
   packSize?: number;
   /** Object Lock for every object written (the store must have lockInfo/retention). */
   lock?: { until: Date; mode: "COMPLIANCE" | "GOVERNANCE" };
+  warn: (message: string) => void;
 }
 
 export class PushTarget {
@@ -98,7 +99,11 @@ export class PushTarget {
     this.marksAtStart = new Set(this.marks);
     const orphans = await unindexedPacks(this.storage, this.table, this.marks);
     if (orphans.length > 0) {
-      await indexPacksFromTrailers(this.storage, orphans, { jobs: this.opts.jobs });
+      // A pack whose trailer cannot be read is left out (no snapshot can name what it holds), and said.
+      await indexPacksFromTrailers(this.storage, orphans, {
+        jobs: this.opts.jobs,
+        onDamaged: (id, err) => this.opts.warn(`${this.storage.url}: pack ${id} is in no index file and its trailer cannot be read (${(err as Error).message}): left out; cairn repair moves it aside`),
+      });
       await this.reloadIndex();
     }
   }
