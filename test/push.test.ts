@@ -234,6 +234,8 @@ describe.skipIf(!s3Available())("cairn push and pull through a faulty network", 
         expect(r.stderr).toBe("");
         expect(r.status).toBe(0);
         const id = JSON.parse(r.stdout.toString()).targets[0].snapshot;
+        // --json counts HTTP requests, every attempt: what the proxy saw (nothing else used it yet).
+        expect(JSON.parse(r.stdout.toString()).targets[0].requests).toBe(proxy.stats.requests);
         const sums = async (e: Record<string, string>) => {
           const out = await shA(`cairn pull --raw ${url} ${id} | cairn inspect | grep '"type":"SEALED"' | sort | sha256sum`, { env: e });
           expect(out.status).toBe(0);
@@ -243,6 +245,21 @@ describe.skipIf(!s3Available())("cairn push and pull through a faulty network", 
         expect(proxy.stats.slowDowns + proxy.stats.requestResets + proxy.stats.responseResets).toBeGreaterThan(0);
       } finally {
         await proxy.close();
+      }
+      // Every answer to the snapshot PUT lost, the PUT itself done: the snapshot is committed, and
+      // push finds it there (one HEAD) instead of reporting a failure.
+      const lossy = await startFaultProxy({ target: process.env.CAIRN_S3_ENDPOINT!, loseAnswers: { method: "PUT", path: /\/snapshots\// } });
+      try {
+        const again = fixtureSnapshot(randomChunks(3, 2048), { keyset: keys.keyset, label: "lost-answer" });
+        writeFileSync(at("lost.stream"), await fixtureStream(again));
+        const r = await shA(`cairn push ${url} < ${at("lost.stream")}`, { env: { ...direct, CAIRN_S3_ENDPOINT: lossy.url, CAIRN_S3_MAX_ATTEMPTS: "2" } });
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+        expect(lossy.stats.responseResets).toBeGreaterThan(0);
+        const listed = await shA(`cairn ls ${url} --json`, { env: direct });
+        expect(listed.stdout.toString()).toContain(r.stdout.toString().trim());
+      } finally {
+        await lossy.close();
       }
       const dead = await startDeadServer();
       try {

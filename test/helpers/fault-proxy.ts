@@ -32,6 +32,8 @@ export interface FaultProxyOptions {
   record?: boolean;
   /** Answer every conditional write (If-None-Match) with 501 NotImplemented, as Swift's s3api does. */
   noConditionalWrites?: boolean;
+  /** Let the server complete every request of this method whose path matches, and cut the connection before its answer. */
+  loseAnswers?: { method: string; path: RegExp };
   /** Flip one byte in the middle of the bodies of the first `times` successful GETs whose path matches (damage on the way). */
   corruptGets?: { path: RegExp; times: number };
 }
@@ -117,7 +119,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       });
       return;
     }
-    const fault = decide(req);
+    const lost = opts.loseAnswers && req.method === opts.loseAnswers.method && opts.loseAnswers.path.test(req.url ?? "");
+    const fault = lost ? "resetResponse" : decide(req);
     if (fault === "slowDown") {
       stats.slowDowns++;
       req.resume();

@@ -75,9 +75,12 @@ export class PushTarget {
   stats: TargetStats;
 
   private readonly raw: Storage;
+  /** The store's own count of HTTP requests (S3: every attempt) when this target began. */
+  private readonly requestsAtStart: number | undefined;
 
   constructor(storage: Storage, private readonly opts: TargetOptions) {
     this.raw = storage;
+    this.requestsAtStart = storage.requestCount?.();
     const counted = countingStorage(opts.lock ? lockingStorage(storage, opts.lock) : storage);
     this.storage = counted.storage;
     this.counts = counted.counts;
@@ -215,7 +218,14 @@ export class PushTarget {
     }
     const bytes = encodeCommit(commit);
     const id = snapshotIdOf(bytes);
-    await this.storage.put(snapshotKey(id), bytes, { ifNoneMatch: true });
+    try {
+      await this.storage.put(snapshotKey(id), bytes, { ifNoneMatch: true });
+    } catch (err) {
+      // The PUT may have landed and only its answer been lost: the object named by its own hash
+      // is then there, and the snapshot is committed.
+      const there = await this.storage.head(snapshotKey(id)).catch(() => undefined);
+      if (there?.size !== bytes.length) throw err;
+    }
     await this.cache.write(snapshotKey(id), bytes);
     this.stats.snapshot = id;
     return id;
@@ -241,7 +251,9 @@ export class PushTarget {
   finalStats(): TargetStats {
     this.stats.bytesOut = this.counts.bytesUp;
     this.stats.packs = this.uploader?.packs ?? 0;
-    this.stats.requests = this.counts.requests;
+    // HTTP requests, retries and multipart parts included, where the store counts them (S3);
+    // else the operations this target asked for.
+    this.stats.requests = this.requestsAtStart !== undefined ? this.raw.requestCount!() - this.requestsAtStart : this.counts.requests;
     return this.stats;
   }
 }
