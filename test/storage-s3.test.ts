@@ -61,7 +61,11 @@ describe.skipIf(!s3Available())("S3 storage on Ceph RGW", () => {
     const s = await openStorage("s3://cairn-no-such-bucket-here/repo", s3Options());
     const e = await caught(collect(s.list("")));
     expect(e.kind).toBe("notFound");
-    expect(e.message).toMatch(/^bucket cairn-no-such-bucket-here not found/);
+    expect(e.message).toMatch(/^bucket cairn-no-such-bucket-here not found at .*: create the bucket first, cairn init does not$/);
+    // Tools that read the config say the same, not "no cairn repository … create one with cairn init".
+    const ls = cairn(["ls", "s3://cairn-no-such-bucket-here/repo"], { env: s3Env() });
+    expect(ls.status).toBe(15);
+    expect(ls.stderr).toMatch(/^cairn-ls: bucket cairn-no-such-bucket-here not found at .*: create the bucket first, cairn init does not\n$/);
   });
 
   it("gets every byte through a proxy that throttles and resets connections", () =>

@@ -71,7 +71,10 @@ export async function readConfig(storage: Storage): Promise<RepoConfig> {
   try {
     bytes = await storage.get(CONFIG_KEY);
   } catch (err) {
-    if (err instanceof CairnError && err.kind === "notFound") throw new CairnError("notFound", `no cairn repository at ${storage.url} (no config object; create one with cairn init)`);
+    // (A missing bucket keeps its own message: cairn init cannot help there.)
+    if (err instanceof CairnError && err.kind === "notFound" && !/^bucket \S+ not found/.test(err.message)) {
+      throw new CairnError("notFound", `no cairn repository at ${storage.url} (no config object; create one with cairn init)`);
+    }
     throw err;
   }
   return parseConfig(bytes, `${storage.url} config`);

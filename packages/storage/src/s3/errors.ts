@@ -59,7 +59,7 @@ export function s3Error(err: unknown, ctx: ErrorContext): CairnError {
   const object = ctx.key !== undefined ? `${ctx.key} in ${ctx.url}` : ctx.url;
   const make = (kind: "notFound" | "storage", message: string) => new CairnError(kind, message, { cause: err });
 
-  if (name === "NoSuchBucket") return make("notFound", `bucket ${ctx.bucket} not found at ${ctx.endpoint} (${ctx.url})`);
+  if (name === "NoSuchBucket") return make("notFound", `bucket ${ctx.bucket} not found at ${ctx.endpoint} (${ctx.url}): create the bucket first, cairn init does not`);
   if (ctx.key !== undefined && isMissingObject(err)) return make("notFound", `object ${ctx.key} not found in ${ctx.url}`);
   if (credentialErrors.has(name)) {
     return make("storage", `S3 rejected the credentials for ${ctx.url} at ${ctx.endpoint} (${name}): check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE`);
