@@ -150,7 +150,7 @@ describe.concurrent("cairn prune and forget", () => {
 
   it("bad flags, a missing repository and a bad trust file: one line each, documented exit codes", async () => {
     const cases: [string[], number, RegExp][] = [
-      [["--keep-last", "x"], 2, /--keep-last needs a whole number, got x/],
+      [["--keep-last", "x"], 2, /--keep-last needs a whole number ≥ 1, got x/],
       [["--keep-within", "30"], 2, /--keep-within needs a duration like 90s, 20min, 12h, 30d/],
       [["--group-by", "path"], 2, /--group-by takes host, label and tags, got path/],
       [["--grace", "soon"], 2, /--grace needs a duration/],

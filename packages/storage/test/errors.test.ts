@@ -39,6 +39,6 @@ describe("S3 error messages", () => {
 
   it("tells a missing object from a missing bucket", () => {
     expect(s3Error(sdkError("NoSuchKey", 404), ctx)).toMatchObject({ kind: "notFound", message: "object data/ab/cd not found in s3://b/p" });
-    expect(s3Error(sdkError("NoSuchBucket", 404), ctx)).toMatchObject({ kind: "notFound", message: "bucket b not found at http://127.0.0.1:7480 (s3://b/p)" });
+    expect(s3Error(sdkError("NoSuchBucket", 404), ctx)).toMatchObject({ kind: "notFound", message: "bucket b not found at http://127.0.0.1:7480 (s3://b/p): create the bucket first, cairn init does not" });
   });
 });
