@@ -1,5 +1,7 @@
 // Writes the protocol v1 test vectors in this folder (README.md lists them).
 // Run: npx tsc -b packages/protocol && node_modules/.bin/node packages/protocol/test/vectors/generate.ts
+// (plain-one-file.hex keeps the byte offsets it had when its mode was 0o100644, so gname is
+// "backups": seven characters for the two that mode 0o644 saves.)
 // The valid vectors are what the encoder produces for the frames in vectors.json; the invalid
 // ones are valid streams with one precise defect, CRCs recomputed where the defect is not the CRC.
 import { createHash, createHmac } from "node:crypto";
@@ -82,7 +84,7 @@ const plain: Frame[] = [
   start,
   {
     type: FrameType.ENTRY,
-    meta: { kind: "file", path: "srv/data/hello.txt", mode: 0o100644, uid: 1000, gid: 1000, uname: "alice", gname: "alice", mtime: "1795773600123456000" },
+    meta: { kind: "file", path: "srv/data/hello.txt", mode: 0o644, uid: 1000, gid: 1000, uname: "alice", gname: "backups", mtime: "1795773600123456000" },
   },
   { type: FrameType.DATA, data: content },
   { type: FrameType.ENTRY_END, meta: { size: content.length, sha256: createHash("sha256").update(content).digest("hex") } },
@@ -104,13 +106,16 @@ const file16 = Buffer.concat([chunk, chunk]);
 const chunked: Frame[] = [
   {
     type: FrameType.START,
-    meta: { stream: "chunked", host: "example", time: "2026-11-27T10:00:00.000Z", label: "/srv/data", tags: [], refWindow: 67108864 },
+    meta: {
+      stream: "chunked", host: "example", time: "2026-11-27T10:00:00.000Z", label: "/srv/data", tags: [],
+      chunker: { algorithm: "fastcdc-gear32-v1", min: 524288, avg: 1048576, max: 8388608 }, refWindow: 67108864,
+    },
   },
-  { type: FrameType.ENTRY, meta: { kind: "file", path: "twice.txt", mode: 0o100600, mtime: "1795773600000000000" } },
+  { type: FrameType.ENTRY, meta: { kind: "file", path: "twice.txt", mode: 0o600, mtime: "1795773600000000000" } },
   { type: FrameType.CHUNK, data: Buffer.concat([id, chunk]) },
   { type: FrameType.CHUNK_REF, data: ref },
   { type: FrameType.ENTRY_END, meta: { size: 16, sha256: createHash("sha256").update(file16).digest("hex") } },
-  { type: FrameType.END, meta: { entries: 1, partial: 0, unverified: false } },
+  { type: FrameType.END, meta: { entries: 1, partial: 0, unverified: false, chunks: 1, refs: 1, plainBytes: 16 } },
 ];
 const chunkedPieces = encode(chunked);
 write("chunked-ref.hex", "a chunked stream: one file of the same 8-byte chunk twice, the second time as CHUNK_REF", chunkedPieces, {
@@ -120,7 +125,9 @@ write("chunked-ref.hex", "a chunked stream: one file of the same 8-byte chunk tw
 
 // A sealed stream at the framing level: the layout of SEALED and SEALED_REF frames, in the
 // order seal writes them. Objects of kinds 1-3 are placeholders, not age files (docs/sealing.md
-// specifies those); the refs block and refs root are real, their ids SHA-256 of their bytes.
+// specifies those); the refs block and refs root are real, their ids SHA-256 of their bytes,
+// and the refs block holds the refs set docs/sealing.md defines: every data chunk id (the one
+// carried and the one sent as SEALED_REF), the manifest chunk id and the manifest root id.
 const placeholder = (kind: number, label: string) => {
   const body = text(`placeholder ${label}`);
   const oid = createHmac("sha256", new Uint8Array(32)).update(body).digest();
@@ -130,7 +137,7 @@ const manifestChunk = placeholder(2, "manifest chunk");
 const dataChunk = placeholder(1, "data chunk");
 const knownId = createHmac("sha256", new Uint8Array(32)).update("known").digest();
 const manifestRoot = placeholder(3, "manifest root");
-const refsBlock = Buffer.concat([dataChunk.oid, knownId, manifestChunk.oid].sort(Buffer.compare));
+const refsBlock = Buffer.concat([dataChunk.oid, knownId, manifestChunk.oid, manifestRoot.oid].sort(Buffer.compare));
 const refsBlockId = createHash("sha256").update(refsBlock).digest();
 const refsRootId = createHash("sha256").update(refsBlockId).digest();
 const sealedStart = { stream: "sealed", host: "example", time: "2026-11-27T10:00:00.000Z", label: "/srv/data", tags: [], keyset: "ab".repeat(32), writer: "cd".repeat(32) };
