@@ -17,7 +17,8 @@ import { checkBinaryLayout, checkStartMeta } from "./layout.js";
 import { ByteReader } from "./reader.js";
 import { UpstreamError } from "./upstream.js";
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a byte order mark stays in the text, so that it is refused (below), not dropped.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function streamError(message: string): CairnError {
   return new CairnError("stream", message);
@@ -63,6 +64,43 @@ function jsonReason(err: unknown): string {
   if (err instanceof TypeError) return "not valid UTF-8";
   const text = String((err as Error)?.message ?? err).replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** Member names in JSON text: the colons outside strings (JSON has no other use for a colon). */
+function memberNamesInText(text: string): number {
+  let n = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character (\" among them)
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x3a) n++;
+  }
+  return n;
+}
+
+/** Members of a parsed JSON value, nested ones included. */
+function membersInValue(value: unknown): number {
+  if (value === null || typeof value !== "object") return 0;
+  let n = 0;
+  if (Array.isArray(value)) {
+    for (const v of value) n += membersInValue(v);
+    return n;
+  }
+  for (const v of Object.values(value)) n += 1 + membersInValue(v);
+  return n;
+}
+
+/**
+ * Why a JSON frame's text is refused although JSON.parse took it (docs/protocol.md, "Frames"):
+ * a member name twice in one object. JSON.parse keeps the last value silently, where another
+ * reader might keep the first, so the stream would mean two things. Undefined when none.
+ */
+function duplicateProblem(text: string, meta: unknown): string | undefined {
+  // Fewer members parsed than named in the text: some name came twice in one object.
+  return membersInValue(meta) !== memberNamesInText(text) ? "an object names the same member twice" : undefined;
 }
 
 /**
@@ -135,11 +173,19 @@ export class FrameDecoder {
     let frame: Frame;
     if (isJsonType(type)) {
       let meta: unknown;
+      let problem: string | undefined;
       try {
-        meta = JSON.parse(utf8.decode(payload));
+        const text = utf8.decode(payload);
+        // A byte order mark first: JSON.parse would refuse it too, but say why.
+        problem = text.charCodeAt(0) === 0xfeff ? "it begins with a byte order mark" : undefined;
+        if (problem === undefined) {
+          meta = JSON.parse(text);
+          problem = duplicateProblem(text, meta);
+        }
       } catch (err) {
-        throw streamError(`frame #${n} (${name}) at byte ${at} holds bad JSON: ${jsonReason(err)}`);
+        problem = jsonReason(err);
       }
+      if (problem !== undefined) throw streamError(`frame #${n} (${name}) at byte ${at} holds bad JSON: ${problem}`);
       if (meta === null || typeof meta !== "object" || Array.isArray(meta)) {
         throw streamError(`frame #${n} (${name}) at byte ${at} holds JSON that is not an object`);
       }

@@ -195,6 +195,15 @@ bad("crc-mismatch.hex", "one payload bit of the DATA frame flipped", [plainPiece
   "frame #3 (DATA) at byte ", plain.slice(0, 2));
 bad("no-end.hex", "START, then EOF: the stage before stopped early", [header, startBytes], "stream", "stream ended without an END frame after 1 frame (did", [start]);
 bad("data-after-end.hex", "a valid stream followed by one more byte", [header, startBytes, endBytes, Uint8Array.of(0)], "stream", "unexpected data after the END frame", [start]);
+// The BOM and duplicate-member vectors carry a correct END for their START, so that their one
+// defect is the JSON: a decoder that let it through would yield START and END.
+const startJson = JSON.stringify(start.meta);
+const bomStart = rawFrame(FrameType.START, Buffer.concat([Uint8Array.of(0xef, 0xbb, 0xbf), text(startJson)]));
+bad("bom.hex", "a START frame whose JSON begins with a byte order mark (EF BB BF; CRC and END are correct)",
+  [header, bomStart, endFor(header, [bomStart])], "stream", "frame #1 (START) at byte 9 holds bad JSON: it begins with a byte order mark");
+const dupStart = rawFrame(FrameType.START, text(`{"stream":"plain","stream":"sealed",${startJson.slice(startJson.indexOf('"host"'))}`));
+bad("duplicate-member.hex", "a START frame that names the member stream twice (CRC and END are correct)",
+  [header, dupStart, endFor(header, [dupStart])], "stream", "frame #1 (START) at byte 9 holds bad JSON: an object names the same member twice");
 bad("not-start-first.hex", "an ENTRY frame where START must be", [header, encode([start, plain[1]])[2]], "stream", "frame #1 at byte 9 is ENTRY; a stream must begin with START");
 bad("unknown-stream-kind.hex", "a START whose stream kind no tool knows", [header, rawFrame(FrameType.START, text('{"stream":"compressed"}'))], "stream",
   "START at byte 9 names no known stream kind");
@@ -208,6 +217,17 @@ bad("short-chunk-ref.hex", "a CHUNK_REF frame of 35 bytes instead of 36", [chunk
   "stream", "frame #4 (CHUNK_REF) at byte ", chunked.slice(0, 3));
 
 writeFileSync(join(here, "vectors.json"), JSON.stringify(vectors, null, 2) + "\n");
+
+/** An END frame that counts and digests the given whole frames after the header (docs/protocol.md, section 3). */
+function endFor(header: Uint8Array, frames: Uint8Array[]): Uint8Array {
+  const digest = createHash("sha256").update(header);
+  let bytes = 0;
+  for (const f of frames) {
+    digest.update(f.subarray(0, 5)).update(f.subarray(f.length - 4));
+    bytes += f.length - 9;
+  }
+  return rawFrame(FrameType.END, text(JSON.stringify({ entries: 0, partial: 0, unverified: false, frames: frames.length, bytes, digest: digest.digest("hex") })));
+}
 
 /** The END meta the encoder produced in these pieces. */
 function decodeEnd(pieces: Uint8Array[]): Record<string, unknown> {
