@@ -23,7 +23,7 @@ export interface VectorCase {
 export const VECTOR_CASES: VectorCase[] = [
   {
     // 200 files of 3 chunk records each, ids HMAC(id key, "chunk F C"), sizes 1048576 + F:
-    // rules 1 and 2 cut it.
+    // rules 1 and 3 cut it (no manifest chunk reaches FastCDC's min of 16 KiB).
     name: "files",
     records: () => {
       const out = [header()];
