@@ -6,10 +6,10 @@
 import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { INDEX_PREFIX, MARKS_PREFIX, ObjectKind, PACKS_PREFIX, SNAPSHOTS_PREFIX, indexKey, packKey } from "@cairn/repository";
+import { INDEX_PREFIX, MARKS_PREFIX, ObjectKind, PACKS_PREFIX, SNAPSHOTS_PREFIX, encodeIndexFile, indexKey, packKey } from "@cairn/repository";
 import { openStorage, type Storage } from "@cairn/storage";
 import { cairnA, shA } from "./helpers/async-cli.js";
-import { PACK_SIZE, addPack, buildFixture, copyRepo, dataPackOfB, flipByte, keys, plantShadowPack, plantSnapshot, readSnapshot, resign, signByStranger, swap, truncate, type Fixture } from "./helpers/damage.js";
+import { PACK_SIZE, addPack, buildFixture, copyRepo, dataPackOfB, flipByte, keys, plantShadowPack, trailer, plantSnapshot, readSnapshot, resign, signByStranger, swap, truncate, type Fixture } from "./helpers/damage.js";
 
 let f: Fixture;
 beforeAll(async () => {
@@ -242,6 +242,29 @@ describe.concurrent("snapshot objects that storage can damage or copy", () => {
     expect(after.first.report.gc.marked).toEqual([again]);
     expect(after.second.report.gc.deleted).toEqual([again]);
     expect((await everything(storage)).filter((k) => k.startsWith(PACKS_PREFIX))).toEqual(real);
+    expect((await verify(url, "--read-data", "-i", "owner.key", "--restore-test", f.snapB)).report.problems).toEqual([]);
+  });
+
+  it("an index file planted to claim a newer pack's objects are in an older one stops prune until repair index, and loses nothing", async () => {
+    const { url, storage } = await copy("planted-index");
+    const { pack: victim } = await dataPackOfB(storage, f);
+    const host = f.packsA[0];
+    const hostSize = (await storage.head(packKey(host)))!.size;
+    const claimed = (await trailer(storage, victim)).filter((e) => e.kind === ObjectKind.data).map((e) => ({ ...e, offset: 0, length: Math.min(e.length, hostSize) }));
+    const planted = encodeIndexFile([{ id: host, size: hostSize, entries: claimed }]);
+    await storage.put(indexKey(planted.id), planted.bytes);
+    const before = await everything(storage);
+    const { first, second } = await pruneFully(url, "--no-cache");
+    for (const run of [first, second]) {
+      expect(run.status, run.stderr).toBe(22);
+      expect(run.report.problems.length).toBeGreaterThan(0);
+      for (const p of run.report.problems) expect(p).toMatch(new RegExp(`^an index file lists data chunk [0-9a-f]{64} in pack ${host}, whose trailer does not \\(a planted or damaged index file\\): run cairn repair index$`));
+    }
+    expect(await everything(storage)).toEqual(before);
+    expect((await cairnA(["repair", "index", url], { env: f.env, cwd: f.dir })).status).toBe(0);
+    const after = await pruneFully(url, "--no-cache");
+    expect(after.second.status, after.second.stderr).toBe(0);
+    expect(await keys(storage, PACKS_PREFIX)).toContain(victim);
     expect((await verify(url, "--read-data", "-i", "owner.key", "--restore-test", f.snapB)).report.problems).toEqual([]);
   });
 

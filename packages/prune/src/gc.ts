@@ -14,8 +14,13 @@
 // an indexed pack that holds live objects but is gone) stops every write: nothing is marked or
 // deleted on a repository that cannot be trusted to say what it needs.
 import { createHash } from "node:crypto";
+import { CairnError } from "@cairn/errors";
 import type { Storage } from "@cairn/storage";
 import {
+  compareIds,
+  kindName,
+  readPackTrailer,
+  toHex,
   ID_SIZE,
   IndexTable,
   LocalCache,
@@ -157,6 +162,9 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
   const all = IndexTable.build(files);
   r.packs = allPacks.size;
   for (const [, p] of packs) r.packBytes += p.size;
+  // Where an object is listed more than once, which copy counts decides what may go: each such
+  // listing must be what its pack's own trailer says (an index file is only a claim).
+  r.problems.push(...(await checkCopies(storage, unmarked, markedTable, packs, opts.jobs)));
 
   // 2. What the snapshots reference.
   const packTime = new Float64Array(unmarked.packCount);
@@ -301,8 +309,10 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
   // a planted mark) goes only if each has an unmarked copy that was there before it, or that is
   // the same bytes: prune holds no key to tell a real copy from a planted one, but it can tell
   // which came first, and the same bytes.
+  const shadowedIn = new Map<number, number[]>(); // marked pack ordinal → its shadowed positions
+  for (let i = 0; i < markedTable.size; i++) if (live.shadowed[i]) listAt(shadowedIn, markedTable.packs[i]).push(i);
   const unsure = await mapLimit(candidates.filter((id) => !saved.has(id)), opts.jobs, async (id) =>
-    (await otherCopiesServe(storage, id, packs.get(id)?.mtime.getTime() ?? Infinity, markedTable, unmarked, packTime, live.shadowed)) ? undefined : id,
+    (await otherCopiesServe(storage, id, packs.get(id)?.mtime.getTime() ?? Infinity, shadowedIn.get(markedTable.findPack(id)) ?? [], markedTable, unmarked, packTime)) ? undefined : id,
   );
   // Kept and unmarked, it is the older copy from now on, and the later ones become the garbage
   // (a push that saw the mark and uploaded its own copy loses nothing: its copy is collected).
@@ -351,37 +361,116 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
 }
 
 /**
- * Whether every referenced object of the marked pack `id` (stored at `time`) has a copy in an
- * unmarked pack that is older (by store time, then pack id) or holds the same bytes; true when it
- * holds none. Reads the objects of both only when no older copy exists.
+ * Whether every referenced object of the marked pack `id` (stored at `time`; `positions`: its
+ * referenced objects that unmarked packs hold too) has an unmarked copy that is older (by store
+ * time, then pack id) or holds the same bytes. The copies were checked against their packs'
+ * trailers (checkCopies). Bytes are read only where no older copy exists (a repack's source and
+ * its copy): one ranged GET of the pack and one per pack holding copies. A store error fails the
+ * run rather than keeping the pack, which would undo the repack.
  */
-async function otherCopiesServe(storage: Storage, id: string, time: number, marked: IndexTable, unmarked: IndexTable, packTime: Float64Array, shadowed: Uint8Array): Promise<boolean> {
-  const ord = marked.findPack(id);
-  for (let i = 0; i < marked.size; i++) {
-    if (marked.packs[i] !== ord || !shadowed[i]) continue;
+async function otherCopiesServe(storage: Storage, id: string, time: number, positions: number[], marked: IndexTable, unmarked: IndexTable, packTime: Float64Array): Promise<boolean> {
+  const need: { i: number; copies: number[] }[] = [];
+  for (const i of positions) {
     const p = unmarked.find(marked.ids, i);
-    const others: number[] = [];
-    if (p >= 0) unmarked.forEachCopy(p, (j) => others.push(j));
-    const older = others.some((j) => {
+    const copies: number[] = [];
+    if (p >= 0) unmarked.forEachCopy(p, (j) => copies.push(j));
+    const older = copies.some((j) => {
       const t = packTime[unmarked.packs[j]];
       return t < time || (t === time && unmarked.packIdAt(unmarked.packs[j]) < id);
     });
     if (older) continue;
-    const range = { offset: marked.offsets[i], length: marked.lengths[i] };
-    const mine = await storage.get(packKey(id), range).catch(() => undefined);
-    if (!mine) return false;
-    let same = false;
-    for (const j of others) {
-      if (unmarked.lengths[j] !== range.length) continue;
-      const theirs = await storage.get(packKey(unmarked.packIdAt(unmarked.packs[j])), { offset: unmarked.offsets[j], length: unmarked.lengths[j] }).catch(() => undefined);
-      if (theirs && Buffer.from(theirs).equals(mine)) {
-        same = true;
-        break;
-      }
-    }
-    if (!same) return false;
+    const same = copies.filter((j) => unmarked.lengths[j] === marked.lengths[i]);
+    if (same.length === 0) return false;
+    need.push({ i, copies: same });
   }
-  return true;
+  if (need.length === 0) return true;
+  const mine = await readSpan(storage, id, need.map((n) => ({ offset: marked.offsets[n.i], length: marked.lengths[n.i] })));
+  const byPack = new Map<number, number[]>();
+  for (const n of need) for (const j of n.copies) listAt(byPack, unmarked.packs[j]).push(j);
+  const theirs = new Map<number, Uint8Array>();
+  for (const [pack, js] of byPack) {
+    const span = await readSpan(storage, unmarked.packIdAt(pack), js.map((j) => ({ offset: unmarked.offsets[j], length: unmarked.lengths[j] })));
+    for (const j of js) theirs.set(j, span({ offset: unmarked.offsets[j], length: unmarked.lengths[j] }));
+  }
+  return need.every((n) => {
+    const bytes = Buffer.from(mine({ offset: marked.offsets[n.i], length: marked.lengths[n.i] }));
+    return n.copies.some((j) => bytes.equals(theirs.get(j)!));
+  });
+}
+
+/** One ranged GET covering every range; answers each range's bytes. */
+async function readSpan(storage: Storage, packId: string, ranges: { offset: number; length: number }[]): Promise<(r: { offset: number; length: number }) => Uint8Array> {
+  let start = Infinity;
+  let end = 0;
+  for (const r of ranges) {
+    start = Math.min(start, r.offset);
+    end = Math.max(end, r.offset + r.length);
+  }
+  const bytes = await storage.get(packKey(packId), { offset: start, length: end - start });
+  return (r) => bytes.subarray(r.offset - start, r.offset - start + r.length);
+}
+
+function listAt<K>(map: Map<K, number[]>, key: K): number[] {
+  let l = map.get(key);
+  if (!l) map.set(key, (l = []));
+  return l;
+}
+
+/**
+ * Every listing of an object that has more than one (a run of equal ids in a table, or an id in
+ * both tables) checked against its pack's trailer: one ranged GET per pack involved (normally a
+ * repack's source and copy, or two packs that concurrent pushes filled with the same new data).
+ * An index file can claim anything; a trailer is part of its pack, whose name is its hash. A
+ * listing the trailer does not bear out (a planted or damaged index file) is damage: it would
+ * decide which copy counts, and so what is deleted. Packs the store lacks are left to the rest.
+ */
+async function checkCopies(storage: Storage, unmarked: IndexTable, marked: IndexTable, stored: Map<string, Listed>, jobs: number): Promise<string[]> {
+  const want = new Map<string, { table: IndexTable; pos: number }[]>();
+  const add = (table: IndexTable, pos: number) => {
+    const id = table.packIdAt(table.packs[pos]);
+    if (!stored.has(id)) return;
+    let l = want.get(id);
+    if (!l) want.set(id, (l = []));
+    l.push({ table, pos });
+  };
+  const runEnd = (t: IndexTable, i: number) => {
+    let j = i + 1;
+    while (j < t.size && compareIds(t.ids, i, t.ids, j) === 0) j++;
+    return j;
+  };
+  for (let i = 0; i < unmarked.size; ) {
+    const j = runEnd(unmarked, i);
+    if (j - i > 1) for (let k = i; k < j; k++) add(unmarked, k);
+    i = j;
+  }
+  for (let i = 0; i < marked.size; ) {
+    const j = runEnd(marked, i);
+    const u = unmarked.find(marked.ids, i);
+    if (j - i > 1 || u >= 0) {
+      for (let k = i; k < j; k++) add(marked, k);
+      if (u >= 0) unmarked.forEachCopy(u, (x) => add(unmarked, x));
+    }
+    i = j;
+  }
+  const problems: string[] = [];
+  await mapLimit([...want], jobs, async ([packId, listed]) => {
+    const { table, pos } = listed[0];
+    let entries: PackEntry[];
+    try {
+      entries = await readPackTrailer(storage, packId, table.packSizes[table.packs[pos]]);
+    } catch (err) {
+      if (!(err instanceof CairnError) || !["integrity", "notFound"].includes(err.kind)) throw err;
+      problems.push(`pack ${packId}, which an index file lists with objects other packs hold too, has no readable trailer (${err.message}): run cairn verify --read-data, then cairn repair`);
+      return;
+    }
+    const held = new Map(entries.map((e) => [toHex(e.id), e]));
+    for (const { table: t, pos: i } of listed) {
+      const e = held.get(toHex(t.idAt(i)));
+      if (e && e.kind === t.kinds[i] && e.offset === t.offsets[i] && e.length === t.lengths[i]) continue;
+      problems.push(`an index file lists ${kindName(t.kinds[i])} ${toHex(t.idAt(i))} in pack ${packId}, whose trailer does not (a planted or damaged index file): run cairn repair index`);
+    }
+  });
+  return problems;
 }
 
 /** Copies the live objects of the given packs into new packs (each checked against its name first). */
