@@ -11,6 +11,7 @@ import {
   LocalCache,
   ObjectKind,
   PackBuilder,
+  packKey,
   encodeCommit,
   indexPacksFromTrailers,
   kindName,
@@ -213,8 +214,12 @@ export class PushTarget {
     // A pack that was already marked when the push began and that it wrote again byte for byte
     // (marked objects count as absent) is not refused: refusing would refuse every re-run of the
     // same backup; prune unmarks a marked pack that a snapshot references.
+    // Such a pack's mark is old, so a prune may have deleted it since the upload found it there
+    // (an upload of bytes already stored creates nothing): it must still be in the store. (A prune
+    // that deletes it between this HEAD and the snapshot PUT is not caught: docs/repository.md.)
     for (const own of this.uploader?.written ?? []) {
       if (marks.has(own) && !this.marksAtStart.has(own)) throw markedMeanwhile(own, "wrote");
+      if (marks.has(own) && !(await this.storage.head(packKey(own)))) throw markedMeanwhile(own, "wrote");
     }
     const bytes = encodeCommit(commit);
     const id = snapshotIdOf(bytes);

@@ -292,6 +292,29 @@ describe("push", () => {
     expect(await keys(repo, SNAPSHOTS_PREFIX)).toEqual([]);
   });
 
+  it("nor one that wrote again a pack marked before it began, if prune deleted that pack meanwhile", async () => {
+    const repo = await newRepo({ packSize: 2048 });
+    const snap = fixtureSnapshot(randomChunks(6, 1000), { keyset: KEYSET });
+    const first = await push(frames(fixtureFrames(snap)), [repo], { cache: false });
+    const firstId = first.targets[0].snapshot!;
+    const collect = () => prune(repo, { policy: {}, groupBy: [], pinned: new Set(), remove: new Set([firstId]), graceMs: 0, cache: false });
+    await collect(); // the snapshot goes, its packs are marked
+    const marked = await keys(repo, "marks/");
+    expect(marked.length).toBeGreaterThan(1);
+    // The same stream again (a retried replication): its packs are the marked ones, byte for byte.
+    const all = [...fixtureFrames(snap)];
+    async function* pruneBeforeEnd(): AsyncGenerator<Frame> {
+      for (const f of all) {
+        if (f.type === FrameType.END) await collect(); // deletes the marked packs, written again or not
+        yield f;
+      }
+    }
+    const err = await push(pruneBeforeEnd(), [repo], { cache: false }).catch((e) => e);
+    expect(err.kind, String(err)).toBe("staleKnown");
+    expect(err.message).toMatch(/^pack [0-9a-f]{64}, which this snapshot wrote, was marked for deletion \(or deleted\) by prune while the push ran/);
+    expect(await keys(repo, SNAPSHOTS_PREFIX)).toEqual([]);
+  });
+
   it("lets several pushes run at once into one repository, every snapshot whole afterwards", async () => {
     const repo = await newRepo({ packSize: 8 * 1024 });
     const shared = randomChunks(20, 3000);
