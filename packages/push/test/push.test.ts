@@ -292,6 +292,18 @@ describe("push", () => {
     expect(await keys(repo, SNAPSHOTS_PREFIX)).toEqual([]);
   });
 
+  it("takes the mark off a pack marked before it began that it wrote again, so readers see the snapshot whole", async () => {
+    const repo = await newRepo({ packSize: 2048 });
+    const snap = fixtureSnapshot(randomChunks(6, 1000), { keyset: KEYSET });
+    const firstId = (await push(frames(fixtureFrames(snap)), [repo], { cache: false })).targets[0].snapshot!;
+    await prune(repo, { policy: {}, groupBy: [], pinned: new Set(), remove: new Set([firstId]), graceMs: 0, cache: false });
+    expect((await keys(repo, "marks/")).length).toBeGreaterThan(1);
+    const again = await push(frames(fixtureFrames(snap)), [repo], { cache: false });
+    expect(again.exitCode).toBe(0);
+    expect(await keys(repo, "marks/")).toEqual([]);
+    expect((await pullAll(repo, again.targets[0].snapshot!)).size).toBeGreaterThan(0);
+  });
+
   it("nor one that wrote again a pack marked before it began, if prune deleted that pack meanwhile", async () => {
     const repo = await newRepo({ packSize: 2048 });
     const snap = fixtureSnapshot(randomChunks(6, 1000), { keyset: KEYSET });
