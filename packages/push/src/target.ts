@@ -13,6 +13,7 @@ import {
   PackBuilder,
   packKey,
   markKey,
+  INDEX_PREFIX,
   encodeCommit,
   indexPacksFromTrailers,
   kindName,
@@ -94,12 +95,12 @@ export class PushTarget {
   async open(): Promise<void> {
     if (this.opts.lock) await checkBucketLock(this.raw);
     this.config = await readConfig(this.storage);
-    this.cache = LocalCache.forRepository(this.config.id, this.opts.cache);
+    this.cache = new RememberingCache(LocalCache.forRepository(this.config.id, this.opts.cache));
     this.packSize = this.opts.packSize ?? this.config.packSize;
     // Room for a full pack plus one large object, so a pack is usually built without regrowing.
     const pool = new BufferPool(2);
     this.builder = new PackBuilder(this.packSize + 4 * 1024 * 1024, (size) => pool.take(size));
-    this.uploader = new PackUploader(this.storage, this.opts.jobs, this.opts.indexEvery ?? 8, pool);
+    this.uploader = new PackUploader(this.storage, this.opts.jobs, this.opts.indexEvery ?? 8, pool, this.cache);
     await this.reloadIndex();
     this.marksAtStart = new Set(this.marks);
     const orphans = await unindexedPacks(this.storage, this.table, this.marks);
@@ -267,6 +268,26 @@ export class PushTarget {
     // else the operations this target asked for.
     this.stats.requests = this.requestsAtStart !== undefined ? this.raw.requestCount!() - this.requestsAtStart : this.counts.requests;
     return this.stats;
+  }
+}
+
+/**
+ * The local cache, and in memory the index files read or written in this run (also with
+ * --no-cache): the index is read again before the commit, and only files new since then are fetched.
+ */
+class RememberingCache extends LocalCache {
+  private readonly seen = new Map<string, Uint8Array>();
+  constructor(inner: LocalCache) {
+    super(inner.dir);
+  }
+  override async read(key: string): Promise<Uint8Array | undefined> {
+    const b = this.seen.get(key) ?? (await super.read(key));
+    if (b && key.startsWith(INDEX_PREFIX)) this.seen.set(key, b);
+    return b;
+  }
+  override async write(key: string, bytes: Uint8Array): Promise<boolean> {
+    if (key.startsWith(INDEX_PREFIX)) this.seen.set(key, bytes);
+    return super.write(key, bytes);
   }
 }
 

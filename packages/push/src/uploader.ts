@@ -5,7 +5,7 @@
 // one ranged GET per such pack and saves a PUT per pack on every run.
 import type { Storage } from "@cairn/storage";
 import type { BufferPool } from "./buffer-pool.js";
-import { encodeIndexFile, indexKey, packKey, type FinishedPack, type IndexedPack } from "@cairn/repository";
+import { encodeIndexFile, indexKey, packKey, type FinishedPack, type IndexedPack, LocalCache } from "@cairn/repository";
 
 export class PackUploader {
   private inFlight = new Set<Promise<void>>();
@@ -21,6 +21,8 @@ export class PackUploader {
     private readonly jobs: number,
     private readonly indexEvery: number,
     private readonly pool?: BufferPool,
+    /** Where the index files it writes are kept too, so that reading the index again does not fetch them back. */
+    private readonly cache?: LocalCache,
   ) {}
 
   /** Starts uploading a pack; waits while `jobs` uploads are already running (back-pressure). */
@@ -72,6 +74,7 @@ export class PackUploader {
   private async writeIndex(packs: IndexedPack[]): Promise<void> {
     const index = encodeIndexFile(packs);
     await this.storage.put(indexKey(index.id), index.bytes, { ifNoneMatch: true });
+    await this.cache?.write(indexKey(index.id), index.bytes);
   }
 
   private throwIfFailed(): void {
