@@ -206,7 +206,9 @@ describe.concurrent("snapshot objects that storage can damage or copy", () => {
       expect(run.report.gc.marked).toEqual([]);
     }
     expect(await everything(storage)).toEqual(before); // A's packs are all still there
-    // forget can name the damaged object; then the collection takes what only A used.
+    // forget can name the damaged object (and says so); then the collection takes what only A used.
+    const dry = await cairnA(["forget", url, f.snapA.slice(0, 12), "--dry-run", "--no-cache"], { env: f.env, cwd: f.dir });
+    expect(dry.stdout.toString()).toMatch(new RegExp(`^would remove damaged snapshot ${f.snapA}: `, "m"));
     const forgot = await cairnA(["forget", url, f.snapA.slice(0, 12), "--json", "--no-cache"], { env: f.env, cwd: f.dir });
     expect(forgot.status, forgot.stderr).toBe(0);
     expect(JSON.parse(forgot.stdout.toString()).removed).toEqual([f.snapA]);

@@ -11,7 +11,10 @@ export function renderReport(r: PruneReport): string {
     else if (s.action === "remove") out.push(`${r.dryRun ? "would remove" : "removed"} ${head}`);
     else out.push(`keep    ${head}  (${s.reasons.join("; ") || "not selected"})`);
   }
-  for (const d of r.damagedSnapshots) out.push(`damaged snapshot ${d.id}: ${d.message}`);
+  for (const d of r.damagedSnapshots) {
+    if (r.removed.includes(d.id)) out.push(`${r.dryRun ? "would remove" : "removed"} damaged snapshot ${d.id}: ${d.message}`);
+    else out.push(`damaged snapshot ${d.id}: ${d.message}`);
+  }
   const g = r.gc;
   if (g) {
     out.push(
