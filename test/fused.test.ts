@@ -298,6 +298,14 @@ describe("bad input: the fused command fails as the failing stage of the pipelin
     expect(["gone", "Z"]).toContain(state()); // killed (a zombie until something reaps it)
   });
 
+  it("push refuses a stream that pull filtered to some paths: it would commit a snapshot with the rest of its data missing", async () => {
+    await ok(run(`cairn init ${url("filtered-src")} --owner-key o.key --writer-key w.key 2>/dev/null && cairn init ${url("filtered-dst")} --owner-key o.key --writer-key w.key 2>/dev/null && cairn backup -k w.key src ${url("filtered-src")} >/dev/null`));
+    const r = await stages(`cairn pull -i o.key ${url("filtered-src")} latest src/docs | cairn push ${url("filtered-dst")}`);
+    expect(r.codes).toEqual([0, 10]);
+    expect(message(r.stderr, "cairn-push")).toBe("this stream holds only the paths a restore selected (pull with PATHs): a snapshot cannot be pushed from it; nothing committed (use pull --raw, or pull without PATHs)");
+    expect(existsSync(at("filtered-dst/snapshots")) ? readdirSync(at("filtered-dst/snapshots")) : []).toEqual([]);
+  });
+
   it("a directory that cannot be made ends with one line and 19, not a hang (under /proc, node:fs's mkdir -p loops forever)", async () => {
     await ok(run(`cairn init ${url("proc")} --owner-key o.key --writer-key w.key 2>/dev/null && cairn backup -k w.key src ${url("proc")} >/dev/null`));
     const restore = await run(`timeout 60 cairn restore -i o.key ${url("proc")} latest -x /proc/cairn-x/out`);

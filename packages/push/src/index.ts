@@ -103,6 +103,11 @@ async function pushStream(
         break;
       }
       case FrameType.SEAL_INFO:
+        // `pull -i REPO SNAP PATH…` sends only the objects those paths need, and says so here:
+        // committed, it would be a snapshot with its other data missing.
+        if (Array.isArray(frame.meta?.select)) {
+          throw new CairnError("stream", "this stream holds only the paths a restore selected (pull with PATHs): a snapshot cannot be pushed from it; nothing committed (use pull --raw, or pull without PATHs)");
+        }
         break;
       case FrameType.COMMIT:
         if (commit) throw new CairnError("stream", "the stream carries two COMMIT frames");
