@@ -121,6 +121,37 @@ describe.concurrent("cairn repair", () => {
     expect((await verifyJson(url, "--read-data")).report.problems).toEqual([]);
   });
 
+  it("a pack or index file of a later format is not damage: repair, verify and prune stop with 11 and move or delete nothing", async () => {
+    const dir = copyRepo(f, "later-format");
+    const url = `file://${dir}`;
+    const storage = await openStorage(url);
+    const bytes = Buffer.from(await storage.get(packKey(f.packsB[0])));
+    const trailerAt = bytes.length - 4 - bytes.readUInt32BE(bytes.length - 4);
+    bytes[trailerAt + 7] = 2; // "cairnpk" 0x02
+    const later = sha(bytes);
+    await storage.put(packKey(later), bytes);
+    for (const args of [["repair", url], ["prune", url, "--grace", "0s", "--no-cache"]]) {
+      const r = await cairnA(args, { env: f.env });
+      expect(r.status, r.stderr).toBe(11);
+      expect(r.stderr).toMatch(new RegExp(`pack ${later} has trailer format 2; this build reads 1 \\(a newer cairn wrote it: use that\\)`));
+    }
+    expect((await storage.head(packKey(later)))?.size).toBe(bytes.length);
+    expect(await keys(storage, "damaged/")).toEqual([]);
+    // An index file of a later format: read by no tool of this build, superseded by none.
+    await storage.delete(packKey(later));
+    const [name] = await keys(storage, INDEX_PREFIX);
+    const index = Buffer.from(await storage.get(indexKey(name)));
+    index[7] = 2; // "cairnix" 0x02
+    await storage.delete(indexKey(name));
+    await storage.put(indexKey(sha(index)), index);
+    for (const args of [["repair", "index", url], ["verify", url, "--no-cache"], ["prune", url, "--no-cache"]]) {
+      const r = await cairnA(args, { env: f.env });
+      expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(11);
+      expect(r.stderr).toMatch(new RegExp(`index file ${sha(index)} has format 2; this build reads 1`));
+    }
+    expect(await keys(storage, INDEX_PREFIX)).toContain(sha(index));
+  });
+
   it("refuses what it cannot do: no repository (15), stray arguments (2)", async () => {
     const none = await cairnA(["repair", "index", `file://${f.dir}/nothing`], { env: f.env });
     expect(none.status).toBe(15);

@@ -5,7 +5,7 @@
 // the superseding file exists the old files stand, and new files only add what the packs hold.
 import { CairnError } from "@cairn/errors";
 import type { Storage } from "@cairn/storage";
-import { INDEX_PREFIX, PACKS_PREFIX, encodeIndexFile, idFromKey, indexKey, mapLimit, readPackTrailer, type IndexedPack } from "@cairn/repository";
+import { INDEX_MAGIC, INDEX_PREFIX, PACKS_PREFIX, encodeIndexFile, idFromKey, indexKey, mapLimit, readPackTrailer, type IndexedPack } from "@cairn/repository";
 
 /** Packs per index file: ~one index file per 8 GiB at the default pack size. */
 export const PACKS_PER_INDEX = 256;
@@ -25,6 +25,14 @@ export async function rebuildIndex(storage: Storage, opts: { jobs?: number; excl
     const id = idFromKey(o.key, INDEX_PREFIX);
     if (id) old.push(id);
   }
+  // An index file of a later format is a newer cairn's, not damage: superseding it would drop
+  // what only that format says. (Its first 8 bytes: "cairnix" and the format.)
+  await mapLimit(old, opts.jobs ?? 4, async (name) => {
+    const head = await storage.get(indexKey(name), { offset: 0, length: INDEX_MAGIC.length }).catch(() => undefined);
+    if (head && head.length === INDEX_MAGIC.length && INDEX_MAGIC.subarray(0, -1).every((b, i) => head[i] === b) && head[INDEX_MAGIC.length - 1] !== INDEX_MAGIC[INDEX_MAGIC.length - 1]) {
+      throw new CairnError("version", `index file ${name} has format ${head[INDEX_MAGIC.length - 1]}; this build reads ${INDEX_MAGIC[INDEX_MAGIC.length - 1]} (a newer cairn wrote it: use that); the index is left as it is`);
+    }
+  });
   const packs: { id: string; size: number }[] = [];
   for await (const o of storage.list(PACKS_PREFIX)) {
     const id = idFromKey(o.key, PACKS_PREFIX);

@@ -76,6 +76,9 @@ export function encodeIndexFile(packs: IndexedPack[], supersedes: string[] = [])
 export function decodeIndexFile(bytes: Uint8Array, name: string): IndexFile {
   const bad = (why: string) => new CairnError("integrity", `index file ${name} is damaged: ${why}`);
   if (createHash("sha256").update(bytes).digest("hex") !== name) throw bad("its bytes do not hash to its name");
+  if (bytes.length >= INDEX_MAGIC.length && INDEX_MAGIC.subarray(0, -1).every((b, i) => bytes[i] === b) && bytes[INDEX_MAGIC.length - 1] !== INDEX_MAGIC[INDEX_MAGIC.length - 1]) {
+    throw new CairnError("version", `index file ${name} has format ${bytes[INDEX_MAGIC.length - 1]}; this build reads ${INDEX_MAGIC[INDEX_MAGIC.length - 1]} (a newer cairn wrote it: use that)`);
+  }
   if (bytes.length < INDEX_MAGIC.length + 12 || !INDEX_MAGIC.every((b, i) => bytes[i] === b)) throw bad("no index magic");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = INDEX_MAGIC.length;

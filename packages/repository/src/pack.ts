@@ -125,7 +125,13 @@ export function parseTrailer(tail: Uint8Array, packSize: number, name: string): 
   if (tail.length < span) throw new RangeError(`need the last ${span} bytes of pack ${name}`);
   const t = tail.subarray(tail.length - span);
   const view = new DataView(t.buffer, t.byteOffset, t.length);
-  if (!PACK_MAGIC.every((b, i) => t[i] === b)) throw new CairnError("integrity", `pack ${name} has no trailer magic: not a cairn pack, or damaged`);
+  if (!PACK_MAGIC.every((b, i) => t[i] === b)) {
+    // "cairnpk" with another last byte: a later format, not damage (an older build must not move it aside).
+    if (t.length >= PACK_MAGIC.length && PACK_MAGIC.subarray(0, -1).every((b, i) => t[i] === b)) {
+      throw new CairnError("version", `pack ${name} has trailer format ${t[PACK_MAGIC.length - 1]}; this build reads ${PACK_MAGIC[PACK_MAGIC.length - 1]} (a newer cairn wrote it: use that)`);
+    }
+    throw new CairnError("integrity", `pack ${name} has no trailer magic: not a cairn pack, or damaged`);
+  }
   const count = view.getUint32(PACK_MAGIC.length);
   if (TRAILER_FIXED + count * PACK_ENTRY_SIZE + 4 !== span) throw new CairnError("integrity", `pack ${name}: trailer lists ${count} objects but is ${span} bytes long`);
   const entries: PackEntry[] = [];

@@ -58,6 +58,18 @@ describe("packs", () => {
     const notPack = new Uint8Array(200);
     expect(() => parseTrailer(notPack, 200, "x")).toThrow(/damaged trailer length|no trailer magic/);
   });
+
+  it("tells a later format (the magic's last byte) from damage: version, exit 11, for packs and index files", () => {
+    const p = samplePack();
+    const later = p.bytes.slice();
+    const trailerAt = later.length - 4 - new DataView(later.buffer).getUint32(later.length - 4);
+    later[trailerAt + 7] = 2;
+    expect(() => parseTrailer(later, later.length, "x")).toThrow(expect.objectContaining({ kind: "version", message: "pack x has trailer format 2; this build reads 1 (a newer cairn wrote it: use that)" }));
+    const f = encodeIndexFile([{ id: p.id, size: p.bytes.length, entries: p.entries }]);
+    const newer = f.bytes.slice();
+    newer[7] = 2;
+    expect(() => decodeIndexFile(newer, sha(newer))).toThrow(expect.objectContaining({ kind: "version", message: `index file ${sha(newer)} has format 2; this build reads 1 (a newer cairn wrote it: use that)` }));
+  });
 });
 
 describe("index files", () => {

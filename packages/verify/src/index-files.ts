@@ -34,7 +34,7 @@ export async function loadVerifyIndex(storage: Storage, report: Report, jobs: nu
     try {
       return { name, file: decodeIndexFile(bytes, name) };
     } catch (err) {
-      if (!(err instanceof CairnError)) throw err;
+      if (!(err instanceof CairnError) || err.kind === "version") throw err; // a newer format is not damage
       report.problem("index", `index file ${name}`, `${err.message.replace(`index file ${name} is damaged: `, "")} (the objects it lists count as absent; cairn repair index rebuilds the index from the packs)`);
       return undefined;
     }
