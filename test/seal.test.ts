@@ -63,6 +63,22 @@ describe("cairn seal", () => {
     expectRejected(cairn(["seal"], { input: readFileSync(at("chunked.bin")), env }), 2, /seal needs the writer key/);
   });
 
+  it("refuses a chunked START that cannot become a snapshot: no host, no valid time, no valid refWindow (stream, exit 10)", async () => {
+    const chunked = await decode(readFileSync(at("chunked.bin")));
+    const start = chunked[0].meta!;
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ ...start, host: undefined }, /the chunked START has no host: it cannot become a snapshot/],
+      [{ ...start, time: "yesterday" }, /the chunked START has no valid time/],
+      [{ ...start, refWindow: undefined }, /the chunked START has no valid refWindow \(undefined; 0 to 1073741824 bytes\)/],
+      [{ ...start, refWindow: 2 ** 31 }, /has no valid refWindow/],
+      [{ ...start, tags: "a,b" }, /has tags that are not a list of strings/],
+    ];
+    for (const [meta, why] of cases) {
+      const input = await encode([{ type: FrameType.START, meta: JSON.parse(JSON.stringify(meta)) }, ...chunked.slice(1)]);
+      expectRejected(cairn(["seal", "-k", at("writer.key")], { input, env }), 10, why);
+    }
+  });
+
   it("writes chunks that `age -d -i OWNER | zstd -d` opens with stock tools", async () => {
     const owner = await readOwnerKey(at("owner.key"));
     const data = objects(frames).filter((o) => o.kind === ObjectKind.DATA);

@@ -1,9 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
 import { CairnError } from "@cairn/errors";
-import { FrameType, RefWindow, frameTypeName, ownedCopy, ownsBuffer, type Frame } from "@cairn/protocol";
+import { FrameType, RefWindow, frameTypeName, ownedCopy, ownsBuffer, validRefWindow, type Frame } from "@cairn/protocol";
 import { ID_SIZE } from "./chunk-id.js";
 import { MacWorker } from "./mac-worker.js";
-import { MAX_REF_WINDOW } from "./params.js";
 import { entryLabel, upstreamError } from "./stream-errors.js";
 
 export interface DechunkOptions {
@@ -131,7 +130,7 @@ export async function* dechunkStream(frames: AsyncIterable<Frame>, opts: Dechunk
           if (started) throw new CairnError("stream", "a second START frame in the stream");
           const { stream: kind, chunker: _c, refWindow, ...rest } = frame.meta!;
           if (kind !== "chunked") throw new CairnError("stream", `chunk -d reads a chunked stream, but this one is ${JSON.stringify(kind)}`);
-          if (!Number.isSafeInteger(refWindow) || refWindow < 0 || refWindow > MAX_REF_WINDOW) {
+          if (!validRefWindow(refWindow)) {
             throw new CairnError("stream", `the START frame's refWindow ${JSON.stringify(refWindow)} is not a valid window size`);
           }
           started = true;

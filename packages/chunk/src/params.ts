@@ -1,4 +1,6 @@
 import { CairnError } from "@cairn/errors";
+import { MAX_REF_WINDOW } from "@cairn/protocol";
+export { MAX_REF_WINDOW };
 
 /**
  * Chunk size parameters of cairn's FastCDC (docs/chunking.md, "Parameters"). They travel in the
@@ -20,8 +22,6 @@ export const DEFAULT_PARAMS: Readonly<ChunkerParams> = Object.freeze({ min: 512 
 /** The largest chunk a stage may produce: seal's frames must hold a sealed chunk (protocol MAX_PAYLOAD). */
 export const MAX_CHUNK = 16 * MIB;
 const MIN_MIN = 64;
-/** The largest reference window a reader accepts: it is the memory the reader may need. */
-export const MAX_REF_WINDOW = 1024 * MIB;
 
 /** What START's `chunker` field holds. */
 export interface ChunkerInfo extends ChunkerParams {

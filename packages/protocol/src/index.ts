@@ -7,5 +7,5 @@ export { ByteReader } from "./reader.js";
 export { writeAll, writeFrames, sniff, type WriteBatch } from "./io.js";
 export { stdinChunks, pipeChunks, fileChunks, type ReleasableInput } from "./stdin.js";
 export * from "./entries.js";
-export { RefWindow, DEFAULT_REF_WINDOW, MAX_WINDOW_CHUNKS } from "./window.js";
+export { RefWindow, DEFAULT_REF_WINDOW, MAX_WINDOW_CHUNKS, MAX_REF_WINDOW, validRefWindow } from "./window.js";
 export { crc32, nativeCrc32 } from "./crc32.js";

@@ -13,6 +13,13 @@
 export const DEFAULT_REF_WINDOW = 64 * 1024 * 1024;
 /** At most this many chunks in the window, so many tiny chunks cannot grow it without bound. */
 export const MAX_WINDOW_CHUNKS = 16384;
+/** The largest reference window a reader accepts: it is the memory the reader may need. */
+export const MAX_REF_WINDOW = 1024 * 1024 * 1024;
+
+/** Whether a START's `refWindow` is one every reader accepts (it is required: docs/protocol.md). */
+export function validRefWindow(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= MAX_REF_WINDOW;
+}
 
 export class RefWindow<T = undefined> {
   private readonly order: string[] = [];

@@ -5,7 +5,7 @@
 import { chunkId } from "@cairn/chunk/id";
 import type { KeyObject } from "node:crypto";
 import { CairnError } from "@cairn/errors";
-import { DEFAULT_REF_WINDOW, FrameType, RefWindow, frameTypeName, freeData, ownsBuffer, type Frame } from "@cairn/protocol";
+import { FrameType, MAX_REF_WINDOW, RefWindow, validRefWindow, frameTypeName, freeData, ownsBuffer, type Frame } from "@cairn/protocol";
 import { newSession } from "@cairn/age";
 import { signCommit, COMMIT_VERSION, type UnsignedCommit } from "./commit.js";
 import { ManifestCutter } from "./manifest-cutter.js";
@@ -55,7 +55,15 @@ export async function* seal(frames: AsyncIterable<Frame>, opts: SealOptions): As
   if (start.stream !== "chunked") {
     throw new CairnError("stream", `seal reads a chunked stream, but this one is "${start.stream}"${start.stream === "plain" ? " (put `cairn chunk` before seal)" : ""}`);
   }
-  const clear = { time: String(start.time), host: String(start.host), label: String(start.label ?? ""), tags: Array.isArray(start.tags) ? start.tags.map(String) : [] };
+  // What becomes the COMMIT's clear part, and the window every later reader replays: a START
+  // without them would commit a snapshot of host "undefined", or one no reader can open.
+  const bad = (why: string) => new CairnError("stream", `the chunked START ${why}: it cannot become a snapshot (docs/protocol.md, START)`);
+  if (typeof start.host !== "string") throw bad("has no host");
+  if (typeof start.time !== "string" || Number.isNaN(Date.parse(start.time))) throw bad("has no valid time");
+  if (start.label !== undefined && typeof start.label !== "string") throw bad("has a label that is not a string");
+  if (start.tags !== undefined && !(Array.isArray(start.tags) && start.tags.every((t: unknown) => typeof t === "string"))) throw bad("has tags that are not a list of strings");
+  if (!validRefWindow(start.refWindow)) throw bad(`has no valid refWindow (${JSON.stringify(start.refWindow)}; 0 to ${MAX_REF_WINDOW} bytes)`);
+  const clear = { time: start.time, host: start.host, label: start.label ?? "", tags: start.tags ?? [] };
 
   const session = await newSession(key.recipients);
   const init: SealInit = { session, idKey: key.idKey, level };
@@ -64,7 +72,7 @@ export async function* seal(frames: AsyncIterable<Frame>, opts: SealOptions): As
   try {
     yield { type: FrameType.START, meta: { stream: "sealed", ...clear, keyset: key.keyset, writer: key.publicKey } };
 
-    const window = new RefWindow(typeof start.refWindow === "number" ? start.refWindow : DEFAULT_REF_WINDOW);
+    const window = new RefWindow(start.refWindow);
     const cutter = new ManifestCutter(key.chunkerSecret);
     const ids = new IdList();
     const manifestIds = new IdList();

@@ -6,7 +6,7 @@
 // clear refs set against the set the manifest implies.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { CairnError } from "@cairn/errors";
-import { DEFAULT_REF_WINDOW, FrameType, MAX_PAYLOAD, RefWindow, frameTypeName, ownsBuffer, type Frame } from "@cairn/protocol";
+import { DEFAULT_REF_WINDOW, FrameType, MAX_PAYLOAD, RefWindow, frameTypeName, ownsBuffer, validRefWindow, type Frame } from "@cairn/protocol";
 import { FileKeyCache } from "@cairn/age";
 import { verifyCommit, type Commit } from "./commit.js";
 import { ManifestParser, RecordTag, bindHeader, checkHeader, type ManifestHeader, type ManifestRecord } from "./manifest.js";
@@ -94,7 +94,8 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
         case RecordTag.HEADER:
           header = checkHeader(r.meta, currentChunk);
           bind();
-          window = new RefWindow(typeof header.start.refWindow === "number" ? header.start.refWindow : DEFAULT_REF_WINDOW);
+          if (!validRefWindow(header.start.refWindow)) throw integrity(`the manifest header's START has no valid refWindow (${JSON.stringify(header.start.refWindow)})`);
+          window = new RefWindow(header.start.refWindow);
           emit({ type: FrameType.START, meta: header.start });
           break;
         case RecordTag.ENTRY:
