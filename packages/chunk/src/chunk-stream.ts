@@ -84,6 +84,8 @@ export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOpti
 
   function checkClosed(next: string): void {
     if (entry && entryBytes > 0) throw new CairnError("stream", `${entryLabel(entry)} has content but no ENTRY_END before ${next}`);
+    // Only a dir, symlink or hard link may go without one (docs/protocol.md): a file's carries its size and digest.
+    if (entry && entry.kind === "file") throw new CairnError("stream", `${entryLabel(entry)} is a file with no ENTRY_END before ${next}`);
   }
 
   try {

@@ -162,6 +162,11 @@ describe("chunk stage", () => {
     const e = await caught(chunked(broken));
     expect(e.kind).toBe("stream");
     expect(e.message).toMatch(/entry "f" has content but no ENTRY_END/);
+    // An empty file too: its ENTRY_END carries its size and digest, which snapshot -x needs.
+    const empty = plainFrames([{ path: "e", data: Buffer.alloc(0) }, { path: "g", data: random("g", 10) }]);
+    const e2 = await caught(chunked(empty.filter((f, i) => !(f.type === FrameType.ENTRY_END && i < 4))));
+    expect(e2.kind).toBe("stream");
+    expect(e2.message).toMatch(/entry "e" is a file with no ENTRY_END before the next ENTRY/);
   });
 
   it("passes an upstream error on as an upstream error", async () => {
