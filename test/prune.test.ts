@@ -293,6 +293,25 @@ describe.concurrent("snapshot objects that storage can damage or copy", () => {
     expect(v.status).toBe(0);
   });
 
+  it("a pinned writer's snapshot of a later COMMIT version stops prune and verify (11); an unsigned one is only reported", async () => {
+    const { url, storage } = await copy("later-commit");
+    const b = await readSnapshot(storage, f.snapB);
+    const stranger = await plantSnapshot(storage, signByStranger({ ...b.commit, v: 2, time: new Date(Date.parse(b.commit.time) + 1000).toISOString() }));
+    const quiet = await prune(url, "--keep-last", "1", "--dry-run");
+    expect(quiet.status, quiet.stderr).toBe(0);
+    expect(quiet.report.snapshots.find((s: any) => s.id === stranger)).toMatchObject({ action: "report", standing: "unsigned" });
+    const v1 = await verify(url);
+    expect(v1.report.problems.find((p: any) => p.object === `snapshot ${stranger}`)).toMatchObject({ kind: "unsigned" });
+    const later = await plantSnapshot(storage, await resign(f, { ...b.commit, v: 2, time: new Date(Date.parse(b.commit.time) + 2000).toISOString() }));
+    const r = await prune(url, "--keep-last", "1");
+    expect(r.status, r.stderr).toBe(11);
+    expect(r.stderr).toBe(`cairn-prune: snapshot ${later} has COMMIT version 2; this build reads 1 (a pinned writer signed it with a newer cairn: prune with that)\n`);
+    const v = await cairnA(["verify", url, "--no-cache"], { env: f.env, cwd: f.dir });
+    expect(v.status, v.stderr).toBe(11);
+    expect(v.stderr).toMatch(new RegExp(`^cairn-verify: snapshot ${later}: COMMIT version 2 is not supported .*a pinned writer signed it with a newer cairn: verify with that\n$`));
+    expect((await keys(storage, SNAPSHOTS_PREFIX)).length).toBe(4); // nothing removed
+  });
+
   it("copies of one signed COMMIT under other names count once: they cannot push a real snapshot out of --keep-last", async () => {
     const { url, storage } = await copy("duplicate-commit");
     const b = Buffer.from(await storage.get(`${SNAPSHOTS_PREFIX}${f.snapB}`));

@@ -2,6 +2,7 @@
 // policy to the snapshots that count, removes the others it selects, then collects garbage;
 // `forget` (@cairn/forget) removes named snapshots through the same pieces.
 import { CairnError } from "@cairn/errors";
+import { COMMIT_VERSION } from "@cairn/trust";
 import type { Storage } from "@cairn/storage";
 import { LocalCache, listSnapshots, readConfig, snapshotKey, type Snapshot } from "@cairn/repository";
 import { applyPolicy, type GroupKey, type Policy } from "./retention.js";
@@ -84,6 +85,12 @@ export async function prune(storage: Storage, opts: PruneOptions): Promise<Prune
     const first = bySig.get(String(c.snapshot.commit.sig));
     if (first === undefined) bySig.set(String(c.snapshot.commit.sig), c.snapshot.id);
     else Object.assign(c, { standing: "duplicate", message: `the same signed COMMIT as snapshot ${first.slice(0, 12)}, stored under another name` });
+  }
+  // A pinned writer's snapshot of a COMMIT version this build does not know comes from a newer
+  // cairn, whose references this build may not read right: collecting on its say would risk them.
+  const newer = classified.find((c) => c.standing === "trusted" && c.snapshot.commit.v !== COMMIT_VERSION);
+  if (newer) {
+    throw new CairnError("version", `snapshot ${newer.snapshot.id} has COMMIT version ${JSON.stringify(newer.snapshot.commit.v)}; this build reads ${COMMIT_VERSION} (a pinned writer signed it with a newer cairn: prune with that)`);
   }
   const trusted = classified.filter((c) => c.standing === "trusted").map((c) => c.snapshot);
   const decisions = opts.remove ? undefined : new Map(applyPolicy(trusted, opts.policy, opts.groupBy).map((d) => [d.id, d]));

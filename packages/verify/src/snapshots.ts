@@ -4,7 +4,7 @@
 import { CairnError } from "@cairn/errors";
 import type { Storage } from "@cairn/storage";
 import { LocalCache, listSnapshots, type RepoConfig, type Snapshot } from "@cairn/repository";
-import { verifyCommit } from "@cairn/trust";
+import { checkCommitSignature, verifyCommit } from "@cairn/trust";
 import type { Report } from "./report.js";
 
 export interface SnapshotCheck {
@@ -31,7 +31,12 @@ export async function checkSnapshots(storage: Storage, config: RepoConfig, repor
     } catch (err) {
       if (!(err instanceof CairnError)) throw err;
       trusted = false;
-      if (err.kind === "key") report.problem("unsigned", name, `signed by writer ${s.writer.slice(0, 16)}…, which is not pinned: not trusted (pin it with cairn key pin if it is yours)`);
+      // A COMMIT version this build does not know, signed by a pinned writer, is a newer cairn's
+      // snapshot, not a forgery: verify stops (11) rather than call it damage. Unsigned, it is
+      // what any other unsigned snapshot is.
+      const sig = err.kind === "version" ? checkCommitSignature(s.commit, opts.trusted) : undefined;
+      if (sig?.ok) throw new CairnError("version", `${name}: ${err.message}; a pinned writer signed it with a newer cairn: verify with that`);
+      if (err.kind === "key" || (sig && !sig.ok && sig.why === "unsigned")) report.problem("unsigned", name, `signed by writer ${s.writer.slice(0, 16)}…, which is not pinned: not trusted (pin it with cairn key pin if it is yours)`);
       else report.problem("forged", name, `${err.message}: a forged or altered snapshot, not trusted`);
     }
     if (s.keyset !== config.keyset) {
