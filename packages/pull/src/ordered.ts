@@ -8,10 +8,10 @@
 // Restore order lives in the encrypted manifest, so this module needs the owner's identity; it
 // is loaded only when one is given, so transport hosts never load key code.
 import { CairnError } from "@cairn/errors";
-import { DEFAULT_REF_WINDOW, FrameType, RefWindow, type Frame } from "@cairn/protocol";
+import { DEFAULT_REF_WINDOW, FrameType, RefWindow, validRefWindow, type Frame } from "@cairn/protocol";
 import type { Storage } from "@cairn/storage";
 import { readOwnerKey } from "@cairn/keys";
-import { RecordTag, Selection } from "@cairn/seal";
+import { RecordTag, Selection, checkHeader } from "@cairn/seal";
 import { ID_SIZE, ObjectKind, toHex, type IndexTable } from "@cairn/repository";
 import { endMeta, sealedFrame, startMeta, type OpenedSnapshot } from "./index.js";
 import { fetchObjects, type FetchItem } from "./fetch.js";
@@ -178,8 +178,10 @@ async function* restoreOrder(
     const wanted: number[] = [];
     for (const r of piece.records) {
       if (r.tag === RecordTag.HEADER) {
-        const limit = r.meta?.start?.refWindow;
-        window = new RefWindow(typeof limit === "number" ? limit : DEFAULT_REF_WINDOW);
+        // As seal -d will: a header of another version (11), or without a valid window, stops here.
+        const header = checkHeader(r.meta, "the manifest");
+        if (!validRefWindow(header.start.refWindow)) throw new CairnError("integrity", `the manifest header's START has no valid refWindow (${JSON.stringify(header.start.refWindow)})`);
+        window = new RefWindow(header.start.refWindow);
       } else if (r.tag === RecordTag.ENTRY) {
         skipping = opts.selection !== undefined && !opts.selection.has(r.meta);
         matched ||= !skipping;

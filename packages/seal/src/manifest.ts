@@ -119,7 +119,8 @@ export class ManifestParser {
         if (length > MAX_JSON_RECORD) throw this.fail(`has a record of ${length} bytes, more than ${MAX_JSON_RECORD}`);
         return;
       default:
-        throw this.fail(`has a record of unknown type 0x${tag.toString(16).padStart(2, "0")}`);
+        // An authenticated manifest with a record this build does not know: a newer cairn's (11), not damage.
+        throw new CairnError("version", `${this.where()} has a record of unknown type 0x${tag.toString(16).padStart(2, "0")} (a newer cairn wrote it: use that)`);
     }
   }
 
