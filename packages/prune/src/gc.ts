@@ -384,17 +384,32 @@ async function otherCopiesServe(storage: Storage, id: string, time: number, posi
     need.push({ i, copies: same });
   }
   if (need.length === 0) return true;
-  const mine = await readSpan(storage, id, need.map((n) => ({ offset: marked.offsets[n.i], length: marked.lengths[n.i] })));
+  // A pack a concurrent prune deleted meanwhile: the candidate is then gone already (nothing to
+  // keep), and a copy's pack cannot serve.
+  const gone = (err: unknown) => err instanceof CairnError && err.kind === "notFound";
+  let mine: (r: { offset: number; length: number }) => Uint8Array;
+  try {
+    mine = await readSpan(storage, id, need.map((n) => ({ offset: marked.offsets[n.i], length: marked.lengths[n.i] })));
+  } catch (err) {
+    if (gone(err)) return true;
+    throw err;
+  }
   const byPack = new Map<number, number[]>();
   for (const n of need) for (const j of n.copies) listAt(byPack, unmarked.packs[j]).push(j);
   const theirs = new Map<number, Uint8Array>();
   for (const [pack, js] of byPack) {
-    const span = await readSpan(storage, unmarked.packIdAt(pack), js.map((j) => ({ offset: unmarked.offsets[j], length: unmarked.lengths[j] })));
+    let span: (r: { offset: number; length: number }) => Uint8Array;
+    try {
+      span = await readSpan(storage, unmarked.packIdAt(pack), js.map((j) => ({ offset: unmarked.offsets[j], length: unmarked.lengths[j] })));
+    } catch (err) {
+      if (gone(err)) continue;
+      throw err;
+    }
     for (const j of js) theirs.set(j, span({ offset: unmarked.offsets[j], length: unmarked.lengths[j] }));
   }
   return need.every((n) => {
     const bytes = Buffer.from(mine({ offset: marked.offsets[n.i], length: marked.lengths[n.i] }));
-    return n.copies.some((j) => bytes.equals(theirs.get(j)!));
+    return n.copies.some((j) => theirs.has(j) && bytes.equals(theirs.get(j)!));
   });
 }
 
@@ -459,7 +474,9 @@ async function checkCopies(storage: Storage, unmarked: IndexTable, marked: Index
     try {
       entries = await readPackTrailer(storage, packId, table.packSizes[table.packs[pos]]);
     } catch (err) {
-      if (!(err instanceof CairnError) || !["integrity", "notFound"].includes(err.kind)) throw err;
+      // Gone since the listing (a concurrent prune deleted it): the rest of the run sees it missing.
+      if (err instanceof CairnError && err.kind === "notFound") return;
+      if (!(err instanceof CairnError) || err.kind !== "integrity") throw err;
       problems.push(`pack ${packId}, which an index file lists with objects other packs hold too, has no readable trailer (${err.message}): run cairn verify --read-data, then cairn repair`);
       return;
     }
