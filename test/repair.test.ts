@@ -152,6 +152,30 @@ describe.concurrent("cairn repair", () => {
     expect(await keys(storage, INDEX_PREFIX)).toContain(sha(index));
   });
 
+  it("the same byte damaged, the name kept: damage, which verify names (22) and repair mends, not a later format", async () => {
+    const dir = copyRepo(f, "format-byte-damaged");
+    const url = `file://${dir}`;
+    const storage = await openStorage(url);
+    const pack = f.packsB[0];
+    const bytes = Buffer.from(await storage.get(packKey(pack)));
+    bytes[bytes.length - 4 - bytes.readUInt32BE(bytes.length - 4) + 7] = 2;
+    await storage.put(packKey(pack), bytes); // under its old name: it no longer hashes to it
+    const v = await verifyJson(url, "--read-data");
+    expect(v.status).toBe(22);
+    expect(v.report.problems.map((p: any) => p.object)).toContain(`pack ${pack}`);
+    const r = await cairnA(["repair", url, "--json"], { env: f.env });
+    expect(r.status, r.stderr).toBe(22); // B stays damaged: its data went with the pack
+    expect(JSON.parse(r.stdout.toString()).moved).toEqual([pack]);
+    // An index file damaged in its format byte: repair index rebuilds the index (0).
+    const [name] = await keys(storage, INDEX_PREFIX);
+    const index = Buffer.from(await storage.get(indexKey(name)));
+    index[7] = 2;
+    await storage.put(indexKey(name), index);
+    const ri = await cairnA(["repair", "index", url], { env: f.env });
+    expect(ri.status, ri.stderr).toBe(0);
+    expect(await keys(storage, INDEX_PREFIX)).not.toContain(name);
+  });
+
   it("refuses what it cannot do: no repository (15), stray arguments (2)", async () => {
     const none = await cairnA(["repair", "index", `file://${f.dir}/nothing`], { env: f.env });
     expect(none.status).toBe(15);

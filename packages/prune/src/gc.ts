@@ -311,7 +311,8 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
   // which came first, and the same bytes.
   const shadowedIn = new Map<number, number[]>(); // marked pack ordinal → its shadowed positions
   for (let i = 0; i < markedTable.size; i++) if (live.shadowed[i]) listAt(shadowedIn, markedTable.packs[i]).push(i);
-  const unsure = await mapLimit(candidates.filter((id) => !saved.has(id)), opts.jobs, async (id) =>
+  // (At most two at once: each holds up to two spans of COPY_SPAN bytes while it compares.)
+  const unsure = await mapLimit(candidates.filter((id) => !saved.has(id)), Math.min(opts.jobs, 2), async (id) =>
     (await otherCopiesServe(storage, id, packs.get(id)?.mtime.getTime() ?? Infinity, shadowedIn.get(markedTable.findPack(id)) ?? [], markedTable, unmarked, packTime)) ? undefined : id,
   );
   // Kept and unmarked, it is the older copy from now on, and the later ones become the garbage
@@ -365,8 +366,8 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
  * referenced objects that unmarked packs hold too) has an unmarked copy that is older (by store
  * time, then pack id) or holds the same bytes. The copies were checked against their packs'
  * trailers (checkCopies). Bytes are read only where no older copy exists (a repack's source and
- * its copy): one ranged GET of the pack and one per pack holding copies. A store error fails the
- * run rather than keeping the pack, which would undo the repack.
+ * its copy): per COPY_SPAN of the candidate, one ranged GET of it and one per pack holding
+ * copies. A store error fails the run rather than keeping the pack, which would undo the repack.
  */
 async function otherCopiesServe(storage: Storage, id: string, time: number, positions: number[], marked: IndexTable, unmarked: IndexTable, packTime: Float64Array): Promise<boolean> {
   const need: { i: number; copies: number[] }[] = [];
@@ -387,31 +388,45 @@ async function otherCopiesServe(storage: Storage, id: string, time: number, posi
   // A pack a concurrent prune deleted meanwhile: the candidate is then gone already (nothing to
   // keep), and a copy's pack cannot serve.
   const gone = (err: unknown) => err instanceof CairnError && err.kind === "notFound";
-  let mine: (r: { offset: number; length: number }) => Uint8Array;
-  try {
-    mine = await readSpan(storage, id, need.map((n) => ({ offset: marked.offsets[n.i], length: marked.lengths[n.i] })));
-  } catch (err) {
-    if (gone(err)) return true;
-    throw err;
-  }
-  const byPack = new Map<number, number[]>();
-  for (const n of need) for (const j of n.copies) listAt(byPack, unmarked.packs[j]).push(j);
-  const theirs = new Map<number, Uint8Array>();
-  for (const [pack, js] of byPack) {
-    let span: (r: { offset: number; length: number }) => Uint8Array;
+  // In the candidate's order, a group of objects spanning at most COPY_SPAN bytes at a time.
+  need.sort((a, b) => marked.offsets[a.i] - marked.offsets[b.i]);
+  for (let k = 0; k < need.length; ) {
+    const first = marked.offsets[need[k].i];
+    let end = k + 1;
+    while (end < need.length && marked.offsets[need[end].i] + marked.lengths[need[end].i] - first <= COPY_SPAN) end++;
+    const group = need.slice(k, end);
+    k = end;
+    let mine: (r: { offset: number; length: number }) => Uint8Array;
     try {
-      span = await readSpan(storage, unmarked.packIdAt(pack), js.map((j) => ({ offset: unmarked.offsets[j], length: unmarked.lengths[j] })));
+      mine = await readSpan(storage, id, group.map((n) => ({ offset: marked.offsets[n.i], length: marked.lengths[n.i] })));
     } catch (err) {
-      if (gone(err)) continue;
+      if (gone(err)) return true;
       throw err;
     }
-    for (const j of js) theirs.set(j, span({ offset: unmarked.offsets[j], length: unmarked.lengths[j] }));
+    const byPack = new Map<number, number[]>();
+    for (const n of group) for (const j of n.copies) listAt(byPack, unmarked.packs[j]).push(j);
+    const theirs = new Map<number, Uint8Array>();
+    for (const [pack, js] of byPack) {
+      let span: (r: { offset: number; length: number }) => Uint8Array;
+      try {
+        span = await readSpan(storage, unmarked.packIdAt(pack), js.map((j) => ({ offset: unmarked.offsets[j], length: unmarked.lengths[j] })));
+      } catch (err) {
+        if (gone(err)) continue;
+        throw err;
+      }
+      for (const j of js) theirs.set(j, span({ offset: unmarked.offsets[j], length: unmarked.lengths[j] }));
+    }
+    const served = group.every((n) => {
+      const bytes = Buffer.from(mine({ offset: marked.offsets[n.i], length: marked.lengths[n.i] }));
+      return n.copies.some((j) => theirs.has(j) && bytes.equals(theirs.get(j)!));
+    });
+    if (!served) return false;
   }
-  return need.every((n) => {
-    const bytes = Buffer.from(mine({ offset: marked.offsets[n.i], length: marked.lengths[n.i] }));
-    return n.copies.some((j) => theirs.has(j) && bytes.equals(theirs.get(j)!));
-  });
+  return true;
 }
+
+/** How much of a pack the copy check holds at once (per side). */
+const COPY_SPAN = 32 * 1024 * 1024;
 
 /** One ranged GET covering every range; answers each range's bytes. */
 async function readSpan(storage: Storage, packId: string, ranges: { offset: number; length: number }[]): Promise<(r: { offset: number; length: number }) => Uint8Array> {

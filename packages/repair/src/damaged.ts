@@ -76,7 +76,12 @@ export async function repairDamage(storage: Storage, opts: RepairOptions): Promi
       await readPackTrailer(storage, id, size);
       continue;
     } catch (err) {
-      if (!(err instanceof CairnError) || err.kind !== "integrity") throw err;
+      if (!(err instanceof CairnError) || !["integrity", "version"].includes(err.kind)) throw err;
+      // A later format is left alone, unless the pack does not hash to its name (then it is damage).
+      if (err.kind === "version") {
+        const bytes = await storage.get(packKey(id));
+        if (createHash("sha256").update(bytes).digest("hex") === id) throw err;
+      }
     }
     if (!(await moveAside(storage, id))) continue;
     moved.push(id);

@@ -3,6 +3,7 @@
 // pack whose trailer is sound, the last one written supersedes every index file that existed
 // before, and then those are deleted. A crash at any point leaves a readable repository: until
 // the superseding file exists the old files stand, and new files only add what the packs hold.
+import { createHash } from "node:crypto";
 import { CairnError } from "@cairn/errors";
 import type { Storage } from "@cairn/storage";
 import { INDEX_MAGIC, INDEX_PREFIX, PACKS_PREFIX, encodeIndexFile, idFromKey, indexKey, mapLimit, readPackTrailer, type IndexedPack } from "@cairn/repository";
@@ -26,10 +27,13 @@ export async function rebuildIndex(storage: Storage, opts: { jobs?: number; excl
     if (id) old.push(id);
   }
   // An index file of a later format is a newer cairn's, not damage: superseding it would drop
-  // what only that format says. (Its first 8 bytes: "cairnix" and the format.)
+  // what only that format says. (Its first 8 bytes: "cairnix" and the format. Index files are
+  // small, and repair index is rare: each is read whole.)
+  // A file that does not hash to its name is damaged, whatever its 8th byte says.
   await mapLimit(old, opts.jobs ?? 4, async (name) => {
-    const head = await storage.get(indexKey(name), { offset: 0, length: INDEX_MAGIC.length }).catch(() => undefined);
-    if (head && head.length === INDEX_MAGIC.length && INDEX_MAGIC.subarray(0, -1).every((b, i) => head[i] === b) && head[INDEX_MAGIC.length - 1] !== INDEX_MAGIC[INDEX_MAGIC.length - 1]) {
+    const head = await storage.get(indexKey(name)).catch(() => undefined);
+    if (!head || createHash("sha256").update(head).digest("hex") !== name) return;
+    if (head.length >= INDEX_MAGIC.length && INDEX_MAGIC.subarray(0, -1).every((b, i) => head[i] === b) && head[INDEX_MAGIC.length - 1] !== INDEX_MAGIC[INDEX_MAGIC.length - 1]) {
       throw new CairnError("version", `index file ${name} has format ${head[INDEX_MAGIC.length - 1]}; this build reads ${INDEX_MAGIC[INDEX_MAGIC.length - 1]} (a newer cairn wrote it: use that); the index is left as it is`);
     }
   });

@@ -90,7 +90,9 @@ export async function checkPacks(storage: Storage, index: VerifyIndex, stored: M
       try {
         entries = read.tail.length < size && trailerSpan(read.tail, read.size, id) > read.tail.length ? await readPackTrailer(storage, id, read.size) : parseTrailer(read.tail, read.size, id);
       } catch (err) {
-        if (!(err instanceof CairnError) || err.kind === "version") throw err; // a newer format is not damage
+        // A newer format is not damage, unless the bytes do not hash to the pack's name (then its
+        // "version" byte is as damaged as the rest).
+        if (!(err instanceof CairnError) || (err.kind === "version" && hashed)) throw err;
         return whole(p, `${hashed ? "" : "its bytes do not hash to its name, and "}${err.message.replace(`pack ${id}`, "its trailer").replace(/^its trailer: /, "")}`);
       }
       report.stats.trailersChecked++;
