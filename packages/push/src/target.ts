@@ -122,10 +122,19 @@ export class PushTarget {
       if (!this.usedPacks[i]) continue;
       const pack = this.table.packIdAt(i);
       const j = loaded.table.findPack(pack);
-      if (j < 0) {
-        throw markedMeanwhile(pack, "reuses");
+      if (j >= 0) {
+        used[j] = 1;
+        continue;
       }
-      used[j] = 1;
+      // Marked or gone. A snapshot names objects, not packs: if every object of that pack is
+      // still in another, unmarked one (it was a later copy of data pushed twice at once, which
+      // prune collects), nothing this push reuses is lost, and the copies that stay count.
+      for (let pos = 0; pos < this.table.size; pos++) {
+        if (this.table.packs[pos] !== i) continue;
+        const at = loaded.table.find(this.table.idAt(pos));
+        if (at < 0) throw markedMeanwhile(pack, "reuses");
+        used[loaded.table.packs[at]] = 1;
+      }
     }
     this.table = loaded.table;
     this.marks = loaded.marks;

@@ -17,6 +17,9 @@ import {
   markKey,
   newConfig,
   packKey,
+  PackBuilder,
+  encodeIndexFile,
+  parseTrailer,
 } from "@cairn/repository";
 import { readFileSync } from "node:fs";
 import { openSnapshot, pullRaw, referencedPositions } from "@cairn/pull";
@@ -263,6 +266,34 @@ describe("push", () => {
     const r = await push(frames(fixtureFrames(fixtureSnapshot(chunks, { keyset: KEYSET, label: "after" }))), [repo], { cache: false });
     expect(r.exitCode).toBe(0);
     expect(r.targets[0].newObjects).toBeGreaterThanOrEqual(5);
+  });
+
+  it("but commits one whose reused pack got marked while another unmarked pack holds every object of it (a later copy prune collects)", async () => {
+    const repo = await newRepo();
+    const chunks = randomChunks(5, 1000);
+    await push(frames(fixtureFrames(fixtureSnapshot(chunks, { keyset: KEYSET }))), [repo], { cache: false });
+    // A second pack with the same objects in another order: what two hosts pushing the same new data at once leave.
+    const [pack] = (await keys(repo, PACKS_PREFIX)).map((k) => k.split("/").pop()!);
+    const bytes = await repo.get(packKey(pack));
+    const builder = new PackBuilder();
+    for (const e of [...parseTrailer(bytes, bytes.length, pack)].reverse()) builder.add(e.kind, e.id, bytes.subarray(e.offset, e.offset + e.length));
+    const copy = builder.finish();
+    await repo.put(packKey(copy.id), copy.bytes);
+    const index = encodeIndexFile([{ id: copy.id, size: copy.bytes.length, entries: copy.entries }]);
+    await repo.put(`${INDEX_PREFIX}${index.id}`, index.bytes);
+    // The copy the push will take is marked while it streams; the other stays.
+    const { table } = await loadIndex(repo, new LocalCache(undefined));
+    const taken = table.packIdAt(table.packs[table.find(table.idAt(0))]);
+    async function* markWhileStreaming(): AsyncGenerator<Frame> {
+      let n = 0;
+      for (const f of fixtureFrames(fixtureSnapshot(chunks, { keyset: KEYSET, label: "later" }))) {
+        if (n++ === 3) await repo.put(markKey(taken), new Uint8Array(0));
+        yield f;
+      }
+    }
+    const r = await push(markWhileStreaming(), [repo], { cache: false });
+    expect(r.exitCode).toBe(0);
+    expect((await pullAll(repo, r.targets[0].snapshot!)).size).toBeGreaterThan(0);
   });
 
   it("nor one that reuses a pack prune deleted meanwhile, mark and all (a push that outlived three prunes)", async () => {
