@@ -440,7 +440,7 @@ async function readSpan(storage: Storage, packId: string, ranges: { offset: numb
   return (r) => bytes.subarray(r.offset - start, r.offset - start + r.length);
 }
 
-function listAt<K>(map: Map<K, number[]>, key: K): number[] {
+function listAt<K, V>(map: Map<K, V[]>, key: K): V[] {
   let l = map.get(key);
   if (!l) map.set(key, (l = []));
   return l;
@@ -458,10 +458,7 @@ async function checkCopies(storage: Storage, unmarked: IndexTable, marked: Index
   const want = new Map<string, { table: IndexTable; pos: number }[]>();
   const add = (table: IndexTable, pos: number) => {
     const id = table.packIdAt(table.packs[pos]);
-    if (!stored.has(id)) return;
-    let l = want.get(id);
-    if (!l) want.set(id, (l = []));
-    l.push({ table, pos });
+    if (stored.has(id)) listAt(want, id).push({ table, pos });
   };
   const runEnd = (t: IndexTable, i: number) => {
     let j = i + 1;
@@ -510,11 +507,7 @@ async function repack(storage: Storage, table: IndexTable, live: Uint8Array, pac
   const chosen = new Set(packOrdinals);
   const byPack = new Map<number, number[]>();
   for (let i = 0; i < table.size; i++) {
-    if (live[i] && chosen.has(table.packs[i])) {
-      let l = byPack.get(table.packs[i]);
-      if (!l) byPack.set(table.packs[i], (l = []));
-      l.push(i);
-    }
+    if (live[i] && chosen.has(table.packs[i])) listAt(byPack, table.packs[i]).push(i);
   }
   const builder = new PackBuilder();
   const done: IndexedPack[] = [];
