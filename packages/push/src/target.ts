@@ -13,7 +13,6 @@ import {
   PackBuilder,
   packKey,
   markKey,
-  INDEX_PREFIX,
   encodeCommit,
   indexPacksFromTrailers,
   kindName,
@@ -63,7 +62,7 @@ export class PushTarget {
   private readonly counts: RequestCounts;
   config!: RepoConfig;
   table: IndexTable = IndexTable.empty();
-  private cache!: LocalCache;
+  private cache!: OwnIndexCache;
   private marks = new Set<string>();
   /** Marks that existed before this push wrote anything (see commit()). */
   private marksAtStart = new Set<string>();
@@ -95,7 +94,7 @@ export class PushTarget {
   async open(): Promise<void> {
     if (this.opts.lock) await checkBucketLock(this.raw);
     this.config = await readConfig(this.storage);
-    this.cache = new RememberingCache(LocalCache.forRepository(this.config.id, this.opts.cache));
+    this.cache = new OwnIndexCache(LocalCache.forRepository(this.config.id, this.opts.cache));
     this.packSize = this.opts.packSize ?? this.config.packSize;
     // Room for a full pack plus one large object, so a pack is usually built without regrowing.
     const pool = new BufferPool(2);
@@ -281,22 +280,22 @@ export class PushTarget {
 }
 
 /**
- * The local cache, and in memory the index files read or written in this run (also with
- * --no-cache): the index is read again before the commit, and only files new since then are fetched.
+ * The local cache, plus in memory the index files this push wrote (also with --no-cache): the
+ * index is read again before the commit, and must not fetch them back. Only its own: the rest
+ * can be as large as the index table itself.
  */
-class RememberingCache extends LocalCache {
-  private readonly seen = new Map<string, Uint8Array>();
+export class OwnIndexCache extends LocalCache {
+  private readonly own = new Map<string, Uint8Array>();
   constructor(inner: LocalCache) {
     super(inner.dir);
   }
-  override async read(key: string): Promise<Uint8Array | undefined> {
-    const b = this.seen.get(key) ?? (await super.read(key));
-    if (b && key.startsWith(INDEX_PREFIX)) this.seen.set(key, b);
-    return b;
+  /** An index file this push wrote. */
+  async keep(key: string, bytes: Uint8Array): Promise<void> {
+    this.own.set(key, bytes);
+    await super.write(key, bytes);
   }
-  override async write(key: string, bytes: Uint8Array): Promise<boolean> {
-    if (key.startsWith(INDEX_PREFIX)) this.seen.set(key, bytes);
-    return super.write(key, bytes);
+  override async read(key: string): Promise<Uint8Array | undefined> {
+    return this.own.get(key) ?? super.read(key);
   }
 }
 

@@ -5,7 +5,7 @@
 // one ranged GET per such pack and saves a PUT per pack on every run.
 import type { Storage } from "@cairn/storage";
 import type { BufferPool } from "./buffer-pool.js";
-import { encodeIndexFile, indexKey, packKey, type FinishedPack, type IndexedPack, LocalCache } from "@cairn/repository";
+import { encodeIndexFile, indexKey, packKey, type FinishedPack, type IndexedPack } from "@cairn/repository";
 
 export class PackUploader {
   private inFlight = new Set<Promise<void>>();
@@ -22,7 +22,7 @@ export class PackUploader {
     private readonly indexEvery: number,
     private readonly pool?: BufferPool,
     /** Where the index files it writes are kept too, so that reading the index again does not fetch them back. */
-    private readonly cache?: LocalCache,
+    private readonly cache?: { keep(key: string, bytes: Uint8Array): Promise<void> },
   ) {}
 
   /** Starts uploading a pack; waits while `jobs` uploads are already running (back-pressure). */
@@ -74,7 +74,7 @@ export class PackUploader {
   private async writeIndex(packs: IndexedPack[]): Promise<void> {
     const index = encodeIndexFile(packs);
     await this.storage.put(indexKey(index.id), index.bytes, { ifNoneMatch: true });
-    await this.cache?.write(indexKey(index.id), index.bytes);
+    await this.cache?.keep(indexKey(index.id), index.bytes);
   }
 
   private throwIfFailed(): void {
