@@ -3,10 +3,9 @@
 // pack whose trailer is sound, the last one written supersedes every index file that existed
 // before, and then those are deleted. A crash at any point leaves a readable repository: until
 // the superseding file exists the old files stand, and new files only add what the packs hold.
-import { createHash } from "node:crypto";
 import { CairnError } from "@cairn/errors";
 import type { Storage } from "@cairn/storage";
-import { INDEX_MAGIC, INDEX_PREFIX, PACKS_PREFIX, encodeIndexFile, idFromKey, indexKey, mapLimit, readPackTrailer, type IndexedPack } from "@cairn/repository";
+import { INDEX_PREFIX, PACKS_PREFIX, decodeIndexFile, encodeIndexFile, idFromKey, indexKey, mapLimit, readPackTrailer, type IndexedPack } from "@cairn/repository";
 
 /** Packs per index file: ~one index file per 8 GiB at the default pack size. */
 export const PACKS_PER_INDEX = 256;
@@ -27,14 +26,14 @@ export async function rebuildIndex(storage: Storage, opts: { jobs?: number; excl
     if (id) old.push(id);
   }
   // An index file of a later format is a newer cairn's, not damage: superseding it would drop
-  // what only that format says. (Its first 8 bytes: "cairnix" and the format. Index files are
-  // small, and repair index is rare: each is read whole.)
-  // A file that does not hash to its name is damaged, whatever its 8th byte says.
+  // what only that format says. (Index files are small, and repair index is rare: each is read.)
   await mapLimit(old, opts.jobs ?? 4, async (name) => {
-    const head = await storage.get(indexKey(name)).catch(() => undefined);
-    if (!head || createHash("sha256").update(head).digest("hex") !== name) return;
-    if (head.length >= INDEX_MAGIC.length && INDEX_MAGIC.subarray(0, -1).every((b, i) => head[i] === b) && head[INDEX_MAGIC.length - 1] !== INDEX_MAGIC[INDEX_MAGIC.length - 1]) {
-      throw new CairnError("version", `index file ${name} has format ${head[INDEX_MAGIC.length - 1]}; this build reads ${INDEX_MAGIC[INDEX_MAGIC.length - 1]} (a newer cairn wrote it: use that); the index is left as it is`);
+    const bytes = await storage.get(indexKey(name)).catch(() => undefined);
+    if (!bytes) return;
+    try {
+      decodeIndexFile(bytes, name); // checks the name first: damage wins over the format byte
+    } catch (err) {
+      if (err instanceof CairnError && err.kind === "version") throw new CairnError("version", `${err.message}; the index is left as it is`);
     }
   });
   const packs: { id: string; size: number }[] = [];
