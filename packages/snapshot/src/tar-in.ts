@@ -145,8 +145,8 @@ function tarError(err: unknown): CairnError {
 /**
  * Whether the archive's end-of-archive marker was read: a zero block where a header belongs, with
  * no member after it. tar-stream reads such a block as "no header" and reads on to the end of its
- * input, so this watches its header step (tar-stream 3's Extract._consumeHeader; the version is
- * pinned, and the cut-off archive tests fail if that changes). Zero bytes at the end of a
+ * input, so this watches its header step (tar-stream 3's Extract._consumeHeader; package-lock.json
+ * pins the version, and the cut-off archive tests fail if that changes). Zero bytes at the end of a
  * member's data are no marker: a producer that died in a run of zeros is still caught.
  */
 function noteEndOfArchive(extract: tar.Extract): () => boolean {
