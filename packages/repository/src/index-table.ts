@@ -14,6 +14,8 @@ export class IndexTable {
     /** Distinct packs: ids sorted, and their sizes. */
     readonly packIds: Uint8Array,
     readonly packSizes: Uint32Array,
+    /** Whether some object is listed more than once (only with `copies`): if not, every copy is itself. */
+    private readonly hasCopies = false,
   ) {}
 
   get size(): number {
@@ -89,6 +91,7 @@ export class IndexTable {
     }
     const order = sortedOrder(ids, total);
     let m = 0;
+    let hasCopies = false;
     const keep = new Uint32Array(total);
     for (let i = 0; i < total; i++) {
       const j = order[i];
@@ -99,6 +102,7 @@ export class IndexTable {
         let again = false;
         for (let k = m - 1; k >= 0 && compareIds(ids, keep[k], ids, j) === 0; k--) if (packs[keep[k]] === packs[j]) again = true;
         if (again) continue;
+        hasCopies = true;
       }
       keep[m++] = j;
     }
@@ -115,7 +119,7 @@ export class IndexTable {
       outOffsets[i] = offsets[j];
       outLengths[i] = lengths[j];
     }
-    return new IndexTable(outIds, outKinds, outPacks, outOffsets, outLengths, packIds, packSizes);
+    return new IndexTable(outIds, outKinds, outPacks, outOffsets, outLengths, packIds, packSizes, hasCopies);
   }
 
   /** Position of the object with this id, or -1. */
@@ -125,6 +129,7 @@ export class IndexTable {
 
   /** Calls fn with the position of every copy of the object at `pos` (a table built with `copies`). */
   forEachCopy(pos: number, fn: (pos: number) => void): void {
+    if (!this.hasCopies) return fn(pos); // the common case: prune calls this for every referenced id
     let first = pos;
     while (first > 0 && compareIds(this.ids, first - 1, this.ids, pos) === 0) first--;
     for (let i = first; i < this.size && compareIds(this.ids, i, this.ids, pos) === 0; i++) fn(i);
