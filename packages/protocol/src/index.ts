@@ -1,6 +1,7 @@
 export * from "./frames.js";
 export { FrameEncoder, encodeFrames } from "./encode.js";
 export { decodeFrames, checkHeader, FrameDecoder, type DecodeOptions } from "./decode.js";
+export { parseStrictJson } from "./json.js";
 export { UpstreamError, type ErrorMeta } from "./upstream.js";
 export { ID_SIZE, SealedKind, STREAM_KINDS, checkBinaryLayout } from "./layout.js";
 export { ByteReader } from "./reader.js";

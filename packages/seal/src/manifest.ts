@@ -3,6 +3,7 @@
 // The stream is cut into manifest chunks elsewhere (manifest-cutter.ts); a reader parses it
 // progressively, across chunk boundaries, never holding more than one record of leftovers.
 import { CairnError } from "@cairn/errors";
+import { parseStrictJson } from "@cairn/protocol";
 import { ID_SIZE } from "./objects.js";
 
 export const RecordTag = {
@@ -37,7 +38,6 @@ export interface ManifestHeader {
 }
 
 const utf8 = new TextEncoder();
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 export function jsonRecord(tag: number, meta: unknown): Uint8Array {
   const body = utf8.encode(JSON.stringify(meta));
@@ -130,12 +130,8 @@ export class ManifestParser {
       return { tag, id: new Uint8Array(body.subarray(0, ID_SIZE)), size: new DataView(body.buffer, body.byteOffset + ID_SIZE, 4).getUint32(0) };
     }
     if (tag === RecordTag.END) this.ended = true;
-    let meta: unknown;
-    try {
-      meta = JSON.parse(strictUtf8.decode(body));
-    } catch (err) {
-      throw this.fail(`holds a record with bad JSON (${(err as Error).message})`);
-    }
+    const { value: meta, problem } = parseStrictJson(body);
+    if (problem !== undefined) throw this.fail(`holds a record with bad JSON (${problem})`);
     if (meta === null || typeof meta !== "object" || Array.isArray(meta)) throw this.fail("holds a JSON record that is not an object");
     return { tag: tag as typeof RecordTag.HEADER, meta: meta as Record<string, any> };
   }

@@ -74,4 +74,23 @@ describe("manifest records", () => {
     r.push(jsonRecord(RecordTag.HEADER, header));
     expect(() => r.push(Buffer.concat([Uint8Array.of(0x10, 0, 0, 0, 3), Buffer.from("{x}")]))).toThrow(/bad JSON/);
   });
+
+  it("refuse JSON records that two readers could take two ways: a member named twice, a byte order mark", () => {
+    const record = (text: string) => {
+      const body = Buffer.from(text);
+      const head = Buffer.alloc(5);
+      head[0] = RecordTag.ENTRY;
+      head.writeUInt32BE(body.length, 1);
+      return Buffer.concat([head, body]);
+    };
+    const twice = new ManifestParser();
+    twice.push(jsonRecord(RecordTag.HEADER, header));
+    expect(() => twice.push(record('{"type":"file","path":"a","path":"b"}'))).toThrow(/bad JSON \(an object names the same member twice\)/);
+    const bom = new ManifestParser();
+    bom.push(jsonRecord(RecordTag.HEADER, header));
+    expect(() => bom.push(record('\ufeff{"type":"file","path":"a"}'))).toThrow(/bad JSON \(it begins with a byte order mark\)/);
+    const fine = new ManifestParser();
+    fine.push(jsonRecord(RecordTag.HEADER, header));
+    expect(fine.push(record('{"type":"file","path":"a","m":{"path":"b"}}'))).toHaveLength(1);
+  });
 });
