@@ -1,6 +1,6 @@
 // `cairn key` end to end: the real binary, its files, and the real `age` CLI reading them.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cairn, sh, tempDir } from "./helpers/cli.js";
@@ -240,6 +240,35 @@ describe("disaster recovery: an owner who kept only the age identity", () => {
     expect(swapped.status).toBe(14);
     expect(swapped.stderr).toMatch(/^cairn-key: the id key in key object keys\/0{64} does not make the repository's key set with dr-plain.key \(config says [0-9a-f]{16}…\): possibly planted; give the fingerprint you kept with --fingerprint/);
     expect(existsSync(at("dr-rec4.key"))).toBe(false);
+  });
+
+  it("a key object of a later version: recover passes over it when the real one opens, and stops with 11 when only it is left", async () => {
+    const { newSession, sealWithSession } = await import("@cairn/age");
+    const { formatRepoSecrets } = await import("@cairn/keys");
+    const recipient = JSON.parse(cairn(["key", "show", "--json", at("dr-owner.key")], { env }).stdout.toString()).recipients[0];
+    const owner = readFileSync(at("dr-owner.key"), "utf8");
+    const secret = (name: string) => Buffer.from(new RegExp(`^# cairn-${name}: ([0-9a-f]{64})$`, "m").exec(owner)![1], "hex");
+    const text = formatRepoSecrets({ idKey: secret("id-key"), chunkerSecret: secret("chunker-secret"), keyset: "00".repeat(32) }).replace("secrets v1", "secrets v2");
+    const newer = sealWithSession(await newSession([recipient]), Buffer.from(text));
+    const later = "keys/1111111111111111111111111111111111111111111111111111111111111111";
+    const r = run(`rm -rf dr-v2 && cp -r dr-repo dr-v2 && rm -f dr-v2/keys/${"0".repeat(64)}`);
+    expect(r.status).toBe(0);
+    writeFileSync(at(`dr-v2/${later}`), newer);
+    const both = run(`cairn key recover -i dr-plain.key file://${at("dr-v2")} -o dr-rec5.key --fingerprint ${fingerprint}`);
+    expect(both.stderr).toBe(`cairn-key: recovered the owner key from ${keyObject} (id-key fingerprint ${fingerprint}) into dr-rec5.key\n`);
+    expect(both.status).toBe(0);
+
+    rmSync(at(`dr-v2/${keyObject}`));
+    const only = run(`cairn key recover -i dr-plain.key file://${at("dr-v2")} -o dr-rec6.key --fingerprint ${fingerprint}`);
+    expect(only.stderr).toBe(`cairn-key: key object ${later} in file://${at("dr-v2")} holds repository secrets v2 (this build reads v1: a newer cairn wrote it)\n`);
+    expect(only.status).toBe(11);
+    expect(existsSync(at("dr-rec6.key"))).toBe(false);
+
+    // The same object as a --repo-key file: 11 from the restore pipeline's seal -d.
+    writeFileSync(at("dr-repokey-v2.age"), newer);
+    const pipe = run(`cairn pull -i dr-plain.key ${repo} latest | cairn seal -d -i dr-plain.key --repo-key dr-repokey-v2.age --trust-repo-key > /dev/null`);
+    expect(pipe.stderr.toString()).toContain("cairn-seal: repository key file dr-repokey-v2.age holds repository secrets v2 (this build reads v1: a newer cairn wrote it)\n");
+    expect(pipe.status).toBe(11);
   });
 
   it("key recover with an identity that opens no key object: exit 14, nothing written", () => {

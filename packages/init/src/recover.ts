@@ -49,15 +49,19 @@ export async function recoverOwnerKey(storage: Storage, opts: RecoverOptions): P
   // Every key object that opens with the identity; the others are someone else's (or damaged).
   const opened: { key: string; secrets: RepoSecrets }[] = [];
   const failures: string[] = [];
+  const newer: string[] = [];
   for await (const info of storage.list(KEYS_PREFIX)) {
     const what = `key object ${info.key} in ${storage.url}`;
     try {
       opened.push({ key: info.key, secrets: await openRepoSecrets(await storage.get(info.key), owner.identities, what) });
     } catch (err) {
-      if (!(err instanceof CairnError) || (err.kind !== "key" && err.kind !== "integrity")) throw err;
-      failures.push(err.message);
+      if (!(err instanceof CairnError) || (err.kind !== "key" && err.kind !== "integrity" && err.kind !== "version")) throw err;
+      // A newer cairn's key object stops recovery only when nothing this build reads opens (a
+      // planted one must not block it).
+      (err.kind === "version" ? newer : failures).push(err.message);
     }
   }
+  if (opened.length === 0 && newer.length > 0) throw new CairnError("version", newer[0]);
   if (opened.length === 0) {
     const why = failures.length ? `${failures.length} key object(s), none of them opens with ${opts.identity} (${failures[0]})` : "no key object (keys/)";
     throw new CairnError(failures.length ? "key" : "notFound", `${storage.url} holds ${why}: is this the repository's owner identity?`);

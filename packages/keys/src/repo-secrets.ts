@@ -30,6 +30,11 @@ export function formatRepoSecrets(s: Required<RepoSecrets>): string {
 
 /** Parses the plaintext of a key object (`what` names it in errors). */
 export function parseRepoSecrets(text: string, what: string): RepoSecrets {
+  // A hand-made file may leave out the version line; one that names another version is a newer cairn's.
+  const version = /^#\s*cairn repository secrets v(\S*)\s*$/m.exec(text)?.[1];
+  if (version !== undefined && version !== "1") {
+    throw new CairnError("version", `${what} holds repository secrets v${version.slice(0, 16)} (this build reads v1: a newer cairn wrote it)`);
+  }
   const field = (name: string) => new RegExp(`^#?\\s*${name}:\\s*([0-9a-fA-F]{64})\\s*$`, "m").exec(text)?.[1];
   const idKey = field("cairn-id-key");
   if (!idKey) throw new CairnError("key", `${what} holds no cairn-id-key line`);

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vites
 import { generateIdentity, identityToRecipient, newSession, openFile, sealWithSession } from "@cairn/age";
 import { CairnError } from "@cairn/errors";
 import {
-  createOwnerKey, createWriterKey, idKeyFingerprint, keysetOf, parseOwnerKey, pinWriter, readOwnerKey, readTrustedWriters, readWriterKey,
+  createOwnerKey, createWriterKey, formatRepoSecrets, idKeyFingerprint, keysetOf, parseOwnerKey, parseRepoSecrets, pinWriter, readOwnerKey, readTrustedWriters, readWriterKey,
   trustFilePath, writeKeyFile,
 } from "../src/index.js";
 
@@ -280,5 +280,22 @@ describe("trusted writers", () => {
     const e = await errorOf(() => readTrustedWriters(file));
     expect([e.kind, e.message]).toEqual(["key", `trusted writers file ${file} line 2: not a hex Ed25519 public key`]);
     expect((await errorOf(() => pinWriter("abc", { path: file }))).kind).toBe("usage");
+  });
+});
+
+describe("repository secrets (key objects)", () => {
+  const secrets = { idKey: new Uint8Array(32).fill(1), chunkerSecret: new Uint8Array(32).fill(2), keyset: "ab".repeat(32) };
+
+  it("read back what formatRepoSecrets writes, and a hand-made file without the version line", () => {
+    expect(parseRepoSecrets(formatRepoSecrets(secrets), "keys/x")).toEqual(secrets);
+    const bare = parseRepoSecrets(`cairn-id-key: ${"01".repeat(32)}\n`, "key file");
+    expect(bare.idKey).toEqual(secrets.idKey);
+  });
+
+  it("refuse secrets of another version: a newer cairn's (11), not damage", async () => {
+    const text = formatRepoSecrets(secrets).replace("secrets v1", "secrets v2");
+    const err = await errorOf(() => parseRepoSecrets(text, "keys/x"));
+    expect(err.kind).toBe("version");
+    expect(err.message).toBe("keys/x holds repository secrets v2 (this build reads v1: a newer cairn wrote it)");
   });
 });
