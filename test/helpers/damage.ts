@@ -215,8 +215,9 @@ export async function replaceObjects(storage: Storage, replace: Map<string, Uint
 /**
  * What someone who can only PUT to the bucket can add: one pack claiming every object of every
  * pack (the clear refs objects copied, random bytes for the sealed ones), and its index file,
- * named so that it sorts before the real ones (an index that keeps the first copy it lists of an
- * object would take this one). Nothing real is changed. Returns the pack's id.
+ * both named so that they sort before the real ones (an index that keeps the first copy it lists
+ * of an object would take this one, and so would a choice by pack id alone). Nothing real is
+ * changed. Returns the pack's id.
  */
 export async function plantShadowPack(storage: Storage): Promise<string> {
   const objects: { kind: number; id: Uint8Array; bytes: Uint8Array }[] = [];
@@ -228,12 +229,13 @@ export async function plantShadowPack(storage: Storage): Promise<string> {
     }
   }
   const first = (await keys(storage, INDEX_PREFIX)).sort()[0];
+  const firstPack = (await keys(storage, PACKS_PREFIX)).sort()[0];
   for (;;) {
     const builder = new PackBuilder();
     for (const o of objects) builder.add(o.kind, o.id, o.kind === ObjectKind.refsRoot || o.kind === ObjectKind.refsBlock ? o.bytes : randomBytes(o.bytes.length));
     const pack = builder.finish();
     const index = encodeIndexFile([{ id: pack.id, size: pack.bytes.length, entries: pack.entries }]);
-    if (index.id > first) continue;
+    if (index.id > first || pack.id > firstPack) continue;
     await storage.put(packKey(pack.id), pack.bytes);
     await storage.put(indexKey(index.id), index.bytes);
     return pack.id;

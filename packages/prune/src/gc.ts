@@ -32,17 +32,19 @@ import {
   PackBuilder,
   decodeIndexFile,
   encodeIndexFile,
-  idFromKey,
   indexKey,
   indexPacksFromTrailers,
+  listIds,
   listSnapshots,
   loadIndex,
   mapLimit,
   markKey,
   packKey,
+  packTimes,
   readConfig,
   type IndexFile,
   type IndexedPack,
+  type Listed,
   type PackEntry,
   type Snapshot,
 } from "@cairn/repository";
@@ -108,20 +110,6 @@ class RecordingCache extends LocalCache {
   }
 }
 
-interface Listed {
-  size: number;
-  mtime: Date;
-}
-
-async function listIds(storage: Storage, prefix: string): Promise<Map<string, Listed>> {
-  const out = new Map<string, Listed>();
-  for await (const o of storage.list(prefix)) {
-    const id = idFromKey(o.key, prefix);
-    if (id) out.set(id, { size: o.size, mtime: o.mtime });
-  }
-  return out;
-}
-
 function packIdsOf(files: IndexFile[]): Set<string> {
   const ids = new Set<string>();
   for (const f of files) for (let i = 0; i < f.packSizes.length; i++) ids.add(Buffer.from(f.packIds.subarray(i * ID_SIZE, (i + 1) * ID_SIZE)).toString("hex"));
@@ -167,8 +155,7 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
   r.problems.push(...(await checkCopies(storage, unmarked, markedTable, packs, opts.jobs)));
 
   // 2. What the snapshots reference.
-  const packTime = new Float64Array(unmarked.packCount);
-  for (let p = 0; p < unmarked.packCount; p++) packTime[p] = packs.get(unmarked.packIdAt(p))?.mtime.getTime() ?? Infinity;
+  const packTime = packTimes(unmarked, packs);
   const live = new Liveness(unmarked, markedTable, all, packTime);
   const counted = new Set<string>();
   for (const s of snapshots) {

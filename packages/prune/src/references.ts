@@ -43,9 +43,7 @@ export class Liveness {
     if (p >= 0) {
       let oldest = p;
       this.unmarked.forEachCopy(p, (i) => {
-        const t = this.packTime[this.unmarked.packs[i]];
-        const o = this.packTime[this.unmarked.packs[oldest]];
-        if (t < o || (t === o && this.unmarked.packs[i] < this.unmarked.packs[oldest])) oldest = i;
+        if (this.unmarked.olderCopy(i, oldest, this.packTime)) oldest = i;
       });
       this.live[oldest] = 1;
       if (q >= 0) this.marked.forEachCopy(q, (i) => (this.shadowed[i] = 1));

@@ -49,7 +49,9 @@ export async function openSnapshot(storage: Storage, selector: string, opts: Ope
   const config = await readConfig(storage);
   const cache = LocalCache.forRepository(config.id, opts.cache);
   const snapshot = await chooseSnapshot(storage, cache, selector, opts);
-  const { table } = await loadIndex(storage, cache);
+  // Of an object listed more than once, the copy prune counts, not whichever an index file lists
+  // first (docs/repository.md, "Copies planted next to real objects").
+  const { table } = await loadIndex(storage, cache, { oldestCopy: true });
   return { snapshot, table };
 }
 

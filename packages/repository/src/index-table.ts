@@ -15,7 +15,7 @@ export class IndexTable {
     readonly packIds: Uint8Array,
     readonly packSizes: Uint32Array,
     /** Whether some object is listed more than once (only with `copies`): if not, every copy is itself. */
-    private readonly hasCopies = false,
+    readonly hasCopies = false,
   ) {}
 
   get size(): number {
@@ -106,6 +106,18 @@ export class IndexTable {
       }
       keep[m++] = j;
     }
+    return IndexTable.gather({ ids, kinds, packs, offsets, lengths }, keep.subarray(0, m), packIds, packSizes, hasCopies);
+  }
+
+  /** A table of the listings at `keep` (positions into `from`, in id order), over the given packs. */
+  private static gather(
+    from: { ids: Uint8Array; kinds: Uint8Array; packs: ArrayLike<number>; offsets: Uint32Array; lengths: Uint32Array },
+    keep: Uint32Array,
+    packIds: Uint8Array,
+    packSizes: Uint32Array,
+    hasCopies: boolean,
+  ): IndexTable {
+    const m = keep.length;
     const outIds = new Uint8Array(m * ID_SIZE);
     const outKinds = new Uint8Array(m);
     const outPacks = new Uint32Array(m);
@@ -113,13 +125,44 @@ export class IndexTable {
     const outLengths = new Uint32Array(m);
     for (let i = 0; i < m; i++) {
       const j = keep[i];
-      outIds.set(ids.subarray(j * ID_SIZE, (j + 1) * ID_SIZE), i * ID_SIZE);
-      outKinds[i] = kinds[j];
-      outPacks[i] = packs[j];
-      outOffsets[i] = offsets[j];
-      outLengths[i] = lengths[j];
+      outIds.set(from.ids.subarray(j * ID_SIZE, (j + 1) * ID_SIZE), i * ID_SIZE);
+      outKinds[i] = from.kinds[j];
+      outPacks[i] = from.packs[j];
+      outOffsets[i] = from.offsets[j];
+      outLengths[i] = from.lengths[j];
     }
     return new IndexTable(outIds, outKinds, outPacks, outOffsets, outLengths, packIds, packSizes, hasCopies);
+  }
+
+  /**
+   * Whether the copy at `a` lies in an older pack than the copy at `b`: by `packTime` (per pack
+   * ordinal, the store's time; Infinity for a pack the store lacks), then by pack id. Of several
+   * copies of an object the oldest is the one that counts (docs/prune.md): someone who can only
+   * PUT cannot date a copy before the real one.
+   */
+  olderCopy(a: number, b: number, packTime: Float64Array): boolean {
+    const ta = packTime[this.packs[a]];
+    const tb = packTime[this.packs[b]];
+    return ta < tb || (ta === tb && this.packs[a] < this.packs[b]);
+  }
+
+  /**
+   * One copy of each object (of a table built with `copies`): the oldest by `olderCopy`, the copy
+   * prune counts, so that no reader takes a copy planted next to the real one. A copy in a pack
+   * the store lacks is taken only when no copy's pack is there. The packs stay as they are.
+   */
+  oldestCopies(packTime: Float64Array): IndexTable {
+    if (!this.hasCopies) return this;
+    const keep = new Uint32Array(this.size);
+    let m = 0;
+    for (let i = 0; i < this.size; ) {
+      let oldest = i;
+      let j = i + 1;
+      for (; j < this.size && compareIds(this.ids, i, this.ids, j) === 0; j++) if (this.olderCopy(j, oldest, packTime)) oldest = j;
+      keep[m++] = oldest;
+      i = j;
+    }
+    return IndexTable.gather(this, keep.subarray(0, m), this.packIds, this.packSizes, false);
   }
 
   /** Position of the object with this id, or -1. */

@@ -7,6 +7,7 @@ import { ID_SIZE, toHex } from "./ids.js";
 import { decodeIndexFile, encodeIndexFile, type IndexFile } from "./index-file.js";
 import { IndexTable } from "./index-table.js";
 import { INDEX_PREFIX, PACKS_PREFIX, idFromKey, indexKey } from "./layout.js";
+import { listIds, packTimes } from "./listing.js";
 import { listMarks } from "./marks.js";
 import { readPackTrailer } from "./pack.js";
 import { mapLimit } from "./limit.js";
@@ -22,7 +23,18 @@ export interface LoadedIndex {
   requests: number;
 }
 
-export async function loadIndex(storage: Storage, cache: LocalCache, opts: { jobs?: number } = {}): Promise<LoadedIndex> {
+export interface LoadIndexOptions {
+  jobs?: number;
+  /**
+   * For readers (pull, restore, ls -i, verify's restore test): of an object listed more than
+   * once, the copy in the oldest pack by the store's LastModified, then the lowest pack id (the
+   * copy prune counts), rather than the first listed, which an index file planted next to the
+   * real ones can decide. Costs one LIST of packs/ when some object has copies, nothing otherwise.
+   */
+  oldestCopy?: boolean;
+}
+
+export async function loadIndex(storage: Storage, cache: LocalCache, opts: LoadIndexOptions = {}): Promise<LoadedIndex> {
   for (let attempt = 0; ; attempt++) {
     let requests = 0;
     const names: string[] = [];
@@ -77,7 +89,13 @@ export async function loadIndex(storage: Storage, cache: LocalCache, opts: { job
     const marks = await listMarks(storage);
     requests++;
     const left = loaded.filter((l) => l !== undefined && superseded.has(l.name)).map((l) => l!.name);
-    return { table: IndexTable.build(files, marks), files: used, superseded: left, marks, requests };
+    let table = IndexTable.build(files, marks, { copies: opts.oldestCopy });
+    if (table.hasCopies) {
+      const packs = await listIds(storage, PACKS_PREFIX);
+      requests += 1 + Math.floor(packs.size / 1000);
+      table = table.oldestCopies(packTimes(table, packs));
+    }
+    return { table, files: used, superseded: left, marks, requests };
   }
 }
 
