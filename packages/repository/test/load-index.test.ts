@@ -67,10 +67,12 @@ describe("the index readers load", () => {
     const { storage, add } = await store("tie");
     // Two packs of the same time, the one with the lower id listed last; and an older one, gone.
     const first = await add(5000);
+    const same = [first];
     let second: Stored;
-    do second = await add(5000);
+    do same.push((second = await add(5000)));
     while (!(second.index > first.index && second.pack < first.pack) && !(first.index > second.index && first.pack < second.pack));
-    const lower = first.pack < second.pack ? first : second;
+    // Every pack added here has the same time: the lowest id of them all wins.
+    const lower = same.reduce((a, b) => (a.pack < b.pack ? a : b));
     const gone = await add(1000);
     await storage.delete(packKey(gone.pack));
     expect(holder((await load(storage, true)).table)).toBe(lower.pack);
