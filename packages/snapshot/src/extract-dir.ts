@@ -271,7 +271,7 @@ class DirWriter {
       if (existing.isDirectory()) throw new CairnError("refused", `refusing to replace the directory ${shown(entry.path)} with a ${meta.kind}`);
       if (!this.opts.overwrite) throw this.refuseOverwrite(entry.path);
     }
-    const tmp = this.at(parent, Buffer.from(`.cairn-${process.pid}-${++this.tmpCounter}.tmp`));
+    const tmp = this.freeTempName(parent);
     // Only what this run created is removed on failure: a file already there under that name stays.
     let created = false;
     trackTemp(tmp);
@@ -311,6 +311,18 @@ class DirWriter {
       throw err;
     } finally {
       untrackTemp(tmp);
+    }
+  }
+
+  /**
+   * The next temporary name in `parent` that nothing holds. A run killed with SIGKILL leaves its
+   * file behind, and a rerun in a container has the same PID and reaches the same counter at the
+   * same entry: that name is skipped, never reused or removed (O_EXCL still guards the creation).
+   */
+  private freeTempName(parent: DirHandle): Buffer {
+    for (;;) {
+      const tmp = this.at(parent, Buffer.from(`.cairn-${process.pid}-${++this.tmpCounter}.tmp`));
+      if (!lstatOrUndefined(tmp)) return tmp;
     }
   }
 

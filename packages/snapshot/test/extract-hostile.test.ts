@@ -97,13 +97,22 @@ describe("the temporary name", () => {
     expect(readdirSync(out)).toEqual(["f"]);
   });
 
-  it("is never removed when it was there before (a refused restore leaves it alone)", async () => {
-    mkdirSync(out);
+  it("is never removed or reused when it was there before: the next free name is taken", async () => {
+    // What a run killed with SIGKILL leaves, met again by a rerun with the same PID (a container's
+    // PID 1) at the same entry: the rerun failed with EEXIST every time, until removed by hand.
+    mkdirSync(join(out, "d"), { recursive: true });
     const mine = join(out, `.cairn-${process.pid}-1.tmp`);
+    const left = join(out, "d", `.cairn-${process.pid}-3.tmp`);
     writeFileSync(mine, "user data");
-    const err = await failure(extractToDir((async function* () { yield* [START, ...file("new", "x"), END]; })(), out, { warn: () => {} }));
-    expect(err.kind).toBe("refused");
+    writeFileSync(left, "left by a killed run");
+    const frames = [START, ...file("new", "x"), ...dirEntry("d"), { ...entry({ kind: "symlink", path: "d/l", target: "t" }) }, ...file("d/f", "y"), END];
+    await extractToDir((async function* () { yield* frames; })(), out, { warn: () => {} });
+    expect(readFileSync(join(out, "new"), "utf8")).toBe("x");
+    expect(readFileSync(join(out, "d/f"), "utf8")).toBe("y");
+    expect(lstatSync(join(out, "d/l")).isSymbolicLink()).toBe(true);
     expect(readFileSync(mine, "utf8")).toBe("user data");
+    expect(readFileSync(left, "utf8")).toBe("left by a killed run");
+    expect(readdirSync(join(out, "d")).sort()).toEqual([`.cairn-${process.pid}-3.tmp`, "f", "l"]);
   });
 });
 
