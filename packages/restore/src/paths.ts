@@ -1,7 +1,11 @@
 /**
  * Entry paths named on the command line → `--include` patterns that match exactly them (and,
- * for a directory, what lies under it): anchored at the root, pattern characters escaped.
+ * for a directory, what lies under it): anchored at the root, pattern characters escaped. A PATH
+ * that is only slashes (`/`) or empty names the whole snapshot, as pull's selection reads it
+ * (docs/sealing.md, "Restoring some paths"): then there is no pattern at all.
  */
 export function includePatterns(paths: string[]): string[] {
-  return paths.map((p) => `/${p.replace(/^\/+/, "").replace(/\/+$/, "").replace(/[\\*?[\]]/g, "\\$&")}`);
+  const names = paths.map((p) => p.replace(/^\/+/, "").replace(/\/+$/, ""));
+  if (names.includes("")) return [];
+  return names.map((p) => `/${p.replace(/[\\*?[\]]/g, "\\$&")}`);
 }

@@ -4,7 +4,11 @@ import { describe, expect, it } from "vitest";
 import { PathFilter } from "@cairn/snapshot";
 import { includePatterns } from "../src/index.js";
 
-const matches = (paths: string[], entry: string, isDir = false) => new PathFilter(includePatterns(paths)).matchesWithin(entry, isDir);
+// As the extractors read --include: no pattern restores everything.
+const matches = (paths: string[], entry: string, isDir = false) => {
+  const include = new PathFilter(includePatterns(paths));
+  return include.empty || include.matchesWithin(entry, isDir);
+};
 
 describe("includePatterns", () => {
   it("matches the entry named and what lies under it, nothing else", () => {
@@ -18,6 +22,13 @@ describe("includePatterns", () => {
   it("anchors a top-level name, which a bare pattern would match at any depth", () => {
     expect(matches(["prod.sql"], "prod.sql")).toBe(true);
     expect(matches(["prod.sql"], "old/prod.sql")).toBe(false);
+  });
+
+  it("selects everything for / (or an empty PATH), as pull's selection does: they matched nothing, and the restore wrote nothing with exit 0", () => {
+    for (const root of ["/", "", "//"]) {
+      expect(matches([root], "srv/data/app.conf")).toBe(true);
+      expect(matches([root, "srv/data"], "etc/passwd")).toBe(true);
+    }
   });
 
   it("takes pattern characters in names literally", () => {
