@@ -177,6 +177,8 @@ const NS_LIMIT = 10n ** 21n;
 /** What is wrong with an entry's mode, mtime or owner (a writer never emits it), or undefined. */
 function badMetadata(meta: EntryMeta): string | undefined {
   if (!Number.isInteger(meta.mode) || meta.mode < 0 || meta.mode > 0o7777) return "no valid mode (an integer 0…07777)";
+  // Only a hint (ENTRY_END.size is the truth), but --tar writes it into the member's header.
+  if (meta.size !== undefined && !(Number.isSafeInteger(meta.size) && meta.size >= 0)) return "no valid size (a whole number of bytes)";
   if (typeof meta.mtime !== "string" || !/^-?\d{1,22}$/.test(meta.mtime)) return "no valid mtime (nanoseconds as a decimal string)";
   const ns = BigInt(meta.mtime);
   if (ns >= NS_LIMIT || ns < -NS_LIMIT) return "an mtime out of range";

@@ -124,6 +124,9 @@ describe("entries a writer never emits are refused as a malformed stream (exit 1
     ["a path that is not a string", [entry({ kind: "file", path: 123 }), endOf("")]],
     ["a mode of -1", file("m", "x", { mode: -1 })],
     ["a mode with file-type bits", file("m", "x", { mode: 0o100644 })],
+    ["a negative size (--tar wrote it into the header: a tar no reader takes)", file("s", "", { size: -3 })],
+    ["a size that is not a whole number", file("s", "x", { size: 1.5 })],
+    ["a size given as a string", file("s", "x", { size: "1" })],
     ["a uid given as a string", file("u", "x", { uid: "0", gid: 0 })],
     ["a uid out of range", file("u", "x", { uid: 2 ** 32, gid: 0 })],
     ["an mtime beyond 10^21 nanoseconds", file("t", "x", { mtime: "1000000000000000000000" })],
@@ -138,6 +141,15 @@ describe("entries a writer never emits are refused as a malformed stream (exit 1
       expect(existsSync(join(out, ".bashrc"))).toBe(false);
     });
   }
+
+  it("--tar refuses a bad size before it writes the member's header (a negative one went into a header no tar reads, then failed with 1 or 13)", async () => {
+    const parts: Uint8Array[] = [];
+    const err = await failure((async () => {
+      for await (const c of extractToTar((async function* () { yield* [START, ...file("s", "", { size: -3 }), END]; })(), { warn: () => {} })) parts.push(c);
+    })());
+    expect(err.kind).toBe("stream");
+    expect(Buffer.concat(parts).length).toBe(0);
+  });
 
   it("(while what snapshot writes passes: dates after 2262 and before 1970, uid 2^32-1 from a tar header)", async () => {
     const y2300 = "10413792000000000000"; // 2300-01-01T00:00:00Z
