@@ -8,7 +8,9 @@ import { EntryReader } from "./read-entries.js";
  * arrive; if the digest then fails to check, this throws an "integrity" error, so a pipeline
  * run with `set -o pipefail` fails.
  */
-export async function* extractToStdout(frames: AsyncIterable<Frame>, path?: string, warn: (m: string) => void = (m) => process.stderr.write(`cairn-snapshot: ${m}\n`)): AsyncGenerator<Uint8Array> {
+export async function* extractToStdout(frames: AsyncIterable<Frame>, given?: string, warn: (m: string) => void = (m) => process.stderr.write(`cairn-snapshot: ${m}\n`)): AsyncGenerator<Uint8Array> {
+  // As stored (snapshot /srv/x writes srv/x) and as pull's selection and -x DIR's PATHs read it.
+  const path = given?.replace(/^\/+|\/+$/g, "");
   const reader = new EntryReader(frames);
   let found = false;
   for (let entry = await reader.next(); entry; entry = await reader.next()) {
@@ -25,5 +27,5 @@ export async function* extractToStdout(frames: AsyncIterable<Frame>, path?: stri
     await reader.finish();
   }
   for (const w of reader.endWarnings()) warn(w);
-  if (!found) throw new CairnError("notFound", path === undefined ? "the stream holds no entries" : `${path}: no such entry in the stream`);
+  if (!found) throw new CairnError("notFound", given === undefined ? "the stream holds no entries" : `${given}: no such entry in the stream`);
 }

@@ -125,6 +125,14 @@ describe("extractToStdout", () => {
     expect(Buffer.concat(out).toString()).toBe("B");
   });
 
+  it("takes the path as -x DIR and pull do, leading and trailing / dropped (/srv/x is stored as srv/x)", async () => {
+    for (const path of ["/d/b", "d/b/", "//d/b"]) {
+      const out: Uint8Array[] = [];
+      for await (const c of extractToStdout(from([START, ...file("d/a", "A"), ...file("d/b", "B"), END]), path, () => {})) out.push(c);
+      expect(Buffer.concat(out).toString()).toBe("B");
+    }
+  });
+
   it("says so when the entry is not there", async () => {
     const run = async () => {
       for await (const _ of extractToStdout(from([START, ...file("a", "A"), END]), "zz", () => {}));
