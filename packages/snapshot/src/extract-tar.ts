@@ -58,6 +58,12 @@ async function produce(reader: EntryReader, pack: tar.Pack, include: PathFilter,
   const symlinks = new Map<string, Entry>();
   for (let entry = await reader.next(); entry; entry = await reader.next()) {
     if (!include.empty && !include.matchesWithin(entry.meta.path, entry.meta.kind === "dir")) continue;
+    if (!include.empty && entry.meta.kind === "hardlink" && !include.matchesWithin(entry.meta.target!, false)) {
+      // As -x DIR does: its file was left out, and a link member to a file the tar does not hold
+      // makes `tar -x` fail (a hard link carries no content of its own).
+      warn(`${printable(entry.meta.path)}: not restored: a hard link to ${printable(entry.meta.target!)}, which the paths asked for leave out`);
+      continue;
+    }
     throughSymlink(entry.path, symlinks, entry, true);
     if (entry.meta.kind === "hardlink") {
       throughSymlink(entry.target!, symlinks, entry, false);

@@ -278,4 +278,15 @@ describe("restoring some paths (--include, restore PATH…)", () => {
     const err = await failure(extractToDir((async function* () { yield* [START, entry({ kind: "hardlink", path: "h", target: "nothing" }), END]; })(), join(dir, "whole"), { warn: () => {} }));
     expect(err.kind).toBe("notFound");
   });
+
+  it("--tar skips it too: it wrote a link member to a file the tar does not hold, and tar -x failed on it", async () => {
+    const warnings: string[] = [];
+    const frames = [START, ...file("other/f", "content"), entry({ kind: "hardlink", path: "docs/h", target: "other/f" }), ...file("docs/g", "g"), entry({ kind: "hardlink", path: "docs/i", target: "docs/g" }), END];
+    const parts: Uint8Array[] = [];
+    for await (const c of extractToTar((async function* () { yield* frames; })(), { warn: (m) => warnings.push(m), include: ["docs"] })) parts.push(c);
+    writeFileSync(join(dir, "some.tar"), Buffer.concat(parts));
+    const listed = spawnSync("tar", ["tf", join(dir, "some.tar")], { encoding: "utf8" });
+    expect(listed.stdout.split("\n").filter(Boolean)).toEqual(["docs/g", "docs/i"]);
+    expect(warnings).toEqual(["docs/h: not restored: a hard link to other/f, which the paths asked for leave out"]);
+  });
 });
