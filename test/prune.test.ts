@@ -4,12 +4,13 @@
 // test of B prove nothing B needs was lost, also on repositories damaged in the ways a disk or an
 // attacker can. Untrusted and future-dated snapshots are reported, not counted, never removed.
 import { createHash, randomBytes } from "node:crypto";
+import { readdirSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INDEX_PREFIX, MARKS_PREFIX, ObjectKind, PACKS_PREFIX, SNAPSHOTS_PREFIX, encodeIndexFile, indexKey, packKey } from "@cairn/repository";
 import { openStorage, type Storage } from "@cairn/storage";
 import { cairnA, shA } from "./helpers/async-cli.js";
-import { PACK_SIZE, addPack, buildFixture, copyRepo, dataPackOfB, flipByte, keys, plantShadowPack, trailer, plantSnapshot, readSnapshot, resign, signByStranger, swap, truncate, type Fixture } from "./helpers/damage.js";
+import { PACK_SIZE, addPack, buildFixture, copyRepo, dataPackOfB, flipByte, keys, plantChunkCopies, plantShadowPack, trailer, plantSnapshot, readSnapshot, resign, signByStranger, swap, truncate, type Fixture } from "./helpers/damage.js";
 
 let f: Fixture;
 beforeAll(async () => {
@@ -52,6 +53,21 @@ async function problemsOfB(url: string): Promise<string[]> {
     .filter((p: any) => p.snapshots.includes(f.snapB) || p.kind === "index" || p.kind === "pack")
     .map((p: any) => p.object)
     .sort();
+}
+
+/** Moves the LastModified of everything in a folder store back by `ms` (as if that much time had passed). */
+function age(dir: string, ms: number): void {
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    const path = join(e.parentPath, e.name);
+    const t = (statSync(path).mtimeMs - ms) / 1000;
+    utimesSync(path, t, t);
+  }
+}
+
+/** Dates one pack of a folder store (ms since the epoch). */
+function datePack(dir: string, id: string, ms: number): void {
+  utimesSync(join(dir, packKey(id)), ms / 1000, ms / 1000);
 }
 
 async function everything(storage: Storage): Promise<string[]> {
@@ -245,6 +261,93 @@ describe.concurrent("snapshot objects that storage can damage or copy", () => {
     expect(after.second.report.gc.deleted).toEqual([again]);
     expect((await everything(storage)).filter((k) => k.startsWith(PACKS_PREFIX))).toEqual(real);
     expect((await verify(url, "--read-data", "-i", "owner.key", "--restore-test", f.snapB)).report.problems).toEqual([]);
+  });
+
+  // S: A's pack with big.bin's chunk, which B shares, and A's manifest chunk: garbage once A goes,
+  // so with a low threshold prune repacks S into a new pack R and marks S. A pack P planted to
+  // claim that chunk and older than R would count once S goes (the oldest copy), and R would go
+  // as the later copy: B's data lost, every prune exiting 0. Prunes with the default grace of an
+  // hour, two hours apart (store time, staged with utimes).
+  async function prunePlantedNextToRepack(name: string, when: "before" | "during") {
+    const dir = copyRepo(f, name);
+    const url = `file://${dir}`;
+    const storage = await openStorage(url);
+    let source = "";
+    for (const p of f.packsA) if ((await trailer(storage, p)).some((e) => e.kind === ObjectKind.data && e.length > 400_000)) source = p;
+    age(dir, 86_400_000);
+    let planted = "";
+    if (when === "before") {
+      planted = await plantChunkCopies(storage, source);
+      datePack(dir, planted, Date.now() - 600_000); // younger than the grace period: not marked yet
+    }
+    const runs = [];
+    for (let i = 0; i < 7; i++) {
+      const run = await prune(url, "--keep-last", "1", "--grace", "1h", "--repack-threshold", "0.01");
+      expect(run.status, run.stderr).toBe(0);
+      runs.push(run.report.gc);
+      if (when === "during" && i === 0) {
+        // The prune that repacked S listed the store before P came, and P came before R.
+        expect(run.report.gc.repacked).toContain(source);
+        planted = await plantChunkCopies(storage, source);
+        datePack(dir, planted, statSync(join(dir, packKey(run.report.gc.repackedInto[0]))).mtimeMs - 1000);
+      }
+      age(dir, 7_200_000);
+    }
+    const v = await verify(url, "--read-data", "-i", "owner.key", "--restore-test", f.snapB);
+    expect(v.report.problems).toEqual([]);
+    expect(v.status).toBe(0);
+    const left = await keys(storage, PACKS_PREFIX);
+    expect(left).not.toContain(planted);
+    expect(left).not.toContain(source); // repacked once the planted copy was gone, then deleted
+    expect(runs.at(-1)).toMatchObject({ marked: [], unmarked: [], deleted: [], repacked: [] }); // settled
+    return runs;
+  }
+
+  it("a pack planted to claim a chunk of a pack that prune would repack is collected before the repack, and B restores", async () => {
+    const runs = await prunePlantedNextToRepack("planted-before-repack", "before");
+    expect(runs[0].repacked).toEqual([]); // its live chunk has another copy: the repack waits
+  });
+
+  it("a pack planted while prune repacks (older than the repack's copy) never outlives the repack's source, and B restores", async () => {
+    const runs = await prunePlantedNextToRepack("planted-during-repack", "during");
+    expect(runs[1].unmarked).toEqual(runs[0].repacked); // the source is the oldest copy again
+  });
+
+  it("two real copies of a chunk with other bytes settle: the later one goes first (its pack repacked without it), then the older one's pack is repacked; nothing lost", async () => {
+    const { url, storage } = await copy("real-copies");
+    // Q: B's pack with conf.txt's chunk and onlyB.bin's. With a mark on Q, a backup C (conf.txt
+    // and a new file, no onlyB.bin) uploads conf.txt's chunk again, with other bytes (age seals
+    // with a random key), into a pack T next to the new file's chunk.
+    let q = "";
+    for (const p of f.packsB) if ((await trailer(storage, p)).some((e) => e.kind === ObjectKind.data && e.length < 1000)) q = p;
+    await storage.put(`${MARKS_PREFIX}${q}`, new Uint8Array(0));
+    const c = await shA(`rm -rf data-d && cp -r data data-d && rm data-d/onlyB.bin && head -c 300000 /dev/urandom > data-d/new.bin && cairn backup -k writer.key --pack-size ${PACK_SIZE} --label data --json ${url} data-d`, { env: f.env, cwd: f.dir });
+    expect(c.status, c.stderr).toBe(0);
+    const snapC = JSON.parse(c.stdout.toString()).targets[0].snapshot;
+    const conf = (await trailer(storage, q)).find((e) => e.kind === ObjectKind.data && e.length < 1000)!.id;
+    const copies = async () => {
+      const holders = [];
+      for (const p of await keys(storage, PACKS_PREFIX)) if ((await trailer(storage, p)).some((e) => Buffer.from(e.id).equals(conf))) holders.push(p);
+      return holders;
+    };
+    const [t] = (await copies()).filter((p) => p !== q);
+    expect(await copies()).toHaveLength(2);
+    // B still needs Q: its mark goes. Then, with only C kept, Q is mostly garbage (onlyB.bin).
+    expect((await prune(url, "--grace", "0s")).report.gc.unmarked).toEqual([q]);
+    const runs = [];
+    for (let i = 0; i < 6; i++) {
+      const run = await prune(url, "--keep-last", "1", "--grace", "0s");
+      expect(run.status, run.stderr).toBe(0);
+      runs.push(run.report.gc);
+    }
+    expect(runs[0].repacked).toEqual([t]); // T first, though mostly live: the later copy goes
+    expect(runs[2].repacked).toEqual([q]); // then Q, once T is gone
+    expect(runs.at(-1)).toMatchObject({ marked: [], unmarked: [], deleted: [], repacked: [] });
+    expect(await keys(storage, PACKS_PREFIX)).not.toContain(q);
+    expect(await copies()).toHaveLength(1);
+    const v = await verify(url, "--read-data", "-i", "owner.key", "--restore-test", snapC);
+    expect(v.report.problems).toEqual([]);
+    expect(v.status).toBe(0);
   });
 
   it("an index file planted to claim a newer pack's objects are in an older one stops prune until repair index, and loses nothing", async () => {

@@ -242,6 +242,15 @@ export async function plantShadowPack(storage: Storage): Promise<string> {
   }
 }
 
+/**
+ * A pack planted to claim the data chunks of one real pack (same ids, random bytes: nothing but
+ * those copies, so all of it counts once it is the oldest copy) and its index file. Returns its id.
+ */
+export async function plantChunkCopies(storage: Storage, pack: string): Promise<string> {
+  const chunks = (await trailer(storage, pack)).filter((e) => e.kind === ObjectKind.data);
+  return addPack(storage, chunks.map((e) => ({ kind: e.kind, id: e.id, bytes: randomBytes(e.length) })));
+}
+
 /** The stored bytes of an object, found through the pack trailers. */
 export async function objectBytes(storage: Storage, id: string): Promise<Uint8Array> {
   for (const pack of await keys(storage, PACKS_PREFIX)) {

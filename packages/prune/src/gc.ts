@@ -5,9 +5,12 @@
 //   2. flag every object the remaining snapshots reference (clear refs), in typed arrays;
 //   3. a marked pack that a snapshot references again is unmarked; an unmarked pack nothing
 //      references (older than the grace period) is marked; a pack mostly garbage is repacked
-//      (live objects copied into new packs + an index file) and then marked;
+//      (live objects copied into new packs + an index file) and then marked, but not while other
+//      packs hold copies of its live objects (copies.ts: those go first);
 //   4. a pack whose mark is older than the grace period (store time) is deleted, unless a fresh
-//      listing of snapshots, taken after that check, references it (then it is unmarked);
+//      listing of snapshots, taken after that check, references it, or it holds the oldest copy
+//      of a referenced object and no copy with its bytes would be the oldest left (then it is
+//      unmarked);
 //   5. the index is compacted (files that list deleted packs are superseded), stale multipart
 //      uploads aborted, and on versioned buckets old versions of garbage purged.
 // Any sign of damage (a kept snapshot's references unreadable, a referenced object no index lists,
@@ -49,6 +52,7 @@ import {
   type Snapshot,
 } from "@cairn/repository";
 import { Liveness, isMissing } from "./references.js";
+import { anchorsToKeep, sharedLive, type Compared } from "./copies.js";
 import type { Remover } from "./remover.js";
 
 export interface GcOptions {
@@ -208,6 +212,18 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
     }
     toMark.push(id);
   }
+  // A pack whose live objects other packs hold too waits; the unmarked packs that hold those
+  // copies are repacked first, whatever their garbage share, so that the copies go (copies.ts).
+  // Each holder is younger than the pack it holds copies for (the oldest copy counts), so this ends.
+  const chosen = new Set(toRepack);
+  let shared = sharedLive(unmarked, markedTable, live.live, chosen, packs);
+  for (;;) {
+    const forced = [...shared.holders].filter((q) => !chosen.has(q) && liveCount[q] > 0 && oldEnough(packs.get(unmarked.packIdAt(q))!.mtime));
+    if (forced.length === 0) break;
+    for (const q of forced) chosen.add(q);
+    shared = sharedLive(unmarked, markedTable, live.live, chosen, packs);
+  }
+  const repackable = [...chosen].filter((p) => !shared.blocked.has(p));
   const toUnmark: string[] = [];
   const candidates: string[] = [];
   for (let p = 0; p < markedTable.packCount; p++) {
@@ -236,7 +252,7 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
     return keep;
   };
   const markNow = await lockedOut(toMark);
-  const repackNow = (await lockedOut(toRepack.map((p) => unmarked.packIdAt(p)))).map((id) => unmarked.findPack(id));
+  const repackNow = (await lockedOut(repackable.map((p) => unmarked.packIdAt(p)))).map((id) => unmarked.findPack(id));
 
   if (opts.dryRun) {
     r.marked = markNow;
@@ -299,20 +315,29 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
   const shadowedIn = new Map<number, number[]>(); // marked pack ordinal → its shadowed positions
   for (let i = 0; i < markedTable.size; i++) if (live.shadowed[i]) listAt(shadowedIn, markedTable.packs[i]).push(i);
   // (At most two at once: each holds up to two spans of COPY_SPAN bytes while it compares.)
-  const unsure = await mapLimit(candidates.filter((id) => !saved.has(id)), Math.min(opts.jobs, 2), async (id) =>
-    (await otherCopiesServe(storage, id, packs.get(id)?.mtime.getTime() ?? Infinity, shadowedIn.get(markedTable.findPack(id)) ?? [], markedTable, unmarked, packTime)) ? undefined : id,
-  );
+  const compared = new Map<string, Compared[]>();
+  const unsure = await mapLimit(candidates.filter((id) => !saved.has(id)), Math.min(opts.jobs, 2), async (id) => {
+    const c = await otherCopiesServe(storage, id, packs.get(id)?.mtime.getTime() ?? Infinity, shadowedIn.get(markedTable.findPack(id)) ?? [], markedTable, unmarked, packTime);
+    if (!c) return id;
+    compared.set(id, c);
+    return undefined;
+  });
   // Kept and unmarked, it is the older copy from now on, and the later ones become the garbage
   // (a push that saw the mark and uploaded its own copy loses nothing: its copy is collected).
-  for (const id of unsure) {
-    if (id === undefined) continue;
+  const keep = async (id: string, why: string) => {
     saved.add(id);
     await opts.remover.remove(markKey(id));
     r.unmarked.push(id);
     r.marked = r.marked.filter((m) => m !== id);
-    log(`kept pack ${id}, though marked: snapshots reference objects in it whose other copies came later and are not the same bytes (a copy pushed after the mark, or a planted copy or mark)`);
-  }
-  const deletable = await lockedOut(candidates.filter((id) => !saved.has(id)));
+    log(`kept pack ${id}, though marked: ${why}`);
+  };
+  for (const id of unsure) if (id !== undefined) await keep(id, "snapshots reference objects in it whose other copies came later and are not the same bytes (a copy pushed after the mark, or a planted copy or mark)");
+  let deletable = await lockedOut(candidates.filter((id) => !saved.has(id)));
+  // One that holds the oldest copy of an object goes only if the oldest copy left is an unmarked
+  // one with the same bytes (its repack's copy): a later copy with other bytes would count instead.
+  const anchors = anchorsToKeep(new Set(deletable), compared, unmarked, markedTable, packTime, packs);
+  for (const id of anchors) await keep(id, "it holds the oldest copy of objects that snapshots reference, and a later copy with other bytes came before the same bytes (a planted copy, or one pushed while it was marked): that copy goes first");
+  deletable = deletable.filter((id) => !anchors.has(id));
 
   // 5. The compacted index first (so no live file lists a deleted pack), then packs, marks, old files.
   // Packs the index lists but the store lacks hold nothing live (that was checked above): drop them too.
@@ -351,13 +376,15 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
 /**
  * Whether every referenced object of the marked pack `id` (stored at `time`; `positions`: its
  * referenced objects that unmarked packs hold too) has an unmarked copy that is older (by store
- * time, then pack id) or holds the same bytes. The copies were checked against their packs'
- * trailers (checkCopies). Bytes are read only where no older copy exists (a repack's source and
- * its copy): per COPY_SPAN of the candidate, one ranged GET of it and one per pack holding
- * copies. A store error fails the run rather than keeping the pack, which would undo the repack.
+ * time, then pack id) or holds the same bytes: if so, the objects that no older unmarked copy
+ * holds, each with its unmarked copies of the same bytes (for anchorsToKeep); if not, undefined.
+ * The copies were checked against their packs' trailers (checkCopies). Bytes are read only where
+ * no older copy exists (a repack's source and its copy): per COPY_SPAN of the candidate, one
+ * ranged GET of it and one per pack holding copies. A store error fails the run rather than
+ * keeping the pack, which would undo the repack.
  */
-async function otherCopiesServe(storage: Storage, id: string, time: number, positions: number[], marked: IndexTable, unmarked: IndexTable, packTime: Float64Array): Promise<boolean> {
-  const need: { i: number; copies: number[] }[] = [];
+async function otherCopiesServe(storage: Storage, id: string, time: number, positions: number[], marked: IndexTable, unmarked: IndexTable, packTime: Float64Array): Promise<Compared[] | undefined> {
+  const need: { i: number; copies: number[]; same: number[] }[] = [];
   for (const i of positions) {
     const p = unmarked.find(marked.ids, i);
     const copies: number[] = [];
@@ -367,11 +394,11 @@ async function otherCopiesServe(storage: Storage, id: string, time: number, posi
       return t < time || (t === time && unmarked.packIdAt(unmarked.packs[j]) < id);
     });
     if (older) continue;
-    const same = copies.filter((j) => unmarked.lengths[j] === marked.lengths[i]);
-    if (same.length === 0) return false;
-    need.push({ i, copies: same });
+    const sameLength = copies.filter((j) => unmarked.lengths[j] === marked.lengths[i]);
+    if (sameLength.length === 0) return undefined;
+    need.push({ i, copies: sameLength, same: [] });
   }
-  if (need.length === 0) return true;
+  if (need.length === 0) return [];
   // A pack a concurrent prune deleted meanwhile: the candidate is then gone already (nothing to
   // keep), and a copy's pack cannot serve.
   const gone = (err: unknown) => err instanceof CairnError && err.kind === "notFound";
@@ -387,7 +414,7 @@ async function otherCopiesServe(storage: Storage, id: string, time: number, posi
     try {
       mine = await readSpan(storage, id, group.map((n) => ({ offset: marked.offsets[n.i], length: marked.lengths[n.i] })));
     } catch (err) {
-      if (gone(err)) return true;
+      if (gone(err)) return [];
       throw err;
     }
     const byPack = new Map<number, number[]>();
@@ -403,13 +430,13 @@ async function otherCopiesServe(storage: Storage, id: string, time: number, posi
       }
       for (const j of js) theirs.set(j, span({ offset: unmarked.offsets[j], length: unmarked.lengths[j] }));
     }
-    const served = group.every((n) => {
+    for (const n of group) {
       const bytes = Buffer.from(mine({ offset: marked.offsets[n.i], length: marked.lengths[n.i] }));
-      return n.copies.some((j) => theirs.has(j) && bytes.equals(theirs.get(j)!));
-    });
-    if (!served) return false;
+      n.same = n.copies.filter((j) => theirs.has(j) && bytes.equals(theirs.get(j)!));
+      if (n.same.length === 0) return undefined;
+    }
   }
-  return true;
+  return need.map(({ i, same }) => ({ i, same }));
 }
 
 /** How much of a pack the copy check holds at once (per side). */
