@@ -162,6 +162,29 @@ describe("flags", () => {
     }
   });
 
+  it("a flag after a value flag is not its value: prune --keep-tag -n is refused, and removes nothing", () => {
+    const tagRepo = `file://${dir.path}/tag-repo`;
+    const setup = sh(
+      `cairn key new -o tag-owner.key >/dev/null && cairn init ${tagRepo} --owner-key tag-owner.key --writer-key tag-writer.key 2>/dev/null && ` +
+        `mkdir -p tag-src && echo a > tag-src/f && cairn backup -k tag-writer.key ${tagRepo} tag-src >/dev/null`,
+      { cwd: dir.path, env },
+    );
+    expect(setup.stderr).toBe("");
+    for (const [args, message] of [
+      [["prune", tagRepo, "--keep-tag", "-n"], "--keep-tag needs a value, not the flag -n (a value that starts with - is written --keep-tag=-n)"],
+      [["seal", "-d", "-i", "-n"], "-i needs a value, not the flag -n (a value that starts with - is written -i-n)"],
+    ] as [string[], string][]) {
+      const r = cairn(args, { env, cwd: dir.path });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toBe(`cairn-${args[0]}: ${message}\n`);
+    }
+    expect(cairn(["ls", "--json", tagRepo], { env, cwd: dir.path }).stdout.toString().trim().split("\n")).toHaveLength(1);
+    // Glued, a value that starts with - is one: no snapshot has the tag -n, so a dry run would remove the one there is.
+    const glued = cairn(["prune", tagRepo, "--keep-tag=-n", "-n"], { env, cwd: dir.path });
+    expect(glued.stderr).toBe("");
+    expect(glued.stdout.toString()).toMatch(/^would remove /);
+  });
+
   it("(a value glued to its short flag still works: -kwriter.key, -iowner.key)", () => {
     const r = sh(
       `cairn key new -o glued-owner.key >/dev/null && cairn key writer -iglued-owner.key -o glued-writer.key >/dev/null && ` +

@@ -39,7 +39,9 @@ export function repeated(own: string[], names: string[]): string[] {
  * another flag, as empty (which a number reads as 0: `prune --keep-last` would keep nothing), so
  * an unknown flag, or a value flag without its value (unless its value hint is in brackets:
  * verify's `--read-data [SUBSET]`), is a usage error here. A short flag's value may be glued to
- * it (-kKEY); "-5" is a word, not a flag.
+ * it (-kKEY); "-5" is a word, not a flag. A flag is not a value either: `prune --keep-tag -n`
+ * would take -n for the tag and run for real, so a value that starts with - is written glued
+ * (--keep-tag=-x, -k-x).
  */
 export function positionals(own: string[], args: ArgsDef): string[] {
   const long = new Map<string, boolean>(); // name → needs a value
@@ -55,7 +57,11 @@ export function positionals(own: string[], args: ArgsDef): string[] {
   }
   long.set("help", false).set("version", false);
   short.set("h", false);
-  const needsValue = (flag: string) => new CairnError("usage", `${flag} needs a value (see --help)`);
+  const needsValue = (flag: string, next?: string) =>
+    new CairnError("usage", next === undefined || next.startsWith("--")
+      ? `${flag} needs a value (see --help)`
+      : `${flag} needs a value, not the flag ${next} (a value that starts with - is written ${flag.startsWith("--") ? `${flag}=${next}` : `${flag}${next}`})`);
+  const isFlag = (word: string | undefined) => word === undefined || (word.length > 1 && word.startsWith("-") && !/^-\d/.test(word));
   const out: string[] = [];
   for (let i = 0; i < own.length; i++) {
     const a = own[i];
@@ -70,7 +76,7 @@ export function positionals(own: string[], args: ArgsDef): string[] {
         continue;
       }
       const value = own[i + 1];
-      if (value === undefined || value.startsWith("--")) throw needsValue(`--${name}`);
+      if (isFlag(value)) throw needsValue(`--${name}`, value);
       i++;
     } else if (a.length > 1 && a.startsWith("-") && !/^-\d/.test(a)) {
       const letters = a.slice(1);
@@ -81,7 +87,7 @@ export function positionals(own: string[], args: ArgsDef): string[] {
         // A value flag: the rest of the word is its value (-kwriter.key), else the next word is.
         if (k < letters.length - 1) break;
         const value = own[i + 1];
-        if (value === undefined || value.startsWith("--")) throw needsValue(`-${c}`);
+        if (isFlag(value)) throw needsValue(`-${c}`, value);
         i++;
       }
     } else {
