@@ -154,6 +154,18 @@ describe("flags", () => {
     expect(existsSync(join(dir.path, "repo-new"))).toBe(false);
   });
 
+  it("a word beyond a tool's arguments is a usage error: `prune A B` must not prune A alone and exit 0", () => {
+    for (const args of [["prune", repo, `${repo}-b`, "--keep-last", "1"], ["verify", repo, `${repo}-b`], ["init", `${repo}-new`, `${repo}-b`], ["ls", repo, "latest", "src", "extra"], ["repair", "index", repo, "extra"], ["inspect", "-", "extra"], ["key", "show", "owner.key", "extra"], ["chunk", "extra"], ["seal", "extra"]]) {
+      const r = cairn(args, { env, cwd: dir.path });
+      expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toBe(`cairn-${args[0]}: unexpected argument ${args.at(args[0] === "prune" ? -3 : -1)} (see --help)\n`);
+    }
+    expect(cairn(["key", "bogus"], { env, cwd: dir.path }).stderr).toBe("cairn-key: unknown command bogus (see --help)\n");
+    // An optional value is no extra argument: verify reads it as --read-data's.
+    expect(cairn(["verify", `${repo}-none`, "--read-data", "1/7"], { env, cwd: dir.path }).status).toBe(15);
+    expect(existsSync(join(dir.path, "repo-new"))).toBe(false);
+  });
+
   it("a value flag without its value is a usage error, not 0 or empty (prune --keep-last would keep nothing)", () => {
     for (const [args, flag] of [[["prune", repo, "-n", "--keep-last"], "--keep-last"], [["ls", repo, "--host"], "--host"], [["verify", repo, "--restore-test"], "--restore-test"], [["seal", "-d", "-i"], "-i"], [["prune", repo, "--keep-daily", "--keep-last", "3"], "--keep-daily"]] as [string[], string][]) {
       const r = cairn(args, { env, cwd: dir.path });

@@ -52,5 +52,5 @@ export async function main(fixedTool: string | undefined, argv: string[]): Promi
     const target = tool.storage === true ? command : command.subCommands?.[tool.storage];
     if (target && typeof target.args === "object") target.args = { ...target.args, ...STORAGE_ARGS };
   }
-  await runTool(`cairn-${name}`, command, args);
+  await runTool(`cairn-${name}`, command, args, { variadic: tool.variadic });
 }

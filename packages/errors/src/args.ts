@@ -46,10 +46,12 @@ export function repeated(own: string[], names: string[]): string[] {
 export function positionals(own: string[], args: ArgsDef): string[] {
   const long = new Map<string, boolean>(); // name → needs a value
   const short = new Map<string, boolean>();
+  const mayTakeValue = new Set<string>();
   for (const [name, def] of Object.entries(args)) {
     if (def.type === "positional") continue;
     const optional = "valueHint" in def && typeof def.valueHint === "string" && def.valueHint.startsWith("[");
     const takesValue = def.type !== "boolean" && !optional;
+    if (optional) mayTakeValue.add(name);
     long.set(name, takesValue);
     if (!takesValue) long.set(`no-${name}`, false);
     const aliases = "alias" in def && def.alias ? [def.alias].flat() : [];
@@ -70,7 +72,12 @@ export function positionals(own: string[], args: ArgsDef): string[] {
       const name = a.slice(2, eq === -1 ? undefined : eq);
       const takesValue = long.get(name);
       if (takesValue === undefined) throw new CairnError("usage", `unknown flag --${name} (see --help)`);
-      if (!takesValue) continue;
+      if (!takesValue) {
+        // The tool tells an optional value from the next argument (verify --read-data 1/7 REPO):
+        // the next word is taken for its value here, not counted as an argument.
+        if (mayTakeValue.has(name) && eq === -1 && !isFlag(own[i + 1])) i++;
+        continue;
+      }
       if (eq !== -1) {
         if (eq === a.length - 1) throw needsValue(`--${name}`);
         continue;

@@ -19,7 +19,7 @@ export function reportError(tool: string, err: unknown): number {
  * CairnError → its exit code, anything else → exit 1 with one line.
  * A command's run() may return a number: the exit code of a success that has a caveat (partial, unverified).
  */
-export async function runTool<T extends ArgsDef>(tool: string, cmd: CommandDef<T>, rawArgs = process.argv.slice(2)): Promise<never> {
+export async function runTool<T extends ArgsDef>(tool: string, cmd: CommandDef<T>, rawArgs = process.argv.slice(2), opts: { variadic?: boolean } = {}): Promise<never> {
   let code: number = exitCodes.ok;
   // A failed write to stdout (disk full, an I/O error) must not pass for success, nor crash with
   // an unhandled 'error' event: it is kept here and reported once the command is done. A reader
@@ -40,7 +40,7 @@ export async function runTool<T extends ArgsDef>(tool: string, cmd: CommandDef<T
       const meta = typeof cmd.meta === "function" ? await cmd.meta() : await cmd.meta;
       process.stdout.write(`${meta?.version ?? "0.0.0"}\n`);
     } else {
-      await checkFlags(cmd as CommandDef, own);
+      await checkFlags(cmd as CommandDef, own, opts.variadic);
       const { result } = await runCommand(cmd, { rawArgs });
       if (typeof result === "number") code = result;
     }
@@ -116,8 +116,12 @@ async function resolved<T>(v: Lazy<T>): Promise<T> {
   return typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
 }
 
-/** Checks the flags against the (sub)command they are for (positionals() says how). */
-export async function checkFlags(cmd: CommandDef, own: string[]): Promise<void> {
+/**
+ * Checks the flags against the (sub)command they are for (positionals() says how), and the words
+ * against its positional arguments: citty ignores words beyond them, so `prune A B` would prune A
+ * alone and exit 0. A variadic command (paths, repositories, ids) checks its words itself.
+ */
+export async function checkFlags(cmd: CommandDef, own: string[], variadic = false): Promise<void> {
   let current = cmd;
   let i = 0;
   for (; i < own.length && !own[i].startsWith("-"); i++) {
@@ -126,5 +130,11 @@ export async function checkFlags(cmd: CommandDef, own: string[]): Promise<void> 
     if (!next) break;
     current = await resolved(next);
   }
-  positionals(own.slice(i), (current.args ? await resolved(current.args as Lazy<ArgsDef>) : {}) as ArgsDef);
+  const args = (current.args ? await resolved(current.args as Lazy<ArgsDef>) : {}) as ArgsDef;
+  const words = positionals(own.slice(i), args);
+  const declared = Object.values(args).filter((def) => def.type === "positional").length;
+  if (!variadic && words.length > declared) {
+    const what = current.subCommands && declared === 0 ? "unknown command" : "unexpected argument";
+    throw new CairnError("usage", `${what} ${words[declared]} (see --help)`);
+  }
 }
