@@ -33,6 +33,13 @@ describe("the cairn command", () => {
     expect(r.stdout.toString()).not.toContain("COMMANDS");
   });
 
+  it("shows the snapshot ids forget takes in `cairn forget --help`", () => {
+    const r = cairn(["forget", "--help"], { env: { NO_COLOR: "1" } });
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString()).toMatch(/USAGE forget \[OPTIONS\] <REPO> \[ID\]/);
+    expect(r.stdout.toString()).toMatch(/ID +ID…: the snapshots to remove/);
+  });
+
   it("turns a usage mistake into one line and exit 2", () => {
     const r = cairn(["pull"]);
     expect(r.status).toBe(2);

@@ -10,6 +10,7 @@ export default defineCommand({
   meta: { name: "forget", version: "0.1.0", description: "remove named snapshots (ids or unique prefixes); --prune also collects garbage" },
   args: {
     repo: { type: "positional", description: "repository URL: file:///path or s3://bucket/prefix", required: true },
+    id: { type: "positional", description: "ID…: the snapshots to remove (full ids or unique prefixes of 4+ hex digits)", required: false },
     prune: { type: "boolean", description: "collect garbage afterwards, as cairn prune does" },
     grace: { type: "string", description: "with --prune: the grace period for marked packs", default: "1h", valueHint: "DURATION" },
     writers: { type: "string", description: "trusted writers file (for the report)", valueHint: "FILE" },
