@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CAIRN, cairn, cairnAsync, sh, tempDir } from "./helpers/cli.js";
@@ -119,6 +119,46 @@ describe("a tool stopped by a signal", () => {
     expect(code).toBe(21);
     expect(stderr).toBe(`cairn-chunk: stopped by ${signal}\n`);
   });
+});
+
+describe("a --from-command snapshot stopped by a signal", () => {
+  const dir = tempDir("cairn-signal-command-");
+  afterAll(() => dir.cleanup());
+  const env = { CAIRN_WRITERS: join(dir.path, "writers"), CAIRN_CACHE: join(dir.path, "cache") };
+  const repo = `file://${dir.path}/repo`;
+
+  // backup runs the command on a worker thread, whose clean-up does not run when the process exits.
+  it.each([
+    ["snapshot", "SIGINT"],
+    ["backup", "SIGTERM"],
+  ] as const)("%s stops the command too on %s (it would run on with nobody reading)", async (tool, signal) => {
+    const pidFile = join(dir.path, `${tool}.pid`);
+    const command = ["--from-command", "--name", "dump", "--", "sh", "-c", `echo $$ > ${pidFile}.new && mv ${pidFile}.new ${pidFile}; exec sleep 1000`];
+    if (tool === "backup") {
+      const setup = sh(`cairn key new -o o.key >/dev/null && cairn init ${repo} --owner-key o.key --writer-key w.key 2>/dev/null`, { cwd: dir.path, env });
+      expect(setup.stderr).toBe("");
+    }
+    const child = cairnAsync(tool === "backup" ? ["backup", "-k", "w.key", repo, ...command] : ["snapshot", ...command], { cwd: dir.path, env });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.stdout.resume();
+    const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+    // Observable states, not timings: the command has run once its pid file exists, and is gone
+    // once /proc has no live process of that pid (a zombie waits for init to reap it).
+    const alive = (pid: number) => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+      } catch {
+        return false;
+      }
+    };
+    while (!existsSync(pidFile)) await new Promise((resolve) => setTimeout(resolve, 20));
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    child.kill(signal);
+    expect(await closed).toBe(21);
+    expect(stderr).toMatch(new RegExp(`^cairn-${tool}: stopped by ${signal}`));
+    while (alive(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
+  }, 20_000);
 });
 
 describe("a passphrase-protected owner key on a host with no terminal", () => {

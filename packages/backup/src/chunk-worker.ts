@@ -2,7 +2,7 @@
 // FastCDC, chunk ids) while the main thread seals and pushes.
 import { chunkStream, type ChunkerParams } from "@cairn/chunk";
 import type { StartOptions } from "@cairn/snapshot";
-import { serveFrames } from "./frames-worker.js";
+import { serveFrames, tellCommand } from "./frames-worker.js";
 import { snapshotSource, type Source } from "./source.js";
 
 export interface ChunkJob {
@@ -18,7 +18,7 @@ export interface ChunkJob {
 export const CHUNK_WORKER = new URL("../dist/chunk-worker.js", import.meta.url);
 
 export function chunkJob(job: ChunkJob) {
-  return chunkStream(snapshotSource(job.source, job.start), { idKey: job.idKey, chunkerSecret: job.chunkerSecret, params: job.params, refWindow: job.refWindow });
+  return chunkStream(snapshotSource(job.source, job.start, tellCommand), { idKey: job.idKey, chunkerSecret: job.chunkerSecret, params: job.params, refWindow: job.refWindow });
 }
 
 serveFrames(import.meta.url, chunkJob);

@@ -3,7 +3,8 @@
 // it. The worker posts frames in batches, at most AHEAD_BYTES ahead of what the main thread has
 // consumed (memory stays flat when a later stage is slow). If the main thread stops early (a later
 // stage failed), the worker returns its chain's iterator so its sources clean up (a
-// --from-command child is killed) before the thread is terminated.
+// --from-command child is killed) before the thread is terminated. A process that exits at once
+// (stopped by a signal) runs no clean-up in the worker, so the main thread stops such a child itself.
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { CairnError, toCairnError, type ErrorKind } from "@cairn/errors";
 import { ownedCopy, ownsBuffer, type Frame } from "@cairn/protocol";
@@ -12,7 +13,8 @@ type FromWorker =
   | { type: "frames"; frames: Frame[]; bytes: number }
   | { type: "done" }
   | { type: "stopped" }
-  | { type: "error"; kind: ErrorKind; message: string };
+  | { type: "error"; kind: ErrorKind; message: string }
+  | { type: "command"; pid: number };
 
 type ToWorker = { type: "credit"; bytes: number } | { type: "stop" };
 
@@ -37,7 +39,20 @@ export async function* framesFromWorker(url: URL, data: unknown, what: string): 
     wake = undefined;
     w?.();
   };
+  const stopCommands: (() => void)[] = [];
   worker.on("message", (m: FromWorker) => {
+    if (m.type === "command") {
+      const stop = () => {
+        try {
+          process.kill(m.pid, "SIGTERM");
+        } catch {
+          // it has exited already
+        }
+      };
+      process.once("exit", stop);
+      stopCommands.push(stop);
+      return;
+    }
     inbox.push(m);
     rouse();
   });
@@ -82,7 +97,13 @@ export async function* framesFromWorker(url: URL, data: unknown, what: string): 
       clearTimeout(timer);
     }
     await worker.terminate();
+    for (const stop of stopCommands) process.off("exit", stop);
   }
+}
+
+/** Worker thread: tells the main thread the pid of a command the source runs (see above). */
+export function tellCommand(pid: number): void {
+  parentPort?.postMessage({ type: "command", pid } satisfies FromWorker);
 }
 
 /**

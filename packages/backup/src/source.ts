@@ -9,7 +9,7 @@ export type Source =
   | { kind: "command"; command: string[]; name: string };
 
 /** The plain stream of a source, exactly as `cairn snapshot` would write it. */
-export function snapshotSource(source: Source, start: StartOptions = {}): AsyncIterable<Frame> {
+export function snapshotSource(source: Source, start: StartOptions = {}, onCommand?: (pid: number) => void): AsyncIterable<Frame> {
   switch (source.kind) {
     case "paths":
       return snapshotPaths(source.paths, { ...start, exclude: source.exclude, oneFileSystem: source.oneFileSystem });
@@ -18,6 +18,6 @@ export function snapshotSource(source: Source, start: StartOptions = {}): AsyncI
     case "stdin":
       return snapshotStdin({ ...start, name: source.name });
     case "command":
-      return snapshotCommand(source.command, { ...start, name: source.name });
+      return snapshotCommand(source.command, { ...start, name: source.name, onCommand });
   }
 }

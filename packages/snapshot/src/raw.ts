@@ -9,6 +9,8 @@ import { endFrame, startFrame, type StartOptions } from "./start.js";
 export interface RawOptions extends StartOptions {
   /** The entry's path in the snapshot (e.g. "prod.sql"). */
   name: string;
+  /** Told the command's pid once it runs: a worker thread's "exit" does not come when the process exits. */
+  onCommand?: (pid: number) => void;
 }
 
 function checkName(name: string): void {
@@ -52,10 +54,14 @@ export async function* snapshotCommand(command: string[], opts: RawOptions): Asy
   if (command.length === 0) throw new CairnError("usage", "--from-command needs a command after --");
   const [cmd, ...args] = command;
   const child = spawn(cmd, args, { stdio: ["inherit", "pipe", "inherit"] });
+  if (child.pid !== undefined) opts.onCommand?.(child.pid);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
     child.once("error", (error) => resolve({ code: null, signal: null, error }));
     child.once("close", (code, signal) => resolve({ code, signal }));
   });
+  // A tool stopped by a signal exits at once (no finally runs): the command must not outlive it.
+  const stopCommand = () => child.kill("SIGTERM");
+  process.once("exit", stopCommand);
   let finished = false;
   try {
     yield startFrame(opts, opts.name, "command");
@@ -72,6 +78,7 @@ export async function* snapshotCommand(command: string[], opts: RawOptions): Asy
     yield { type: FrameType.ENTRY_END, meta: end };
     yield endFrame({ entries: 1, partial: 0, unverified: false });
   } finally {
+    process.off("exit", stopCommand);
     if (!finished && child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
   }
 }
