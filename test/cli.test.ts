@@ -213,6 +213,17 @@ describe("flags", () => {
     expect(existsSync(join(dir.path, "repo-new"))).toBe(false);
   });
 
+  it("pull refuses flags that would be ignored: --raw with -i, --have without --raw", () => {
+    for (const [args, message] of [
+      [["pull", "--raw", "-i", "owner.key", repo, "latest"], "give --raw (replication, no key) or -i (restore order), not both"],
+      [["pull", "-i", "owner.key", "--have", "known.bin", repo, "latest"], "--have applies to --raw (replication) only"],
+    ] as [string[], string][]) {
+      const r = cairn(args, { env, cwd: dir.path });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toBe(`cairn-pull: ${message}\n`);
+    }
+  });
+
   it("a value flag without its value is a usage error, not 0 or empty (prune --keep-last would keep nothing)", () => {
     for (const [args, flag] of [[["prune", repo, "-n", "--keep-last"], "--keep-last"], [["ls", repo, "--host"], "--host"], [["verify", repo, "--restore-test"], "--restore-test"], [["seal", "-d", "-i"], "-i"], [["prune", repo, "--keep-daily", "--keep-last", "3"], "--keep-daily"]] as [string[], string][]) {
       const r = cairn(args, { env, cwd: dir.path });

@@ -33,6 +33,8 @@ export default defineCommand({
     if (!Number.isInteger(jobs) || jobs < 1) throw new CairnError("usage", `--jobs needs a positive whole number, got ${args.jobs}`);
     if (!args.raw && !args.identity) throw needKeyError();
     if (args.raw && paths.length > 0) throw new CairnError("usage", "--raw sends the whole snapshot; PATHs need the owner key (-i)");
+    if (args.raw && args.identity) throw new CairnError("usage", "give --raw (replication, no key) or -i (restore order), not both");
+    if (args.have && !args.raw) throw new CairnError("usage", "--have applies to --raw (replication) only");
     const tags = repeatedTags(rawArgs);
     const cache = args["no-cache"] ? (false as const) : (args.cache as string | undefined);
     let requests = { requests: 0, bytesDown: 0 };
