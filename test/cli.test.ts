@@ -87,6 +87,15 @@ describe("output that cannot be written (stdout on a full disk: /dev/full)", () 
     expect(existsSync(env.CAIRN_WRITERS)).toBe(false);
   });
 
+  it("cairn --help and --version report the failed write (exit 19), and end quietly when the reader goes away", () => {
+    for (const flag of ["--help", "--version"]) {
+      const r = run(`cairn ${flag} > /dev/full`);
+      expect(r.stderr).toBe("cairn: cannot write to stdout: disk full\n");
+      expect(r.status).toBe(19);
+      expect(run(`cairn ${flag} | head -c 1 >/dev/null`)).toMatchObject({ status: 0, stderr: "" });
+    }
+  });
+
   it("ls, verify and prune -n report the failed write (exit 19) instead of passing for success", () => {
     const made = run(`cairn init file://${dir.path}/repo --owner-key owner.key --writer-key writer.key 2>/dev/null && echo x > f && cairn backup -k writer.key file://${dir.path}/repo f >/dev/null`);
     expect(made.status).toBe(0);

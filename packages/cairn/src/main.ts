@@ -1,4 +1,4 @@
-import { CairnError, reportError, runTool } from "@cairn/errors";
+import { CairnError, reportError, runTool, writeOut } from "@cairn/errors";
 import { STORAGE_ARGS, takeStorageFlags } from "./storage-flags.js";
 import { tools } from "./tools.js";
 
@@ -10,20 +10,28 @@ function usage(): string {
   return `cairn ${VERSION}: backups as Unix pipelines\n\nUsage: cairn TOOL [ARGS…]   (or cairn-TOOL [ARGS…])\n\nTools:\n${lines.join("\n")}\n\ncairn TOOL --help shows a tool's flags.\n`;
 }
 
+/**
+ * The dispatcher's own output, then exit `code`: output that cannot be written is 19, as for every
+ * tool (docs/exit-codes.md), never a silent 0; a reader that went away (`| head`) is no failure.
+ */
+async function printAndExit(text: string, code: number): Promise<never> {
+  process.stdout.on("error", () => {}); // writeOut's callback gets the error; unheard, it would crash
+  try {
+    await writeOut(text);
+  } catch (err) {
+    if (!/broken pipe/.test((err as Error).message)) process.exit(reportError("cairn", err));
+  }
+  process.exit(code);
+}
+
 /** Runs `cairn TOOL args` (tool from argv) or `cairn-TOOL args` (tool fixed by the bin). */
 export async function main(fixedTool: string | undefined, argv: string[]): Promise<void> {
   let name = fixedTool;
   let args = argv;
   if (!name) {
     const first = argv[0];
-    if (first === undefined || first === "--help" || first === "-h" || first === "help") {
-      process.stdout.write(usage());
-      process.exit(first === undefined ? 2 : 0);
-    }
-    if (first === "--version") {
-      process.stdout.write(`${VERSION}\n`);
-      process.exit(0);
-    }
+    if (first === undefined || first === "--help" || first === "-h" || first === "help") return printAndExit(usage(), first === undefined ? 2 : 0);
+    if (first === "--version") return printAndExit(`${VERSION}\n`, 0);
     name = first;
     args = argv.slice(1);
   }
