@@ -154,6 +154,9 @@ describe("cairn backup", () => {
     const piped = await run(`seq 1 300000 | cairn snapshot --stdin --name nums.txt | cairn chunk -k w.key | cairn seal -k w.key | cairn push ${url("history")}`);
     expect(fused.status).toBe(4);
     expect(piped.status).toBe(4);
+    // A non-zero exit comes with its reason, as 3 does.
+    expect(fused.stderr).toMatch(/^cairn-backup: committed, but its completeness is unverified: raw stdin/);
+    expect(piped.stderr).toMatch(/^cairn-push: committed, but its completeness is unverified: raw stdin/);
     const back = await run(`cairn restore -i o.key ${url("history")} latest nums.txt --stdout | sha256sum && seq 1 300000 | sha256sum`);
     expect(back.status).toBe(0);
     expect(back.stderr).toMatch(/^cairn-restore: the snapshot.s completeness is unverified/); // restore warns, as snapshot -x does

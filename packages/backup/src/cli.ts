@@ -115,6 +115,7 @@ export default defineCommand({
       for (const t of result.targets) if (t.error) reportError(TOOL, new CairnError(t.error.kind as never, `${t.url}: ${t.error.message}`));
     }
     if (result.exitCode === exitCodes.partial) process.stderr.write(`${TOOL}: committed, but some entries were not read completely (see above)\n`);
+    if (result.exitCode === exitCodes.unverified) process.stderr.write(`${TOOL}: committed, but its completeness is unverified: raw stdin (a dump that died half-way also ends in a clean EOF; --from-command checks the command)\n`);
     return result.exitCode;
   },
 });

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { CairnError, reportError } from "@cairn/errors";
+import { CairnError, exitCodes, reportError } from "@cairn/errors";
 import { decodeFrames, stdinChunks } from "@cairn/protocol";
 import { openStorage } from "@cairn/storage";
 import { push } from "./index.js";
@@ -46,6 +46,8 @@ export default defineCommand({
       if (urls.length === 1 || !result.targets.some((t) => t.error)) throw result.failure;
       for (const t of result.targets) if (t.error) reportError("cairn-push", new CairnError(t.error.kind as never, `${t.url}: ${t.error.message}`));
     }
+    // A non-zero exit says why, even when nothing failed (cron mails stderr).
+    if (result.exitCode === exitCodes.unverified) process.stderr.write("cairn-push: committed, but its completeness is unverified: raw stdin (a dump that died half-way also ends in a clean EOF; --from-command checks the command)\n");
     return result.exitCode;
   },
 });
