@@ -202,6 +202,15 @@ describe("cairn restore with a passphrase-protected owner key", () => {
 });
 
 describe("bad input: the fused command fails as the failing stage of the pipeline does", () => {
+  it("a stale known file: exit 17, nothing committed, and the way out named is one backup has (no seal there)", async () => {
+    await ok(run(`cairn init ${url("known-from")} --owner-key o.key --writer-key w.key 2>/dev/null && cairn init ${url("stale")} --owner-key o.key --writer-key w.key 2>/dev/null`));
+    await ok(run(`cairn backup -k w.key ${url("known-from")} src --known-out other.known >/dev/null`));
+    const r = await run(`cairn backup -k w.key ${url("stale")} src --known other.known`);
+    expect(r.status).toBe(17);
+    expect(r.stderr).toMatch(/^cairn-backup: .* \(a stale known file\?\); nothing committed: run again without --known or with a fresh known file\n$/);
+    expect((await run(`cairn ls --json ${url("stale")}`)).stdout.toString()).toBe("");
+  });
+
   /** The one line a stage printed, without its "cairn-TOOL: " prefix. */
   const message = (stderr: string, tool: string) => {
     const line = stderr.split("\n").find((l) => l.startsWith(`${tool}: `));

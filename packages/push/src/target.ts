@@ -175,7 +175,7 @@ export class PushTarget {
     }
     throw new CairnError(
       "staleKnown",
-      `${this.storage.url} does not hold ${kindName(kind)} ${toHex(id)} that the stream refers to (a stale known file?); nothing committed, re-run seal without --known or with a fresh one`,
+      `${this.storage.url} does not hold ${kindName(kind)} ${toHex(id)} that the stream refers to (a stale known file?); nothing committed: run again without --known or with a fresh known file`,
     );
   }
 
