@@ -374,6 +374,62 @@ describe("snapshot -x --stdout and --tar", () => {
     expect(r.status).toBe(10);
   });
 
+  it("refuses a tar member whose uid or mtime a plain stream cannot hold, rather than back up what snapshot -x refuses", () => {
+    // A ustar member "f" holding "hi\n", with raw bytes over some header fields (base-256
+    // numbers, as GNU tar writes values too large for octal), after an optional pax header.
+    const header = (name: string, type: string, size: number, raw: Record<number, Buffer> = {}) => {
+      const h = Buffer.alloc(512);
+      h.write(name, 0, "latin1");
+      h.write("0000644\0", 100, "latin1");
+      h.write("0000000\0", 108, "latin1");
+      h.write("0000000\0", 116, "latin1");
+      h.write(`${size.toString(8).padStart(11, "0")}\0`, 124, "latin1");
+      h.write("14530000000\0", 136, "latin1");
+      h.write(type, 156, "latin1");
+      h.write("ustar\u000000", 257, "latin1");
+      for (const [at, bytes] of Object.entries(raw)) bytes.copy(h, Number(at));
+      h.fill(0x20, 148, 156);
+      let sum = 0;
+      for (const b of h) sum += b;
+      h.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+      return h;
+    };
+    const padded = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
+    const archive = (raw: Record<number, Buffer>, pax?: string) => {
+      const members = [];
+      if (pax !== undefined) {
+        const record = ` ${pax}\n`;
+        const body = Buffer.from(`${record.length + String(record.length + 2).length}${record}`);
+        members.push(header("PaxHeader/f", "x", body.length), padded(body));
+      }
+      members.push(header("f", "0", 3, raw), padded(Buffer.from("hi\n")), Buffer.alloc(1024));
+      return Buffer.concat(members);
+    };
+    const base256 = (value: bigint, width: number) => {
+      const b = Buffer.alloc(width);
+      b[0] = 0x80;
+      for (let i = width - 1, v = value; i > 0; i--, v >>= 8n) b[i] = Number(v & 0xffn);
+      return b;
+    };
+    // (The archive itself is good: a uid and an mtime that fit restore.)
+    const good = cairn(["snapshot", "--tar"], { input: archive({ 108: base256(70000n, 8) }, "mtime=1700000000.5") });
+    expect(good.stderr).toBe("");
+    expect(cairn(["snapshot", "-x", join(work.path, "tar-good")], { input: good.stdout }).status).toBe(0);
+    const cases: [Buffer, string][] = [
+      [archive({ 108: base256(1n << 40n, 8) }), "no valid uid"],
+      [archive({}, "mtime=99999999999999999999999.5"), "an mtime out of range"],
+      [archive({ 136: base256(5n * 10n ** 12n, 12) }), "an mtime out of range"],
+      [archive({ 136: base256(10n ** 15n, 12) }), "an mtime out of range"],
+    ];
+    for (const [tar, why] of cases) {
+      const r = cairn(["snapshot", "--tar"], { input: tar });
+      expect(r.stderr).toBe(`cairn-snapshot: tar member "f" has ${why}: snapshot -x could not restore it\n`);
+      expect(r.status).toBe(10);
+      // The stream ends in ERROR, so nothing downstream commits it.
+      expect(cairn(["inspect"], { input: r.stdout }).status).toBe(12);
+    }
+  });
+
   it("rejects no input at all, and a tar cut off between two members (a producer that died), where tar-stream ends quietly", () => {
     const empty = sh(`false | cairn snapshot --tar | cairn snapshot -x --tar > /dev/null; echo "\${PIPESTATUS[*]}"`);
     expect(empty.stdout.toString().trim()).toBe("1 10 12");

@@ -174,12 +174,17 @@ const MAX_ID = 0xffffffff;
 /** ±10^21 ns (±31 700 years): far beyond any file system's dates, within what utimes can take. */
 const NS_LIMIT = 10n ** 21n;
 
-/** What is wrong with an entry's mode, mtime or owner (a writer never emits it), or undefined. */
-function badMetadata(meta: EntryMeta): string | undefined {
+/**
+ * What is wrong with an entry's mode, mtime or owner (a writer never emits it), or undefined.
+ * `snapshot --tar` asks too, so that it never writes an entry that a restore refuses.
+ */
+export function badMetadata(meta: EntryMeta): string | undefined {
   if (!Number.isInteger(meta.mode) || meta.mode < 0 || meta.mode > 0o7777) return "no valid mode (an integer 0…07777)";
   // Only a hint (ENTRY_END.size is the truth), but --tar writes it into the member's header.
   if (meta.size !== undefined && !(Number.isSafeInteger(meta.size) && meta.size >= 0)) return "no valid size (a whole number of bytes)";
-  if (typeof meta.mtime !== "string" || !/^-?\d{1,22}$/.test(meta.mtime)) return "no valid mtime (nanoseconds as a decimal string)";
+  if (typeof meta.mtime !== "string" || !/^-?\d+$/.test(meta.mtime)) return "no valid mtime (nanoseconds as a decimal string)";
+  // More than 22 digits is out of range: no BigInt of a long string.
+  if (meta.mtime.replace(/^-/, "").length > 22) return "an mtime out of range";
   const ns = BigInt(meta.mtime);
   if (ns >= NS_LIMIT || ns < -NS_LIMIT) return "an mtime out of range";
   for (const k of ["uid", "gid"] as const) {

@@ -5,6 +5,7 @@ import { CairnError } from "@cairn/errors";
 import { FrameType, encodeName, stdinChunks, type EntryKind, type EntryMeta, type Frame } from "@cairn/protocol";
 import { contentFrames, emptyEnd } from "./content.js";
 import { unsafePathReason } from "./entry-path.js";
+import { badMetadata } from "./read-entries.js";
 import { endFrame, startFrame, type StartOptions } from "./start.js";
 
 export interface TarOptions extends StartOptions {
@@ -52,6 +53,15 @@ export function paxMtimeNs(value: string): string | undefined {
   return (m[1] === "-" ? -ns : ns).toString();
 }
 
+/**
+ * A header's mtime → nanoseconds since the epoch. A base-256 one beyond what a Date holds
+ * (±8.64e15 ms) is beyond the ±10^21 ns of a plain stream too: 10^22 says so.
+ */
+function headerMtimeNs(date: Date | undefined): string {
+  const ms = (date ?? new Date(0)).getTime();
+  return Number.isNaN(ms) ? (10n ** 22n).toString() : (BigInt(ms) * 1_000_000n).toString();
+}
+
 /** A tar stream (stdin by default) → plain stream: files, directories, symlinks and hard links. */
 export async function* snapshotTar(opts: TarOptions = {}, input: AsyncIterable<Uint8Array> = stdinChunks()): AsyncGenerator<Frame> {
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`cairn-snapshot: ${m}\n`));
@@ -96,7 +106,7 @@ export async function* snapshotTar(opts: TarOptions = {}, input: AsyncIterable<U
         mode: (h.mode ?? 0o644) & 0o7777,
         uid: h.uid ?? 0,
         gid: h.gid ?? 0,
-        mtime: (pax?.mtime !== undefined ? paxMtimeNs(pax.mtime) : undefined) ?? (BigInt((h.mtime ?? new Date(0)).getTime()) * 1_000_000n).toString(),
+        mtime: (pax?.mtime !== undefined ? paxMtimeNs(pax.mtime) : undefined) ?? headerMtimeNs(h.mtime),
       };
       if (shown.b64) meta.pathB64 = shown.b64;
       if (h.uname) meta.uname = h.uname;
@@ -113,6 +123,11 @@ export async function* snapshotTar(opts: TarOptions = {}, input: AsyncIterable<U
         if (t.b64) meta.targetB64 = t.b64;
       }
       if (kind === "file") meta.size = h.size ?? 0;
+      // A tar can say what a plain stream cannot (a base-256 uid above 2^32, a pax mtime in the
+      // year 10^14): refused here, since snapshot -x would refuse the entry, and the whole
+      // restore with it, only when the backup is needed.
+      const bad = badMetadata(meta);
+      if (bad) throw new CairnError("stream", `tar member "${shown.text}" has ${bad}: snapshot -x could not restore it`);
       yield { type: FrameType.ENTRY, meta };
       if (kind === "file") {
         const end = yield* contentFrames(member as AsyncIterable<Uint8Array>);
