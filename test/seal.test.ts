@@ -139,6 +139,17 @@ describe("cairn seal -d refuses", () => {
     expectRejected(unsealCli(await encode(bad)), 13, /cannot open data chunk [0-9a-f]{64}/);
   });
 
+  it("a data chunk whose recipient stanza is damaged, once the manifest opened with this key (integrity, exit 13, not key)", async () => {
+    const bad = replace(ObjectKind.DATA, ({ id, bytes }) => {
+      const b = Buffer.from(bytes);
+      // A character of the stanza's body (the line after "-> X25519 …"), still base64.
+      const body = b.indexOf("\n", b.indexOf("\n-> ") + 1) + 1 + 10;
+      b[body] = b[body] === 0x41 ? 0x42 : 0x41;
+      return encodeSealed(ObjectKind.DATA, id, b);
+    });
+    expectRejected(unsealCli(await encode(bad)), 13, /cannot open data chunk [0-9a-f]{64}: no identity matches .*, though this identity opened the manifest: the object is damaged\n/);
+  });
+
   it("a manifest forged with the public recipients alone (integrity, exit 13)", async () => {
     const writer = await readWriterKey(at("writer.key"));
     const session = await newSession(writer.recipients);

@@ -20,6 +20,9 @@ export interface OpenContext {
   exact?: boolean;
 }
 
+/** Added to a key error (no identity opens the object): the usual cause is the wrong key file. */
+export const OWNER_KEY_HINT = " (is this the repository's owner key?)";
+
 /** The plaintext of one sealed object (checked against its id); it may be a view of a larger buffer. */
 export async function openObject(kind: number, id: Uint8Array, bytes: Uint8Array, ctx: OpenContext): Promise<Uint8Array> {
   return (await openPlain(kind, id, bytes, ctx)).plain;
@@ -49,7 +52,7 @@ async function openPlain(kind: number, id: Uint8Array, bytes: Uint8Array, ctx: O
     zstdFrame = await openFile(bytes, ctx.identities, ctx.cache);
   } catch (err) {
     if (err instanceof CairnError) {
-      const why = err.kind === "key" ? `${err.message} (is this the repository's owner key?)` : err.message;
+      const why = err.kind === "key" ? `${err.message}${OWNER_KEY_HINT}` : err.message;
       throw new CairnError(err.kind, `cannot open ${name}: ${why}`);
     }
     throw err;

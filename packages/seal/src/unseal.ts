@@ -12,7 +12,7 @@ import { verifyCommit, type Commit } from "./commit.js";
 import { ManifestParser, RecordTag, bindHeader, checkHeader, type ManifestHeader, type ManifestRecord } from "./manifest.js";
 import { ID_SIZE, ObjectKind, decodeSealed, hex, objectName } from "./objects.js";
 import { IdList, sha256 } from "./refs.js";
-import { openObject } from "./open-object.js";
+import { OWNER_KEY_HINT, openObject } from "./open-object.js";
 import { OPEN_WORKER, WorkerPool } from "./pool.js";
 import { Slot } from "./slot.js";
 import { minorGc } from "./gc.js";
@@ -76,8 +76,17 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
   const refsBlockSeq = createHash("sha256");
   let refsRoot: { id: Uint8Array; hash: Buffer } | undefined;
 
+  // Once a manifest chunk has opened, the identity is this snapshot's: an object it then cannot
+  // open is damaged (a flipped bit in its recipient stanza) or foreign, not a question of which
+  // key file to use (13, not 14).
+  const keyIsDamage = (err: unknown): never => {
+    if (err instanceof CairnError && err.kind === "key" && manifestChunks > 0) {
+      throw integrity(`${err.message.replace(OWNER_KEY_HINT, "")}, though this identity opened the manifest: the object is damaged`);
+    }
+    throw err;
+  };
   const open = (kind: number, id: Uint8Array, bytes: Uint8Array, limit: number): Promise<Buffer> =>
-    openObject(kind, id, bytes, { identities: opts.identities, idKey: opts.idKey, cache, size: limit }).then((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+    openObject(kind, id, bytes, { identities: opts.identities, idKey: opts.idKey, cache, size: limit }).then((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength), keyIsDamage);
 
   // Checks the manifest header and the stream's START against the signed COMMIT once both are known.
   const bind = () => {
@@ -178,7 +187,7 @@ export async function* unseal(frames: AsyncIterable<Frame>, opts: UnsealOptions)
               await pool.below(limit);
               // Memory pull handed over with the frame moves on to the worker instead of being copied.
               const handOver = !!frame.dispose && ownsBuffer(frame.data!);
-              const payload = pool.run(obj.kind, obj.id, obj.bytes!, { size: waiting.size, exact: true }, handOver);
+              const payload = pool.run(obj.kind, obj.id, obj.bytes!, { size: waiting.size, exact: true }, handOver).catch(keyIsDamage);
               const slot = new Slot({ type: FrameType.CHUNK, payload, dispose: true });
               void slot.done.then(() => {
                 if (slot.error !== undefined && failure === undefined) failure = slot.error;
