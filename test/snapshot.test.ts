@@ -374,7 +374,7 @@ describe("snapshot -x --stdout and --tar", () => {
     expect(r.status).toBe(10);
   });
 
-  it("refuses a tar member whose uid or mtime a plain stream cannot hold, rather than back up what snapshot -x refuses", () => {
+  it("refuses a tar member whose uid, mtime or symlink target a plain stream cannot hold, rather than back up what snapshot -x refuses", () => {
     // A ustar member "f" holding "hi\n", with raw bytes over some header fields (base-256
     // numbers, as GNU tar writes values too large for octal), after an optional pax header.
     const header = (name: string, type: string, size: number, raw: Record<number, Buffer> = {}) => {
@@ -421,9 +421,12 @@ describe("snapshot -x --stdout and --tar", () => {
       [archive({ 136: base256(5n * 10n ** 12n, 12) }), "an mtime out of range"],
       [archive({ 136: base256(10n ** 15n, 12) }), "an mtime out of range"],
     ];
+    // A symlink member with no target (typeflag 2, an empty linkname).
+    const emptyLink = Buffer.concat([header("f", "2", 0), Buffer.alloc(1024)]);
+    cases.push([emptyLink, "is a symlink with an empty target or one with a NUL byte"]);
     for (const [tar, why] of cases) {
       const r = cairn(["snapshot", "--tar"], { input: tar });
-      expect(r.stderr).toBe(`cairn-snapshot: tar member "f" has ${why}: snapshot -x could not restore it\n`);
+      expect(r.stderr).toBe(`cairn-snapshot: tar member "f" ${why.startsWith("is ") ? why : `has ${why}`}: snapshot -x could not restore it\n`);
       expect(r.status).toBe(10);
       // The stream ends in ERROR, so nothing downstream commits it.
       expect(cairn(["inspect"], { input: r.stdout }).status).toBe(12);

@@ -117,6 +117,9 @@ export async function* snapshotTar(opts: TarOptions = {}, input: AsyncIterable<U
           const clean = cleanName(target, "link target");
           if (!clean) throw new CairnError("refused", `tar member "${shown.text}" is a hard link to the archive root`);
           target = clean;
+        } else if (target.length === 0 || target.includes(0)) {
+          // (No file system makes one; snapshot -x refuses it, as it refuses what follows below.)
+          throw new CairnError("stream", `tar member "${shown.text}" is a symlink with an empty target or one with a NUL byte: snapshot -x could not restore it`);
         }
         const t = encodeName(target);
         meta.target = t.text;
