@@ -175,6 +175,23 @@ describe("cairn chunk", () => {
     expect(d.stderr).toMatch(/^cairn-chunk: truncated frame #\d+ \(CHUNK\)/);
   });
 
+  it("refuses a START or END that its own members would take past the maximum frame size (exit 10), not as an internal error", async () => {
+    for (const which of ["START", "END"]) {
+      const frames = plainStream([{ path: "m", data: bytes("max", 1000) }]);
+      const i = which === "START" ? 0 : frames.length - 1;
+      // Padded to exactly the maximum payload: a valid frame, but chunk's START gains the
+      // chunker and refWindow members and its END the counts.
+      const meta = { ...frames[i].meta, pad: "" };
+      const end = i === frames.length - 1 ? { frames: 0, bytes: 0, digest: "0".repeat(64) } : {};
+      meta.pad = "x".repeat(33554432 - Buffer.byteLength(JSON.stringify({ ...meta, ...end })) - (i === 0 ? 0 : 4));
+      frames[i] = { type: frames[i].type, meta };
+      const r = await cairn(["chunk", "-k", at("writer.key")], { input: await encode(frames), env });
+      expect(r.stderr).toMatch(new RegExp(`^cairn-chunk: the ${which} frame is too large to pass on: [^\\n]*\\n$`));
+      expect(r.status).toBe(10);
+      expect(lastFrameType(r.stdout)).toBe(FrameType.ERROR);
+    }
+  });
+
   it("passes an upstream failure on (exit 12)", async () => {
     const frames = plainStream([{ path: "u", data: bytes("up", 1000) }]).slice(0, 3);
     const bytesOut = await encode([...frames, { type: FrameType.ERROR, meta: { tool: "cairn-snapshot", kind: "io", message: "read error on /srv/x" } }]);

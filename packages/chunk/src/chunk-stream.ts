@@ -1,5 +1,5 @@
 import { CairnError } from "@cairn/errors";
-import { DEFAULT_REF_WINDOW, FrameType, RefWindow, frameTypeName, freeData, type Frame } from "@cairn/protocol";
+import { DEFAULT_REF_WINDOW, FrameType, MAX_PAYLOAD, RefWindow, frameTypeName, freeData, type Frame } from "@cairn/protocol";
 import { ID_SIZE } from "./chunk-id.js";
 import { Cutter } from "./cutter.js";
 import { ALGORITHM, DEFAULT_PARAMS, checkParams, checkRefWindow, type ChunkerInfo, type ChunkerParams } from "./params.js";
@@ -20,6 +20,21 @@ const MAX_QUEUED = 4096;
 
 /** What goes out next, in input order: a frame as it is, or the chunks a segment will yield. */
 type Pending = { frame: Frame } | { chunks: Promise<Uint8Array[]>; done: boolean };
+
+/**
+ * START and END grow here (the chunker's members, the counts): one that came near the maximum
+ * frame size may no longer fit. That input cannot be chunked (stream), where the encoder would
+ * take the frame for a bug of this stage (exit 1). END is measured with the encoder's frames,
+ * bytes and digest at their longest.
+ */
+function fitting(type: number, meta: Record<string, unknown>): Record<string, unknown> {
+  const measured = type === FrameType.END ? { ...meta, frames: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER, digest: "0".repeat(64) } : meta;
+  const length = Buffer.byteLength(JSON.stringify(measured));
+  if (length > MAX_PAYLOAD) {
+    throw new CairnError("stream", `the ${frameTypeName(type)} frame is too large to pass on: with chunk's members it would take up to ${length} bytes, more than the maximum ${MAX_PAYLOAD}`);
+  }
+  return meta;
+}
 
 /**
  * The `chunk` stage: plain stream → chunked stream. Each entry's content is cut by FastCDC into
@@ -99,7 +114,7 @@ export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOpti
           const kind = frame.meta!.stream;
           if (kind !== "plain") throw new CairnError("stream", `chunk reads a plain stream, but this one is ${JSON.stringify(kind)}`);
           const chunker: ChunkerInfo = { algorithm: ALGORITHM, ...params };
-          yield { type, meta: { ...frame.meta, stream: "chunked", chunker, refWindow: limit } };
+          yield { type, meta: fitting(type, { ...frame.meta, stream: "chunked", chunker, refWindow: limit }) };
           break;
         }
         case FrameType.ENTRY:
@@ -126,7 +141,7 @@ export async function* chunkStream(frames: AsyncIterable<Frame>, opts: ChunkOpti
           checkClosed("END");
           yield* settle(true);
           const { frames: _f, bytes: _b, digest: _d, ...rest } = frame.meta!;
-          yield { type, meta: { ...rest, chunks, refs, plainBytes } };
+          yield { type, meta: fitting(type, { ...rest, chunks, refs, plainBytes }) };
           return;
         }
         case FrameType.ERROR:
