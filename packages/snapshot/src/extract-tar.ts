@@ -131,11 +131,9 @@ async function packEntry(entry: Entry, reader: EntryReader, pack: tar.Pack, warn
     return;
   }
 
-  // ENTRY.size is a hint (ENTRY_END holds the truth): one that cannot be a tar size (1.5, -1,
-  // 1e308) is taken as absent, so the content is spooled and measured, not framed by it.
-  if (Number.isSafeInteger(meta.size) && (meta.size as number) >= 0) {
-    header.size = meta.size as number;
-    await writeEntry(pack, header, reader.content(), header.size, warn, meta.path, async () => {
+  if (typeof meta.size === "number") {
+    header.size = meta.size;
+    await writeEntry(pack, header, reader.content(), meta.size, warn, meta.path, async () => {
       await reader.finish();
     });
   } else {
