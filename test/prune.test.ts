@@ -396,6 +396,19 @@ describe.concurrent("snapshot objects that storage can damage or copy", () => {
     expect(v.status).toBe(0);
   });
 
+  it("a clock probe a prune killed between its PUT and its DELETE left is removed by a later prune once a day old", async () => {
+    const { url, storage } = await copy("stale-probe");
+    const dir = url.slice("file://".length);
+    // What a kill -9 between storeNow's PUT and DELETE leaves: an empty marks/clock-<random>, ignored
+    // by every reader. One a day old is nobody's; a young one may be a concurrent prune's.
+    await storage.put(`${MARKS_PREFIX}clock-0123456789abcdef`, new Uint8Array(0));
+    await storage.put(`${MARKS_PREFIX}clock-fedcba9876543210`, new Uint8Array(0));
+    const dayAgo = new Date(Date.now() - 25 * 3_600_000);
+    utimesSync(join(dir, `${MARKS_PREFIX}clock-0123456789abcdef`), dayAgo, dayAgo);
+    expect((await prune(url, "--grace", "0s")).status).toBe(0);
+    expect(readdirSync(join(dir, MARKS_PREFIX))).toEqual(["clock-fedcba9876543210"]);
+  });
+
   it("a pinned writer's snapshot of a later COMMIT version stops prune and verify (11); an unsigned one is only reported", async () => {
     const { url, storage } = await copy("later-commit");
     const b = await readSnapshot(storage, f.snapB);

@@ -54,6 +54,7 @@ import {
 import { Liveness, isMissing } from "./references.js";
 import { anchorsToKeep, sharedLive, type Compared } from "./copies.js";
 import type { Remover } from "./remover.js";
+import { staleProbes } from "./store-clock.js";
 
 export interface GcOptions {
   graceMs: number;
@@ -366,8 +367,10 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
   });
   await mapLimit(staleMarks, opts.jobs, (id) => opts.remover.remove(markKey(id)));
 
-  // Housekeeping: abandoned multipart uploads (a day old), versions of deleted garbage, locks.
-  if (storage.abortStaleMultipartUploads) r.multipartAborted = await storage.abortStaleMultipartUploads(new Date(opts.now.getTime() - 86_400_000));
+  // Housekeeping: abandoned multipart uploads and clock probes (a day old), versions of deleted garbage, locks.
+  const dayAgo = new Date(opts.now.getTime() - 86_400_000);
+  if (storage.abortStaleMultipartUploads) r.multipartAborted = await storage.abortStaleMultipartUploads(dayAgo);
+  await mapLimit(await staleProbes(storage, dayAgo), opts.jobs, (key) => opts.remover.remove(key));
   for (const prefix of [PACKS_PREFIX, INDEX_PREFIX, MARKS_PREFIX, SNAPSHOTS_PREFIX]) r.versionsPurged += await opts.remover.purgeDeleted(prefix);
   if (opts.extendLocksDays !== undefined) r.locksExtended = await extendLocks(storage, unmarked, liveCount, snapshots.filter((s) => counted.has(s.id)).map((s) => s.id), opts);
   return r;
