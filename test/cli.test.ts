@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CAIRN, cairn, cairnAsync, sh, tempDir } from "./helpers/cli.js";
@@ -168,6 +168,36 @@ describe("a --from-command snapshot stopped by a signal", () => {
     expect(stderr).toMatch(new RegExp(`^cairn-${tool}: stopped by ${signal}`));
     while (alive(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
   }, 20_000);
+});
+
+describe("a tool stopped by a signal while it loads", () => {
+  const dir = tempDir("cairn-early-signal-");
+  afterAll(() => dir.cleanup());
+
+  // Loading a tool's modules takes a moment (a second on a loaded machine), before the tool
+  // listens for signals itself. A module hook holds the load of dist/main.js (after launch.js
+  // ran) in a top-level await, which leaves the event loop free, and says so on stderr: the
+  // signal then arrives exactly in that window.
+  it.each(["SIGINT", "SIGTERM"] as const)("exits 21 with one line on %s, not by the signal", async (signal) => {
+    const preload = join(dir.path, `hold-${signal}.mjs`);
+    writeFileSync(preload, `import { registerHooks } from "node:module";
+registerHooks({
+  load(url, context, next) {
+    if (!url.endsWith("/dist/main.js")) return next(url, context);
+    const source = \`process.stderr.write("loading\\\\n"); await new Promise((r) => setTimeout(r, 600_000)); export * from \${JSON.stringify(url + "?held")};\`;
+    return { format: "module", source, shortCircuit: true };
+  },
+});
+`);
+    const child = spawn(process.execPath, ["--import", preload, CAIRN, "ls", join(dir.path, "none")], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    await new Promise<void>((resolve) => child.stderr.on("data", (d) => (stderr += d) && stderr.startsWith("loading\n") && resolve()));
+    child.kill(signal);
+    const [code, killedBy] = await new Promise<[number | null, string | null]>((resolve) => child.on("close", (c, s) => resolve([c, s])));
+    expect(killedBy).toBe(null);
+    expect(code).toBe(21);
+    expect(stderr).toBe(`loading\ncairn-ls: stopped by ${signal}\n`);
+  });
 });
 
 describe("a passphrase-protected owner key on a host with no terminal", () => {

@@ -15,7 +15,26 @@ if (major < 22 || (major === 22 && minor < 15)) {
 // compiled on the thread that needs it, as it is by default on older V8.
 setFlagsFromString("--no-concurrent-sparkplug");
 
+// SIGINT/SIGTERM while the tool's modules load (a second on a loaded machine), before the tool
+// listens for them itself: the same one line and exit 21 ("interrupted", docs/exit-codes.md) as
+// later, not death by the signal. Once the tool listens, this listener steps aside.
+function stopWhileLoading(tool) {
+  const name = tool ?? (/^[a-z]+$/.test(process.argv[2] ?? "") ? process.argv[2] : undefined);
+  const stop = (signal) => {
+    if (process.listenerCount(signal) > 1) {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      return;
+    }
+    process.stderr.write(`cairn${name ? `-${name}` : ""}: stopped by ${signal}\n`);
+    process.exit(21);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
 export async function launch(tool) {
+  stopWhileLoading(tool);
   const { main } = await import("../dist/main.js");
   await main(tool, process.argv.slice(2));
 }
