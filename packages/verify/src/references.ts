@@ -105,7 +105,7 @@ export async function checkReferences(
   if (complete && typeof stated === "number" && stated !== count) {
     affects(report.problem("refs", `refs root ${snap.refs}`, `the clear reference set holds ${count} ids, the signed COMMIT says ${stated}`));
   }
-  if (marked) report.note(`snapshot ${snap.id.slice(0, 12)} uses ${marked} objects in packs marked for deletion (prune unmarks packs that snapshots use)`);
+  if (marked) report.note(`snapshot ${snap.id.slice(0, 12)} uses ${marked} objects listed in packs marked for deletion (prune deletes such a pack only where an unmarked copy holds the same objects, and unmarks it otherwise)`);
   return { complete, count };
 }
 
