@@ -7,7 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { INDEX_PREFIX, MARKS_PREFIX, ObjectKind, PACKS_PREFIX, SNAPSHOTS_PREFIX, encodeIndexFile, indexKey, packKey } from "@cairn/repository";
+import { INDEX_PREFIX, MARKS_PREFIX, ObjectKind, PACKS_PREFIX, PackBuilder, SNAPSHOTS_PREFIX, encodeIndexFile, indexKey, packKey } from "@cairn/repository";
 import { openStorage, type Storage } from "@cairn/storage";
 import { cairnA, shA } from "./helpers/async-cli.js";
 import { PACK_SIZE, addPack, buildFixture, copyRepo, dataPackOfB, flipByte, keys, plantChunkCopies, plantShadowPack, trailer, plantSnapshot, readSnapshot, resign, signByStranger, swap, truncate, type Fixture } from "./helpers/damage.js";
@@ -348,6 +348,35 @@ describe.concurrent("snapshot objects that storage can damage or copy", () => {
     const v = await verify(url, "--read-data", "-i", "owner.key", "--restore-test", snapC);
     expect(v.report.problems).toEqual([]);
     expect(v.status).toBe(0);
+  });
+
+  it("a pack planted to claim a snapshot's refs root with other bytes (its index file sorting first) is garbage: prune does not take it for damage", async () => {
+    const { url, storage } = await copy("planted-refs");
+    const real = (await everything(storage)).filter((k) => k.startsWith(PACKS_PREFIX));
+    const refs = Buffer.from((await readSnapshot(storage, f.snapB)).refs, "hex");
+    let length = 0;
+    for (const p of await keys(storage, PACKS_PREFIX)) for (const e of await trailer(storage, p)) if (refs.equals(e.id)) length = e.length;
+    const first = (await keys(storage, INDEX_PREFIX)).sort()[0];
+    // Its index file sorts before the real ones: an index that keeps the first copy listed takes it.
+    let planted = "";
+    for (;;) {
+      const builder = new PackBuilder();
+      builder.add(ObjectKind.refsRoot, refs, randomBytes(length));
+      const pack = builder.finish();
+      const index = encodeIndexFile([{ id: pack.id, size: pack.bytes.length, entries: pack.entries }]);
+      if (index.id > first) continue;
+      await storage.put(packKey(pack.id), pack.bytes);
+      await storage.put(indexKey(index.id), index.bytes);
+      planted = pack.id;
+      break;
+    }
+    const { first: marking, second: deleting } = await pruneFully(url);
+    expect(marking.status, marking.stderr).toBe(0);
+    expect(marking.report.gc.problems).toEqual([]);
+    expect(marking.report.gc.marked).toEqual([planted]);
+    expect(deleting.report.gc.deleted).toEqual([planted]);
+    expect((await everything(storage)).filter((k) => k.startsWith(PACKS_PREFIX))).toEqual(real);
+    expect((await verify(url, "--read-data", "-i", "owner.key", "--restore-test", f.snapB)).report.problems).toEqual([]);
   });
 
   it("an index file planted to claim a newer pack's objects are in an older one stops prune until repair index, and loses nothing", async () => {

@@ -152,7 +152,11 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
   const allPacks = packIdsOf(files);
   const unmarked = IndexTable.build(files, marked, { copies: true });
   const markedTable = IndexTable.build(files, new Set([...allPacks].filter((p) => !marked.has(p))), { copies: true });
-  const all = IndexTable.build(files);
+  // Where the clear refs are read: of an object listed more than once, the copy that counts (the
+  // oldest pack, marked ones included), so that a copy planted next to a refs object with other
+  // bytes cannot make a snapshot's references look unreadable and stop every run.
+  const everyCopy = IndexTable.build(files, new Set(), { copies: true });
+  const all = everyCopy.oldestCopies(packTimes(everyCopy, packs));
   r.packs = allPacks.size;
   for (const [, p] of packs) r.packBytes += p.size;
   // Where an object is listed more than once, which copy counts decides what may go: each such
@@ -283,7 +287,7 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
   const newcomers = fresh.filter((s) => !counted.has(s.id) && !opts.removing.has(s.id));
   let unreadable: string | undefined;
   if (newcomers.length > 0) {
-    const reader = (await loadIndex(storage, new LocalCache(opts.cache.dir), { jobs: opts.jobs })).table;
+    const reader = (await loadIndex(storage, new LocalCache(opts.cache.dir), { jobs: opts.jobs, oldestCopy: true })).table;
     for (const s of newcomers) {
       try {
         await live.addSnapshot(storage, s, { reader });
