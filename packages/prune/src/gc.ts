@@ -35,6 +35,7 @@ import {
   PackBuilder,
   decodeIndexFile,
   encodeIndexFile,
+  idFromKey,
   indexKey,
   indexPacksFromTrailers,
   listIds,
@@ -54,7 +55,7 @@ import {
 import { Liveness, isMissing } from "./references.js";
 import { anchorsToKeep, sharedLive, type Compared } from "./copies.js";
 import type { Remover } from "./remover.js";
-import { staleProbes } from "./store-clock.js";
+import { isStaleProbe } from "./store-clock.js";
 
 export interface GcOptions {
   graceMs: number;
@@ -147,7 +148,16 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
   } else if (orphans.length > 0) {
     log(`${orphans.length} packs are not indexed (a push died before indexing them); a real run indexes them first`);
   }
-  const marks = await listIds(storage, MARKS_PREFIX);
+  // marks/ once: the marks, and the clock probes that runs killed mid-probe left a day or more ago
+  // (removed with the other housekeeping, at the end).
+  const dayAgo = new Date(opts.now.getTime() - 86_400_000);
+  const marks = new Map<string, Listed>();
+  const staleProbes: string[] = [];
+  for await (const o of storage.list(MARKS_PREFIX)) {
+    const id = idFromKey(o.key, MARKS_PREFIX);
+    if (id) marks.set(id, { size: o.size, mtime: o.mtime });
+    else if (isStaleProbe(o, dayAgo)) staleProbes.push(o.key);
+  }
   const marked = new Set([...loaded.marks].filter((m) => marks.has(m)));
   const allPacks = packIdsOf(files);
   const unmarked = IndexTable.build(files, marked, { copies: true });
@@ -372,9 +382,8 @@ export async function collectGarbage(storage: Storage, snapshots: Snapshot[], op
   await mapLimit(staleMarks, opts.jobs, (id) => opts.remover.remove(markKey(id)));
 
   // Housekeeping: abandoned multipart uploads and clock probes (a day old), versions of deleted garbage, locks.
-  const dayAgo = new Date(opts.now.getTime() - 86_400_000);
   if (storage.abortStaleMultipartUploads) r.multipartAborted = await storage.abortStaleMultipartUploads(dayAgo);
-  await mapLimit(await staleProbes(storage, dayAgo), opts.jobs, (key) => opts.remover.remove(key));
+  await mapLimit(staleProbes, opts.jobs, (key) => opts.remover.remove(key));
   for (const prefix of [PACKS_PREFIX, INDEX_PREFIX, MARKS_PREFIX, SNAPSHOTS_PREFIX]) r.versionsPurged += await opts.remover.purgeDeleted(prefix);
   if (opts.extendLocksDays !== undefined) r.locksExtended = await extendLocks(storage, unmarked, liveCount, snapshots.filter((s) => counted.has(s.id)).map((s) => s.id), opts);
   return r;

@@ -24,9 +24,7 @@ export async function storeNow(storage: Storage): Promise<Date> {
   return listed && listed > info.mtime ? listed : info.mtime;
 }
 
-/** Probes written before olderThan: left by runs killed mid-probe (a live one lasts three requests). */
-export async function staleProbes(storage: Storage, olderThan: Date): Promise<string[]> {
-  const out: string[] = [];
-  for await (const o of storage.list(PROBE_PREFIX)) if (o.mtime < olderThan) out.push(o.key);
-  return out;
+/** A probe written before olderThan (of a marks/ listing): left by a run killed mid-probe (a live one lasts three requests). */
+export function isStaleProbe(o: { key: string; mtime: Date }, olderThan: Date): boolean {
+  return o.key.startsWith(PROBE_PREFIX) && o.mtime < olderThan;
 }
