@@ -205,6 +205,51 @@ describe.concurrent("cairn prune and forget", () => {
     expect(v.report.problems).toEqual([]);
     expect(v.report.stats.filesRestored).toBe(3);
   });
+
+  it("a repack copies objects where the pack's trailer says: an index file planted to list them elsewhere stops it for that pack (22), and no id gets other bytes", async () => {
+    const { url, storage } = await copy("repack-planted-offsets");
+    const c = await shA(`rm -rf data-d && cp -r data data-d && echo "version = 4" > data-d/conf.txt && cairn backup -k writer.key --pack-size ${PACK_SIZE} --label data --json ${url} data-d`, { env: f.env, cwd: f.dir });
+    expect(c.status, c.stderr).toBe(0);
+    const snapD = JSON.parse(c.stdout.toString()).targets[0].snapshot;
+    // Every pack listed again as its trailer says, but in each pack the first two data chunks
+    // swap places (offset and length): an index file claims what a pack holds, its trailer is the pack's own.
+    const packs = [];
+    for (const id of await keys(storage, PACKS_PREFIX)) {
+      const entries = (await trailer(storage, id)).map((e) => ({ ...e }));
+      const data = entries.filter((e) => e.kind === ObjectKind.data);
+      if (data.length >= 2) [data[0].offset, data[0].length, data[1].offset, data[1].length] = [data[1].offset, data[1].length, data[0].offset, data[0].length];
+      packs.push({ id, size: (await storage.head(packKey(id)))!.size, entries });
+    }
+    const first = (await keys(storage, INDEX_PREFIX)).sort()[0];
+    // Named to sort before the real index files (the pack order changes the name), so its listing is the one kept.
+    let planted = encodeIndexFile(packs);
+    while (planted.id > first) planted = encodeIndexFile(packs.sort(() => Math.random() - 0.5));
+    await storage.put(indexKey(planted.id), planted.bytes);
+    const packsBefore = (await keys(storage, PACKS_PREFIX)).sort();
+
+    const run = await prune(url, "--grace", "0s", "--keep-last", "1", "--repack-threshold", "0.01");
+    expect(run.status, run.stderr).toBe(22);
+    expect(JSON.stringify(run.report)).toMatch(/whose trailer does not list it there \(a planted or damaged index file\): not repacked \(run cairn repair index\)/);
+    // What it did repack (packs whose listings agree with their trailers) holds each object's own bytes.
+    const held = new Map<string, Buffer>();
+    for (const id of packsBefore) {
+      const bytesOf = await storage.get(packKey(id));
+      for (const e of await trailer(storage, id)) held.set(Buffer.from(e.id).toString("hex"), Buffer.from(bytesOf.subarray(e.offset, e.offset + e.length)));
+    }
+    for (const id of run.report.gc.repackedInto) {
+      const bytesOf = await storage.get(packKey(id));
+      for (const e of await trailer(storage, id)) expect(Buffer.from(bytesOf.subarray(e.offset, e.offset + e.length)).equals(held.get(Buffer.from(e.id).toString("hex"))!)).toBe(true);
+    }
+
+    // repair index drops the planted listing; prune then repacks from the real bytes, and D restores.
+    expect((await cairnA(["repair", "index", url], { env: f.env, cwd: f.dir })).status).toBe(0);
+    const { first: one, second: two } = await pruneFully(url, "--keep-last", "1", "--repack-threshold", "0.01");
+    expect([one.status, two.status], `${one.stderr}${two.stderr}`).toEqual([0, 0]);
+    expect(one.report.gc.repacked.length).toBeGreaterThan(0);
+    const v = await verify(url, "--read-data", "-i", "owner.key", "--restore-test", snapD);
+    expect(v.report.problems).toEqual([]);
+    expect(v.report.stats.filesRestored).toBe(3);
+  });
 });
 
 // Each damage case: prune --keep-last 1 twice (mark, delete), and what verify says about B is the

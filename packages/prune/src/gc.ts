@@ -22,6 +22,7 @@ import type { Storage } from "@cairn/storage";
 import {
   compareIds,
   kindName,
+  parseTrailer,
   readPackTrailer,
   toHex,
   ID_SIZE,
@@ -556,8 +557,24 @@ async function repack(storage: Storage, table: IndexTable, live: Uint8Array, pac
       r.problems.push(`pack ${id} does not hash to its name: not repacked (run cairn verify --read-data)`);
       continue;
     }
-    for (const i of (byPack.get(p) ?? []).sort((a, b) => table.offsets[a] - table.offsets[b])) {
-      builder.add(table.kinds[i], table.idAt(i), bytes.subarray(table.offsets[i], table.offsets[i] + table.lengths[i]));
+    // Copied where the pack's own trailer says, not where an index file claims: a planted index
+    // file that lists this pack again with other offsets must not put other bytes under an id.
+    let trailer: Map<string, PackEntry>;
+    try {
+      trailer = new Map(parseTrailer(bytes, bytes.length, id).map((e) => [toHex(e.id), e]));
+    } catch (err) {
+      if (!(err instanceof CairnError) || err.kind !== "integrity") throw err;
+      r.problems.push(`pack ${id} has no readable trailer (${err.message}): not repacked (run cairn verify --read-data)`);
+      continue;
+    }
+    const objects = (byPack.get(p) ?? []).map((i) => ({ i, entry: trailer.get(toHex(table.idAt(i))) }));
+    const unlisted = objects.find(({ i, entry }) => entry === undefined || entry.kind !== table.kinds[i] || entry.offset !== table.offsets[i] || entry.length !== table.lengths[i]);
+    if (unlisted) {
+      r.problems.push(`an index file lists ${kindName(table.kinds[unlisted.i])} ${toHex(table.idAt(unlisted.i))} in pack ${id}, whose trailer does not list it there (a planted or damaged index file): not repacked (run cairn repair index)`);
+      continue;
+    }
+    for (const { i, entry } of objects.sort((a, b) => a.entry!.offset - b.entry!.offset)) {
+      builder.add(table.kinds[i], table.idAt(i), bytes.subarray(entry!.offset, entry!.offset + entry!.length));
       if (builder.objectBytes >= packSize) await flush();
     }
     copied.push(id);
