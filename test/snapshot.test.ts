@@ -510,6 +510,15 @@ describe("snapshot reports what it cannot read", () => {
     expect(r.status).toBe(3);
   });
 
+  it("counts a pax sparse file (tar --format=posix --sparse, each sparse version) as partial and exits 3, where it stored the sparse map as the content", () => {
+    const d = fresh("paxsparse");
+    for (const version of ["0.0", "0.1", "1.0"]) {
+      const r = sh(`cd ${d} && rm -f holes && truncate -s 1M holes && echo end >> holes && tar --format=posix --sparse --sparse-version=${version} -cf s.tar holes && cairn snapshot --tar < s.tar > s.stream`);
+      expect(r.stderr).toBe("cairn-snapshot: holes: skipped tar member of a type cairn cannot read (a pax sparse file); the snapshot is partial\ncairn-snapshot: snapshot complete, but 1 entry was not read completely (see above)\n");
+      expect(r.status).toBe(3);
+    }
+  });
+
   it("refuses a path that does not exist", () => {
     const r = cairn(["snapshot", join(work.path, "nope")]);
     expect(r.stderr.trim()).toBe(`cairn-snapshot: ${join(work.path, "nope")}: no such file or directory`);

@@ -84,8 +84,14 @@ export async function* snapshotTar(opts: TarOptions = {}, input: AsyncIterable<U
       const pax = (h as { pax?: Record<string, string> }).pax ?? undefined;
       const kind = h.type ? kinds[h.type] : undefined;
       const name = cleanName(rawName(h.name, pax?.path !== undefined), "name");
-      if (!kind || !name) {
-        if (!kind && special.has(String(h.type))) {
+      // A pax sparse file (GNU tar --format=posix --sparse) comes as a plain file member whose data
+      // is the sparse map and the data blocks, under a made-up name: not the file's content.
+      const sparse = pax !== undefined && Object.keys(pax).some((k) => k.startsWith("GNU.sparse."));
+      if (!kind || !name || sparse) {
+        if (sparse) {
+          partial++;
+          warn(`${pax?.["GNU.sparse.name"] ?? h.name}: skipped tar member of a type cairn cannot read (a pax sparse file); the snapshot is partial`);
+        } else if (!kind && special.has(String(h.type))) {
           warn(`${h.name}: skipped tar member of type ${h.type} (not a file, directory or link)`);
         } else if (!kind) {
           // A member tar-stream cannot read (a GNU sparse file, say): its content is lost.
