@@ -164,6 +164,16 @@ describe("snapshot DIR | snapshot -x OUT", () => {
     expect(seconds(describeTree(join(out, "src")))).toEqual(seconds(expected));
   });
 
+  it("takes the owner from a pax record (an id above 07777777, a name longer than 32 bytes), where it stored uid 0 and no name", async () => {
+    const d = fresh("paxowner");
+    const longName = "u".repeat(40);
+    const r = sh(`cd ${d} && echo x > f && tar --format=posix --owner=${longName}:3000000000 --group=g:3000000001 -cf o.tar f && cairn snapshot --tar < o.tar > o.stream`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const entry = (await framesOf(readFileSync(join(d, "o.stream")))).find((f) => f.type === FrameType.ENTRY)!;
+    expect(entry.meta).toMatchObject({ path: "f", uid: 3000000000, gid: 3000000001, uname: longName, gname: "g" });
+  });
+
   it("restores only what --include names, with the directories above it", () => {
     const out = fresh("out-include");
     const r = sh(`cd ${work.path} && cairn snapshot src | cairn snapshot -x ${out} --include 'src/docs/' --include '*.bin'`);

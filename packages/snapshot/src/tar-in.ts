@@ -54,6 +54,16 @@ export function paxMtimeNs(value: string): string | undefined {
 }
 
 /**
+ * A pax uid or gid record (a decimal number: GNU tar writes one for an id above 07777777) → the
+ * id; tar-stream applies only path, linkpath and size, and the header field then holds 0. A
+ * record that is no number is NaN, which the entry check refuses.
+ */
+function paxId(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  return /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+}
+
+/**
  * A header's mtime → nanoseconds since the epoch. A base-256 one beyond what a Date holds
  * (±8.64e15 ms) is beyond the ±10^21 ns of a plain stream too: 10^22 says so.
  */
@@ -110,13 +120,15 @@ export async function* snapshotTar(opts: TarOptions = {}, input: AsyncIterable<U
         kind,
         path: shown.text,
         mode: (h.mode ?? 0o644) & 0o7777,
-        uid: h.uid ?? 0,
-        gid: h.gid ?? 0,
+        uid: paxId(pax?.uid) ?? h.uid ?? 0,
+        gid: paxId(pax?.gid) ?? h.gid ?? 0,
         mtime: (pax?.mtime !== undefined ? paxMtimeNs(pax.mtime) : undefined) ?? headerMtimeNs(h.mtime),
       };
       if (shown.b64) meta.pathB64 = shown.b64;
-      if (h.uname) meta.uname = h.uname;
-      if (h.gname) meta.gname = h.gname;
+      const uname = pax?.uname ?? h.uname;
+      const gname = pax?.gname ?? h.gname;
+      if (uname) meta.uname = uname;
+      if (gname) meta.gname = gname;
       if (kind === "symlink" || kind === "hardlink") {
         let target = rawName(h.linkname ?? "", pax?.linkpath !== undefined);
         if (kind === "hardlink") {
