@@ -174,6 +174,17 @@ describe("snapshot DIR | snapshot -x OUT", () => {
     expect(entry.meta).toMatchObject({ path: "f", uid: 3000000000, gid: 3000000001, uname: longName, gname: "g" });
   });
 
+  it("-x --tar writes an owner the ustar header cannot hold in pax records: an id above 0777777, a name longer than 32 bytes", () => {
+    const d = fresh("paxowner-out");
+    const [u, g] = ["u".repeat(40), "g".repeat(70)];
+    const r = sh(`cd ${d} && echo x > f && tar --format=posix --owner=${u}:3000000000 --group=${g}:300000 -cf o.tar f && cairn snapshot --tar < o.tar | cairn snapshot -x --tar | tar -tv`);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString()).toMatch(new RegExp(`^-rw-r--r-- ${u}/${g} 2 .* f\n$`));
+    const ids = sh(`cd ${d} && cairn snapshot --tar < o.tar | cairn snapshot -x --tar | tar -tv --numeric-owner`);
+    expect(ids.stdout.toString()).toMatch(/^-rw-r--r-- 3000000000\/300000 2 .* f\n$/);
+  });
+
   it("restores only what --include names, with the directories above it", () => {
     const out = fresh("out-include");
     const r = sh(`cd ${work.path} && cairn snapshot src | cairn snapshot -x ${out} --include 'src/docs/' --include '*.bin'`);

@@ -90,6 +90,20 @@ function throughSymlink(path: Buffer, symlinks: Map<string, Entry>, entry: Entry
   }
 }
 
+/**
+ * pax records for an owner the header cannot hold: tar-stream writes ids in 6 octal digits (an id
+ * above 0777777 became 262143), and a name longer than 32 bytes ran over the fields after it.
+ * Readers take the pax record over the header.
+ */
+function paxOwner(meta: Entry["meta"]): Record<string, string> {
+  const out: Record<string, string> = {};
+  if ((meta.uid ?? 0) > 0o777777) out.uid = String(meta.uid);
+  if ((meta.gid ?? 0) > 0o777777) out.gid = String(meta.gid);
+  if (meta.uname !== undefined && Buffer.byteLength(meta.uname) > 32) out.uname = meta.uname;
+  if (meta.gname !== undefined && Buffer.byteLength(meta.gname) > 32) out.gname = meta.gname;
+  return out;
+}
+
 async function packEntry(entry: Entry, reader: EntryReader, pack: tar.Pack, warn: (m: string) => void): Promise<void> {
   const meta = entry.meta;
   const type = types[meta.kind];
@@ -102,24 +116,26 @@ async function packEntry(entry: Entry, reader: EntryReader, pack: tar.Pack, warn
     mode: (meta.mode & 0o7777) | typeBits[meta.kind],
     uid: meta.uid ?? 0,
     gid: meta.gid ?? 0,
-    uname: meta.uname,
-    gname: meta.gname,
+    // A longer name would run over the next fields; it goes in a pax record (paxOwner).
+    uname: meta.uname !== undefined && Buffer.byteLength(meta.uname) <= 32 ? meta.uname : undefined,
+    gname: meta.gname !== undefined && Buffer.byteLength(meta.gname) <= 32 ? meta.gname : undefined,
     mtime: new Date(Math.max(0, ms)), // the exact time, negative too, is in the pax record
   };
   // Directory names end in "/", as every tar writes them.
   const path = meta.kind === "dir" ? Buffer.concat([entry.path, Buffer.from("/")]) : entry.path;
   header.name = path.toString("utf8");
   const binary = !isUtf8(entry.path) || (entry.target !== undefined && !isUtf8(entry.target));
+  const records = { mtime: paxMtime(meta.mtime), ...paxOwner(meta) };
   if (binary) {
     // tar-stream writes names as UTF-8 only; these bytes go in members of our own (tar-members.ts).
     pack.push(gnuLongName(path, false));
     if (entry.target) pack.push(gnuLongName(entry.target, true));
-    pack.push(paxMember({ mtime: paxMtime(meta.mtime) }, ms / 1000));
+    pack.push(paxMember(records, ms / 1000));
     header.name = PLACEHOLDER;
     if (entry.target) header.linkname = PLACEHOLDER;
   } else {
     // With a pax record, tar-stream writes the name and link target as pax records too.
-    header.pax = { mtime: paxMtime(meta.mtime) };
+    header.pax = records;
     if (entry.target) header.linkname = entry.target.toString("utf8");
   }
 
