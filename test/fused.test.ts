@@ -187,6 +187,19 @@ describe("cairn restore", () => {
   });
 });
 
+describe("cairn restore -- PATH", () => {
+  it("takes the words after -- as PATHs (one that starts with -), as pull does: it dropped them and restored the whole snapshot", async () => {
+    mkdirSync(at("dashed"));
+    writeFileSync(at("dashed/-5"), "minus five\n");
+    writeFileSync(at("dashed/other"), "other\n");
+    await ok(run(`cairn init ${url("dashrepo")} --owner-key o.key --writer-key w.key 2>/dev/null && cairn backup -k w.key ${url("dashrepo")} dashed`));
+    await ok(run(`cairn restore -i o.key ${url("dashrepo")} latest -x dash-out -- dashed/-5`));
+    expect(readdirSync(at("dash-out"), { recursive: true }).sort()).toEqual(["dashed", "dashed/-5"]);
+    const one = await ok(run(`cairn restore -i o.key --stdout -- ${url("dashrepo")} latest dashed/-5`));
+    expect(one.stdout.toString()).toBe("minus five\n");
+  });
+});
+
 describe("cairn restore with a passphrase-protected owner key", () => {
   it("reads the passphrase once (--passphrase-file, else CAIRN_PASSPHRASE, else the terminal) for pull and seal -d", async () => {
     writeFileSync(at("pass"), "correct horse battery staple\n");

@@ -13,7 +13,7 @@ import { openStorage } from "@cairn/storage";
 
 const args = {
   repo: { type: "positional", required: true, description: "repository URL: file:///path or s3://bucket/prefix" },
-  snapshot: { type: "positional", required: true, description: "id, unique id prefix, latest, or a date/time (newest at or before it); then PATHs to restore only those" },
+  snapshot: { type: "positional", required: true, description: "id, unique id prefix, latest, or a date/time (newest at or before it); then PATHs to restore only those (after --, a PATH may start with -)" },
   identity: { type: "string", alias: "i", description: "the owner key (repeatable)", valueHint: "OWNER_KEY" },
   extract: { type: "string", alias: "x", description: "restore into DIR", valueHint: "DIR" },
   tar: { type: "boolean", description: "write a tar stream to stdout" },
@@ -67,8 +67,9 @@ export default defineCommand({
   },
   args,
   async run({ args: a, rawArgs }) {
-    const { own } = splitDashDash(rawArgs);
-    const [repo, selector, ...paths] = positionals(own, args);
+    // Words after -- are arguments too (a PATH that starts with -), as pull reads them.
+    const { own, command: afterDashDash } = splitDashDash(rawArgs);
+    const [repo, selector, ...paths] = [...positionals(own, args), ...afterDashDash];
     const usage = (m: string) => new CairnError("usage", `${m} (see --help)`);
     if (!repo || !selector) throw usage("give a repository and a snapshot");
     const outputs = [a.extract !== undefined, a.tar, a.stdout].filter(Boolean).length;
