@@ -263,6 +263,17 @@ describe("flags", () => {
     }
   });
 
+  it("a word after -- counts as an argument too: `prune A -- B` must not prune A alone, nor `verify --read-data A B` verify A alone", () => {
+    for (const args of [["prune", repo, "--keep-last", "1", "--", `${repo}-b`], ["init", `${repo}-new`, "--", `${repo}-b`], ["key", "show", "o.key", "--", "extra"], ["verify", "--read-data", repo, `${repo}-b`], ["verify", "--read-data", "1/7", repo, `${repo}-b`]]) {
+      const r = cairn(args, { env, cwd: dir.path });
+      expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toBe(`cairn-${args[0]}: unexpected argument ${args.at(-1)} (see --help)\n`);
+    }
+    expect(existsSync(join(dir.path, "repo-new"))).toBe(false);
+    // Still the argument, not an extra one: the file it names is read (and is missing).
+    expect(cairn(["key", "show", "--", "-missing.key"], { env, cwd: dir.path }).status).toBe(15);
+  });
+
   it("a value flag without its value is a usage error, not 0 or empty (prune --keep-last would keep nothing)", () => {
     for (const [args, flag] of [[["prune", repo, "-n", "--keep-last"], "--keep-last"], [["ls", repo, "--host"], "--host"], [["verify", repo, "--restore-test"], "--restore-test"], [["seal", "-d", "-i"], "-i"], [["prune", repo, "--keep-daily", "--keep-last", "3"], "--keep-daily"]] as [string[], string][]) {
       const r = cairn(args, { env, cwd: dir.path });

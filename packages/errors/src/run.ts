@@ -40,7 +40,7 @@ export async function runTool<T extends ArgsDef>(tool: string, cmd: CommandDef<T
       const meta = typeof cmd.meta === "function" ? await cmd.meta() : await cmd.meta;
       process.stdout.write(`${meta?.version ?? "0.0.0"}\n`);
     } else {
-      await checkFlags(cmd as CommandDef, own, opts.variadic);
+      await checkFlags(cmd as CommandDef, own, opts.variadic, dashdash === -1 ? [] : rawArgs.slice(dashdash + 1));
       const { result } = await runCommand(cmd, { rawArgs });
       if (typeof result === "number") code = result;
     }
@@ -119,9 +119,10 @@ async function resolved<T>(v: Lazy<T>): Promise<T> {
 /**
  * Checks the flags against the (sub)command they are for (positionals() says how), and the words
  * against its positional arguments: citty ignores words beyond them, so `prune A B` would prune A
- * alone and exit 0. A variadic command (paths, repositories, ids) checks its words itself.
+ * alone and exit 0. The words after a "--" count too (`prune A -- B`). A variadic command
+ * (paths, repositories, ids) checks its words itself.
  */
-export async function checkFlags(cmd: CommandDef, own: string[], variadic = false): Promise<void> {
+export async function checkFlags(cmd: CommandDef, own: string[], variadic = false, afterDashDash: string[] = []): Promise<void> {
   let current = cmd;
   let i = 0;
   for (; i < own.length && !own[i].startsWith("-"); i++) {
@@ -131,7 +132,7 @@ export async function checkFlags(cmd: CommandDef, own: string[], variadic = fals
     current = await resolved(next);
   }
   const args = (current.args ? await resolved(current.args as Lazy<ArgsDef>) : {}) as ArgsDef;
-  const words = positionals(own.slice(i), args);
+  const words = [...positionals(own.slice(i), args), ...afterDashDash];
   const declared = Object.values(args).filter((def) => def.type === "positional").length;
   if (!variadic && words.length > declared) {
     const what = current.subCommands && declared === 0 ? "unknown command" : "unexpected argument";

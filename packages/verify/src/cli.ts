@@ -51,6 +51,8 @@ export default defineCommand({
     const repo = args.repo as string | undefined;
     const readData = args["read-data"] as string | undefined;
     if (!repo) throw new CairnError("usage", "verify needs a repository URL, or - to check a stream on stdin");
+    // The flag check took the word after a bare --read-data for its value; here it is the repository.
+    if (args._.length > 1) throw new CairnError("usage", `unexpected argument ${args._[1]} (see --help)`);
     const jobs = Number(args.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new CairnError("usage", `--jobs needs a positive whole number, got ${args.jobs}`);
     const identity = args.identity ? ([] as string[]).concat(args.identity as string) : undefined;
