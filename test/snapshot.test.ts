@@ -185,6 +185,16 @@ describe("snapshot DIR | snapshot -x OUT", () => {
     expect(ids.stdout.toString()).toMatch(/^-rw-r--r-- 3000000000\/300000 2 .* f\n$/);
   });
 
+  it("-x --tar writes an mtime after 2038 that GNU tar reads without a word: the header holds what it can, the pax record the exact time", () => {
+    const d = fresh("future-out");
+    for (const date of ["2100-01-01", "9999-12-31"]) {
+      const r = sh(`cd ${d} && echo x > f && tar --format=posix --mtime=${date} -cf o.tar f && cairn snapshot --tar < o.tar | cairn snapshot -x --tar | tar -tv --full-time`);
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(r.stdout.toString()).toContain(` ${date} 00:00:00 f\n`);
+    }
+  });
+
   it("restores only what --include names, with the directories above it", () => {
     const out = fresh("out-include");
     const r = sh(`cd ${work.path} && cairn snapshot src | cairn snapshot -x ${out} --include 'src/docs/' --include '*.bin'`);

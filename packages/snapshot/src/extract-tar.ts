@@ -104,10 +104,16 @@ function paxOwner(meta: Entry["meta"]): Record<string, string> {
   return out;
 }
 
+const MAX_HEADER_MS = 0x7fffffff * 1000;
+
 async function packEntry(entry: Entry, reader: EntryReader, pack: tar.Pack, warn: (m: string) => void): Promise<void> {
   const meta = entry.meta;
   const type = types[meta.kind];
-  const ms = Number(BigInt(meta.mtime) / 1_000_000n);
+  // The header's mtime, within what it can hold: tar-stream writes it through `| 0` (32 bits), so a
+  // time after 2038-01-19 came out as a negative number (GNU tar: "obsolescent base-64 headers",
+  // or for the year 9999 an error and exit 2). The exact time, before 1970 or after 2038 too, is
+  // in the pax record.
+  const ms = Math.min(Math.max(0, Number(BigInt(meta.mtime) / 1_000_000n)), MAX_HEADER_MS);
   const header: HeaderArgument = {
     name: "",
     type,
@@ -119,7 +125,7 @@ async function packEntry(entry: Entry, reader: EntryReader, pack: tar.Pack, warn
     // A longer name would run over the next fields; it goes in a pax record (paxOwner).
     uname: meta.uname !== undefined && Buffer.byteLength(meta.uname) <= 32 ? meta.uname : undefined,
     gname: meta.gname !== undefined && Buffer.byteLength(meta.gname) <= 32 ? meta.gname : undefined,
-    mtime: new Date(Math.max(0, ms)), // the exact time, negative too, is in the pax record
+    mtime: new Date(ms),
   };
   // Directory names end in "/", as every tar writes them.
   const path = meta.kind === "dir" ? Buffer.concat([entry.path, Buffer.from("/")]) : entry.path;
