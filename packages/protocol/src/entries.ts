@@ -82,3 +82,11 @@ export function encodeName(raw: Uint8Array): { text: string; b64?: string } {
 export function decodeName(text: string, b64?: string): Buffer {
   return b64 !== undefined ? Buffer.from(b64, "base64") : Buffer.from(text, "utf8");
 }
+
+/**
+ * A PATH named on a command line (restore, pull, snapshot -x --stdout) as entries store it:
+ * without leading or trailing "/" (`snapshot /srv/x` stores srv/x). "" (from "/") is the whole tree.
+ */
+export function storedPath(given: string): string {
+  return given.replace(/^\/+|\/+$/g, "");
+}

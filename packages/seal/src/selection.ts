@@ -1,13 +1,13 @@
 // Which entries a filtered sealed stream carries (docs/sealing.md, "Restoring some paths"): an
 // entry is selected when its path is one of the selected paths or lies under one. Paths compare
 // as raw bytes, so names that are not valid UTF-8 (pathB64) select correctly too.
-import { decodeName } from "@cairn/protocol";
+import { decodeName, storedPath } from "@cairn/protocol";
 
 export class Selection {
   private readonly paths: Buffer[];
 
   constructor(paths: string[]) {
-    this.paths = paths.map((p) => Buffer.from(p.replace(/^\/+|\/+$/g, ""), "utf8"));
+    this.paths = paths.map((p) => Buffer.from(storedPath(p), "utf8"));
   }
 
   has(entry: Record<string, any>): boolean {

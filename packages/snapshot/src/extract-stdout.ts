@@ -1,5 +1,5 @@
 import { CairnError } from "@cairn/errors";
-import type { Frame } from "@cairn/protocol";
+import { storedPath, type Frame } from "@cairn/protocol";
 import { EntryReader } from "./read-entries.js";
 
 /**
@@ -10,7 +10,7 @@ import { EntryReader } from "./read-entries.js";
  */
 export async function* extractToStdout(frames: AsyncIterable<Frame>, given?: string, warn: (m: string) => void = (m) => process.stderr.write(`cairn-snapshot: ${m}\n`)): AsyncGenerator<Uint8Array> {
   // As stored (snapshot /srv/x writes srv/x) and as pull's selection and -x DIR's PATHs read it.
-  const path = given?.replace(/^\/+|\/+$/g, "");
+  const path = given === undefined ? undefined : storedPath(given);
   const reader = new EntryReader(frames);
   let found = false;
   for (let entry = await reader.next(); entry; entry = await reader.next()) {
