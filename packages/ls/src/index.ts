@@ -30,7 +30,7 @@ export async function listSnapshotRows(
 ): Promise<SnapshotRow[]> {
   const config = await readConfig(storage);
   const snaps = await listSnapshots(storage, LocalCache.forRepository(config.id, filter.cache), {
-    onDamaged: (id, err) => process.stderr.write(`cairn-ls: skipping snapshot ${id}: ${err.message}\n`),
+    onDamaged: (id, err) => process.stderr.write(`cairn-ls: warning: ${err.message} (skipped)\n`),
   });
   const trusted = filter.trusted?.size ? filter.trusted : undefined;
   return filterSnapshots(snaps, filter).map((s) => ({ ...row(s), ...(trusted ? { trusted: signedByPinned(s, trusted) } : {}) }));

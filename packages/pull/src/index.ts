@@ -68,9 +68,8 @@ export async function chooseSnapshot(storage: Storage, cache: LocalCache | undef
   if (byName && /^[0-9a-f]{4,64}$/.test(selector)) {
     // A damaged snapshot object named by its id is reported as damaged, not as absent.
     const hits = [...damaged].filter(([id]) => id.startsWith(selector));
-    if (hits.length === 1 && !all.some((s) => s.id.startsWith(selector))) {
-      throw new CairnError("integrity", `snapshot ${hits[0][0].slice(0, 12)} is damaged: ${hits[0][1].message}`);
-    }
+    // Its error names the snapshot and what is wrong with it (integrity, 13).
+    if (hits.length === 1 && !all.some((s) => s.id.startsWith(selector))) throw hits[0][1];
   }
   let snapshot = selectSnapshot(all, selector, opts); // no such snapshot at all: notFound (15)
   if (opts.trusted && !byName) {
@@ -101,7 +100,7 @@ export async function chooseSnapshot(storage: Storage, cache: LocalCache | undef
       }
     }
   }
-  if (!byName) for (const [id, err] of damaged) opts.warn?.(`skipped snapshot ${id.slice(0, 12)}, which is damaged: ${err.message}`);
+  if (!byName) for (const [id, err] of damaged) opts.warn?.(`${err.message} (skipped)`);
   return snapshot;
 }
 
