@@ -200,6 +200,48 @@ describe("cairn restore -- PATH", () => {
   });
 });
 
+describe("a PATH that starts with - (a file named -5)", () => {
+  it("is one PATH to pull and ls, as to restore: citty dropped it, and pull sent, ls listed, the whole snapshot", async () => {
+    mkdirSync(at("top/sub"), { recursive: true });
+    writeFileSync(at("top/-5"), "minus five\n");
+    writeFileSync(at("top/sub/other"), "other\n");
+    await ok(run(`cairn init ${url("toprepo")} --owner-key o.key --writer-key w.key 2>/dev/null && (cd top && cairn backup -k ../w.key ${url("toprepo")} -5 sub)`));
+    const all = await ok(run(`cairn ls -i o.key ${url("toprepo")} latest --json`));
+    expect(all.stdout.toString().trim().split("\n").map((l) => JSON.parse(l).path).sort()).toEqual(["-5", "sub", "sub/other"]);
+    const one = await ok(run(`cairn ls -i o.key ${url("toprepo")} latest -5 --json`));
+    expect(one.stdout.toString().trim().split("\n").map((l) => JSON.parse(l).path)).toEqual(["-5"]);
+    await ok(run(`cairn pull -i o.key ${url("toprepo")} latest -5 | cairn seal -d -i o.key | cairn chunk -d -i o.key | cairn snapshot -x top-pulled`));
+    expect(readdirSync(at("top-pulled"), { recursive: true }).sort()).toEqual(["-5"]);
+    expect(readFileSync(at("top-pulled/-5"), "utf8")).toBe("minus five\n");
+    await ok(run(`cairn restore -i o.key ${url("toprepo")} latest -5 -x top-restored`));
+    expect(readdirSync(at("top-restored"), { recursive: true }).sort()).toEqual(["-5"]);
+  });
+});
+
+describe("CAIRN_OWNER_KEY", () => {
+  it("names the owner key for every tool that cannot read without one, when -i is not given", async () => {
+    mkdirSync(at("envsrc"));
+    writeFileSync(at("envsrc/a.txt"), "from the environment\n");
+    await ok(run(`cairn init ${url("envrepo")} --owner-key env-o.key --writer-key env-w.key 2>/dev/null && cairn backup -k env-w.key ${url("envrepo")} envsrc`));
+    const keyed = (script: string) => shA(script, { cwd: dir.path, env: { ...env, CAIRN_OWNER_KEY: at("env-o.key") } });
+    await ok(keyed(`cairn restore ${url("envrepo")} latest -x env-fused`));
+    expect(readFileSync(at("env-fused/envsrc/a.txt"), "utf8")).toBe("from the environment\n");
+    await ok(keyed(`cairn pull ${url("envrepo")} latest | cairn seal -d | cairn chunk -d | cairn snapshot -x env-piped`));
+    expect(readFileSync(at("env-piped/envsrc/a.txt"), "utf8")).toBe("from the environment\n");
+    const listed = await ok(keyed(`cairn ls ${url("envrepo")} latest --json`));
+    expect(listed.stdout.toString()).toContain('"path":"envsrc/a.txt"');
+    // --raw needs no key and ignores the variable (no "give --raw or -i, not both").
+    await ok(keyed(`cairn pull --raw ${url("envrepo")} latest > /dev/null`));
+    // Unset (or empty), each says where the key may come from.
+    const none = await run(`cairn restore ${url("envrepo")} latest -x env-none`);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toBe("cairn-restore: restore order lives in the encrypted manifest: give the owner key with -i FILE (or set CAIRN_OWNER_KEY)\n");
+    const sealNone = await run("cairn seal -d < /dev/null");
+    expect(sealNone.status).toBe(2);
+    expect(sealNone.stderr).toBe("cairn-seal: seal -d needs the owner key: -i OWNER_KEY or $CAIRN_OWNER_KEY\n");
+  });
+});
+
 describe("cairn restore with a passphrase-protected owner key", () => {
   it("reads the passphrase once (--passphrase-file, else CAIRN_PASSPHRASE, else the terminal) for pull and seal -d", async () => {
     writeFileSync(at("pass"), "correct horse battery staple\n");

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { CairnError, exitCodes, reportError } from "@cairn/errors";
-import { readWriterKey } from "@cairn/keys";
+import { readWriterKey, WRITER_KEY_ENV } from "@cairn/keys";
 import { DEFAULT_PARAMS, MAX_REF_WINDOW, checkParams, parseSize } from "@cairn/chunk";
 import { readKnownFile } from "@cairn/seal";
 import { openStorage } from "@cairn/storage";
@@ -8,7 +8,6 @@ import { isRepositoryUrl, positionals, repeated, splitDashDash, wholeNumber } fr
 import { backup, type Source } from "./index.js";
 
 const TOOL = "cairn-backup";
-export const WRITER_KEY_ENV = "CAIRN_WRITER_KEY";
 
 const args = {
   repo: { type: "positional", required: true, description: "repository URL(s) (file:///path, s3://bucket/prefix), then the paths to back up" },

@@ -1,9 +1,8 @@
 import { CairnError } from "@cairn/errors";
-import { idKeyFingerprint, openRepoKeyFile, readOwnerKey, readPassphraseFile, readWriterKey, trustedIdKey } from "@cairn/keys";
+import { idKeyFingerprint, openRepoKeyFile, OWNER_KEY_ENV, readOwnerKey, readPassphraseFile, readWriterKey, trustedIdKey, WRITER_KEY_ENV } from "@cairn/keys";
 import type { ChunkSecrets } from "./secrets.js";
 
-export const WRITER_KEY_ENV = "CAIRN_WRITER_KEY";
-export const OWNER_KEY_ENV = "CAIRN_OWNER_KEY";
+export { OWNER_KEY_ENV, WRITER_KEY_ENV };
 
 /** `cairn chunk`: the id key and chunker secret of the writer key (-k, else CAIRN_WRITER_KEY). */
 export async function writerSecrets(path: string | undefined): Promise<ChunkSecrets> {

@@ -6,4 +6,5 @@ export { idKeyFingerprint, keysetOf } from "./fingerprint.js";
 export { publicKeyHex, publicKeyFromHex, signingKeyFromSeed } from "./signing.js";
 export { obtainPassphrase, passphraseFromFile, readPassphraseFile, PASSPHRASE_ENV } from "./passphrase.js";
 export { writeKeyFile, warnIfExposed } from "./keyfile.js";
+export { ownerKeyFiles, writerKeyFile, OWNER_KEY_ENV, WRITER_KEY_ENV } from "./env.js";
 export { formatRepoSecrets, parseRepoSecrets, openRepoSecrets, openRepoKeyFile, trustedIdKey, type RepoSecrets } from "./repo-secrets.js";

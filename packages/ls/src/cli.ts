@@ -1,38 +1,46 @@
-import { defineCommand } from "citty";
-import { CairnError } from "@cairn/errors";
+import { defineCommand, type ArgsDef } from "citty";
+import { CairnError, positionals, splitDashDash } from "@cairn/errors";
+import { OWNER_KEY_ENV, ownerKeyFiles } from "@cairn/keys/env";
 import { openStorage } from "@cairn/storage";
 import { repeatedTags } from "@cairn/pull";
 import { formatRows, listSnapshotRows } from "./index.js";
 import { readTrustedWriters } from "@cairn/trust";
 
+const argDefs = {
+  repo: { type: "positional", description: "repository URL: file:///path or s3://bucket/prefix", required: true },
+  snapshot: { type: "positional", description: "a snapshot (id, prefix, latest, date): list its files (needs -i)", required: false },
+  path: { type: "positional", description: "with SNAPSHOT: only the entries at or under this path", required: false },
+  identity: { type: "string", alias: "i", description: `owner key file, to list files (default $${OWNER_KEY_ENV})` },
+  "passphrase-file": { type: "string", description: "with -i: the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE, else the terminal)", valueHint: "FILE" },
+  "repo-key": { type: "string", description: "with -i: the repository's key file, for an owner key that carries no id key", valueHint: "FILE" },
+  "trust-repo-key": { type: "boolean", description: "accept the id key of --repo-key although no owner key pins its fingerprint" },
+  writers: { type: "string", description: "the trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers): snapshots none of them signed are marked NOT TRUSTED; with -i, latest or a date picks among those they signed", valueHint: "FILE" },
+  host: { type: "string", description: "only snapshots from this host" },
+  label: { type: "string", description: "only snapshots with this source label" },
+  tag: { type: "string", description: "only snapshots with this tag (repeat, or comma-separate, for several: all must match)" },
+  json: { type: "boolean", description: "one JSON object per line" },
+  cache: { type: "string", description: "local cache directory (default $CAIRN_CACHE or ~/.cache/cairn)" },
+  "no-cache": { type: "boolean", description: "keep no local cache" },
+} satisfies ArgsDef;
+
 export default defineCommand({
   meta: { name: "ls", version: "0.1.0", description: "list a repository's snapshots (no key), or the files in one (-i owner key)" },
-  args: {
-    repo: { type: "positional", description: "repository URL: file:///path or s3://bucket/prefix", required: true },
-    snapshot: { type: "positional", description: "a snapshot (id, prefix, latest, date): list its files (needs -i)", required: false },
-    path: { type: "positional", description: "with SNAPSHOT: only the entries at or under this path", required: false },
-    identity: { type: "string", alias: "i", description: "owner key file (to list files)" },
-    "passphrase-file": { type: "string", description: "with -i: the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE, else the terminal)", valueHint: "FILE" },
-    "repo-key": { type: "string", description: "with -i: the repository's key file, for an owner key that carries no id key", valueHint: "FILE" },
-    "trust-repo-key": { type: "boolean", description: "accept the id key of --repo-key although no owner key pins its fingerprint" },
-    writers: { type: "string", description: "the trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers): snapshots none of them signed are marked NOT TRUSTED; with -i, latest or a date picks among those they signed", valueHint: "FILE" },
-    host: { type: "string", description: "only snapshots from this host" },
-    label: { type: "string", description: "only snapshots with this source label" },
-    tag: { type: "string", description: "only snapshots with this tag (repeat, or comma-separate, for several: all must match)" },
-    json: { type: "boolean", description: "one JSON object per line" },
-    cache: { type: "string", description: "local cache directory (default $CAIRN_CACHE or ~/.cache/cairn)" },
-    "no-cache": { type: "boolean", description: "keep no local cache" },
-  },
+  args: argDefs,
   async run({ args, rawArgs }) {
+    // PATH as positionals() reads it: citty drops a word like -5 (a file named "-5"), which would
+    // list the whole snapshot. A word after -- counts too.
+    const { own, command: afterDashDash } = splitDashDash(rawArgs);
+    const path = [...positionals(own, argDefs), ...afterDashDash][2];
     const storage = await openStorage(args.repo);
     const tags = repeatedTags(rawArgs);
     const filter = { host: args.host, label: args.label, tags, cache: args["no-cache"] ? (false as const) : (args.cache as string | undefined) };
     if (args.snapshot !== undefined) {
-      if (!args.identity) throw new CairnError("usage", "file names live in the encrypted manifest: give the owner key with -i FILE");
+      const identity = ownerKeyFiles(args.identity ? [args.identity] : [])[0];
+      if (!identity) throw new CairnError("usage", `file names live in the encrypted manifest: give the owner key with -i FILE (or set ${OWNER_KEY_ENV})`);
       const { listFiles } = await import("./files.js");
       try {
         await listFiles(storage, args.snapshot, {
-          ...filter, identity: args.identity, path: args._[2], json: args.json === true, passphraseFile: args["passphrase-file"], writers: args.writers,
+          ...filter, identity, path, json: args.json === true, passphraseFile: args["passphrase-file"], writers: args.writers,
           repoKey: args["repo-key"] as string | undefined, trustRepoKey: args["trust-repo-key"] === true,
         });
       } catch (err) {

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { defineCommand } from "citty";
-import { CairnError } from "@cairn/errors";
+import { defineCommand, type ArgsDef } from "citty";
+import { CairnError, positionals, splitDashDash } from "@cairn/errors";
+import { OWNER_KEY_ENV, ownerKeyFiles } from "@cairn/keys/env";
 import { writeFrames, type Frame } from "@cairn/protocol";
 import { openStorage } from "@cairn/storage";
 import { LocalCache, countingStorage, decodeKnown, loadIndex, readConfig } from "@cairn/repository";
@@ -8,30 +9,37 @@ import { needKeyError, openSnapshot, pullRaw } from "./index.js";
 import { repeatedTags } from "./tags.js";
 import { readTrustedWriters } from "@cairn/trust";
 
+const argDefs = {
+  repo: { type: "positional", description: "repository URL: file:///path or s3://bucket/prefix", required: true },
+  snapshot: { type: "positional", description: "id, unique id prefix, latest, or a date/time (newest at or before it)", required: true },
+  path: { type: "positional", description: "PATH…: with -i, only the entries at or under these paths", required: false },
+  raw: { type: "boolean", description: "every object of the snapshot in any order, for replication (no key)" },
+  identity: { type: "string", alias: "i", description: `owner key file: restore order, and only what PATHs need (default $${OWNER_KEY_ENV}, unless --raw)` },
+  have: { type: "string", description: "with --raw: what the destination holds, as a known-ids file or its repository URL (file://…, s3://…); those objects go as references only" },
+  "passphrase-file": { type: "string", description: "with -i: the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE, else the terminal)", valueHint: "FILE" },
+  writers: { type: "string", description: "with -i: the trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers); latest or a date picks among the snapshots they signed", valueHint: "FILE" },
+  host: { type: "string", description: "only snapshots from this host" },
+  label: { type: "string", description: "only snapshots with this source label" },
+  tag: { type: "string", description: "only snapshots with this tag (repeat, or comma-separate, for several: all must match)" },
+  jobs: { type: "string", description: "ranged GETs in flight; with -i from S3, also reads jobs − 1 packs ahead of restore order (36 MiB of memory each)", default: "4" },
+  cache: { type: "string", description: "local cache directory (default $CAIRN_CACHE or ~/.cache/cairn)" },
+  "no-cache": { type: "boolean", description: "keep no local cache" },
+  stats: { type: "boolean", description: "print requests and bytes read as JSON on stderr at the end" },
+} satisfies ArgsDef;
+
 export default defineCommand({
   meta: { name: "pull", version: "0.1.0", description: "a snapshot in a repository → sealed stream on stdout (restore order with -i, any order with --raw)" },
-  args: {
-    repo: { type: "positional", description: "repository URL: file:///path or s3://bucket/prefix", required: true },
-    snapshot: { type: "positional", description: "id, unique id prefix, latest, or a date/time (newest at or before it)", required: true },
-    path: { type: "positional", description: "PATH…: with -i, only the entries at or under these paths", required: false },
-    raw: { type: "boolean", description: "every object of the snapshot in any order, for replication (no key)" },
-    identity: { type: "string", alias: "i", description: "owner key file: restore order, and only what PATHs need" },
-    have: { type: "string", description: "with --raw: what the destination holds, as a known-ids file or its repository URL (file://…, s3://…); those objects go as references only" },
-    "passphrase-file": { type: "string", description: "with -i: the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE, else the terminal)", valueHint: "FILE" },
-    writers: { type: "string", description: "with -i: the trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers); latest or a date picks among the snapshots they signed", valueHint: "FILE" },
-    host: { type: "string", description: "only snapshots from this host" },
-    label: { type: "string", description: "only snapshots with this source label" },
-    tag: { type: "string", description: "only snapshots with this tag (repeat, or comma-separate, for several: all must match)" },
-    jobs: { type: "string", description: "ranged GETs in flight; with -i from S3, also reads jobs − 1 packs ahead of restore order (36 MiB of memory each)", default: "4" },
-    cache: { type: "string", description: "local cache directory (default $CAIRN_CACHE or ~/.cache/cairn)" },
-    "no-cache": { type: "boolean", description: "keep no local cache" },
-    stats: { type: "boolean", description: "print requests and bytes read as JSON on stderr at the end" },
-  },
+  args: argDefs,
   async run({ args, rawArgs }) {
-    const [, , ...paths] = args._;
+    // The PATHs as positionals() reads them: citty drops a word like -5 (a file named "-5"),
+    // which would pull the whole snapshot. Words after -- are PATHs too.
+    const { own, command: afterDashDash } = splitDashDash(rawArgs);
+    const [, , ...paths] = [...positionals(own, argDefs), ...afterDashDash];
     const jobs = Number(args.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new CairnError("usage", `--jobs needs a positive whole number, got ${args.jobs}`);
-    if (!args.raw && !args.identity) throw needKeyError();
+    // Without --raw, the owner key: -i, else $CAIRN_OWNER_KEY. --raw needs none and ignores that variable.
+    const identity = args.raw ? undefined : ownerKeyFiles(args.identity ? [args.identity] : [])[0];
+    if (!args.raw && !identity) throw needKeyError();
     if (args.raw && paths.length > 0) throw new CairnError("usage", "--raw sends the whole snapshot; PATHs need the owner key (-i)");
     if (args.raw && args.identity) throw new CairnError("usage", "give --raw (replication, no key) or -i (restore order), not both");
     if (args.have && !args.raw) throw new CairnError("usage", "--have applies to --raw (replication) only");
@@ -68,7 +76,7 @@ export default defineCommand({
         const { pullOrdered } = await import("./ordered.js");
         const { readPassphraseFile } = await import("@cairn/keys");
         const passphrase = readPassphraseFile(args["passphrase-file"]);
-        yield* pullOrdered(storage, opened, { jobs, identity: args.identity!, paths, passphrase });
+        yield* pullOrdered(storage, opened, { jobs, identity: identity!, paths, passphrase });
       }
     }
     await writeFrames("cairn-pull", stream());

@@ -188,5 +188,5 @@ export function sealedFrame(table: IndexTable, pos: number, bytes: Uint8Array): 
 }
 
 export function needKeyError(): CairnError {
-  return new CairnError("usage", "restore order lives in the encrypted manifest: give the owner key with -i FILE, or --raw for replication");
+  return new CairnError("usage", "restore order lives in the encrypted manifest: give the owner key with -i FILE (or set CAIRN_OWNER_KEY), or --raw for replication");
 }

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
 import { CairnError, exitCodes, reportError } from "@cairn/errors";
 import { writeAll } from "@cairn/protocol";
-import { PASSPHRASE_ENV, obtainPassphrase, readPassphraseFile, readTrustedWriters } from "@cairn/keys";
+import { OWNER_KEY_ENV, PASSPHRASE_ENV, obtainPassphrase, ownerKeyFiles, readPassphraseFile, readTrustedWriters } from "@cairn/keys";
 import { isAgeFile } from "@cairn/age";
 import { readOwnerSecrets } from "@cairn/seal";
 import { extractToDir, extractToStdout, extractToTar, removeTempFiles } from "@cairn/snapshot";
@@ -14,7 +14,7 @@ import { openStorage } from "@cairn/storage";
 const args = {
   repo: { type: "positional", required: true, description: "repository URL: file:///path or s3://bucket/prefix" },
   snapshot: { type: "positional", required: true, description: "id, unique id prefix, latest, or a date/time (newest at or before it); then PATHs to restore only those (after --, a PATH may start with -)" },
-  identity: { type: "string", alias: "i", description: "the owner key (repeatable)", valueHint: "OWNER_KEY" },
+  identity: { type: "string", alias: "i", description: `the owner key (repeatable; default $${OWNER_KEY_ENV})`, valueHint: "OWNER_KEY" },
   extract: { type: "string", alias: "x", description: "restore into DIR", valueHint: "DIR" },
   tar: { type: "boolean", description: "write a tar stream to stdout" },
   stdout: { type: "boolean", description: "write the bytes of one file entry (the PATH given, or the only entry) to stdout" },
@@ -79,8 +79,8 @@ export default defineCommand({
     if (a.overwrite && a.extract === undefined) throw usage("--overwrite applies to -x");
     if (noSameOwner && a.extract === undefined) throw usage("--no-same-owner applies to -x (a tar stream's owners are for its reader to take or not)");
     if (!a.stdout && a.tar && process.stdout.isTTY) throw usage("refusing to write a tar stream to a terminal");
-    const identityFiles = repeated(own, ["-i", "--identity"]);
-    if (identityFiles.length === 0) throw new CairnError("usage", "restore order lives in the encrypted manifest: give the owner key with -i FILE");
+    const identityFiles = ownerKeyFiles(repeated(own, ["-i", "--identity"]));
+    if (identityFiles.length === 0) throw new CairnError("usage", `restore order lives in the encrypted manifest: give the owner key with -i FILE (or set ${OWNER_KEY_ENV})`);
     const jobs = wholeNumber(a.jobs, "--jobs", 1, 1024);
     const tags = repeated(own, ["--tag"]).flatMap((t) => t.split(",")).filter(Boolean);
 

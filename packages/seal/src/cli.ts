@@ -1,13 +1,11 @@
 import { defineCommand } from "citty";
 import { CairnError, repeated, splitDashDash } from "@cairn/errors";
 import { decodeFrames, stdinChunks, writeFrames } from "@cairn/protocol";
-import { readPassphraseFile, readTrustedWriters, readWriterKey } from "@cairn/keys";
+import { OWNER_KEY_ENV, ownerKeyFiles, readPassphraseFile, readTrustedWriters, readWriterKey, WRITER_KEY_ENV } from "@cairn/keys";
 import { seal, DEFAULT_LEVEL } from "./seal.js";
 import { unseal } from "./unseal.js";
 import { readOwnerSecrets } from "./owner-secrets.js";
 import { readKnownFile } from "./known.js";
-
-export const WRITER_KEY_ENV = "CAIRN_WRITER_KEY";
 
 function intOption(text: string | undefined, flag: string, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
@@ -28,7 +26,7 @@ export default defineCommand({
     known: { type: "string", description: "ids the repository holds (a file push writes): such chunks go out as references, unsealed", valueHint: "FILE" },
     workers: { type: "string", description: "worker threads that seal (or, with -d, open) chunks (default: the cores, at most 4)", valueHint: "N" },
     decrypt: { type: "boolean", alias: "d", description: "open a sealed stream: sealed → chunked stream" },
-    identity: { type: "string", alias: "i", description: "-d: the owner key (repeatable)", valueHint: "OWNER_KEY" },
+    identity: { type: "string", alias: "i", description: `-d: the owner key (repeatable; default $${OWNER_KEY_ENV})`, valueHint: "OWNER_KEY" },
     "passphrase-file": { type: "string", description: "-d: the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE, else the terminal)", valueHint: "FILE" },
     writers: { type: "string", description: "-d: the trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers)", valueHint: "FILE" },
     "repo-key": { type: "string", description: "-d: the repository's key file, for an owner key that carries no id key", valueHint: "FILE" },
@@ -36,7 +34,7 @@ export default defineCommand({
   },
   async run({ args, rawArgs }) {
     if (args.decrypt) {
-      const secrets = await readOwnerSecrets(repeated(splitDashDash(rawArgs).own, ["-i", "--identity"]), {
+      const secrets = await readOwnerSecrets(ownerKeyFiles(repeated(splitDashDash(rawArgs).own, ["-i", "--identity"])), {
         passphrase: args["passphrase-file"] ? readPassphraseFile(args["passphrase-file"]) : undefined,
         repoKey: args["repo-key"],
         trustRepoKey: args["trust-repo-key"],

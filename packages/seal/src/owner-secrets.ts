@@ -19,7 +19,7 @@ export interface OwnerSecretOptions {
 }
 
 export async function readOwnerSecrets(paths: string[], opts: OwnerSecretOptions = {}): Promise<OwnerSecrets> {
-  if (paths.length === 0) throw new CairnError("usage", "seal -d needs the owner key: -i OWNER_KEY");
+  if (paths.length === 0) throw new CairnError("usage", "seal -d needs the owner key: -i OWNER_KEY or $CAIRN_OWNER_KEY");
   const owners: OwnerKey[] = [];
   for (const path of paths) owners.push(await readOwnerKey(path, { passphrase: opts.passphrase }));
   const identities = owners.flatMap((o) => o.identities);
