@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { CairnError, exitCodes, reportError } from "@cairn/errors";
-import { readWriterKey, WRITER_KEY_ENV } from "@cairn/keys";
+import { readWriterKey, WRITER_KEY_ENV, writerKeyFile } from "@cairn/keys";
 import { DEFAULT_PARAMS, MAX_REF_WINDOW, checkParams, parseSize } from "@cairn/chunk";
 import { readKnownFile } from "@cairn/seal";
 import { openStorage } from "@cairn/storage";
@@ -82,7 +82,7 @@ export default defineCommand({
     const jobs = wholeNumber(a.jobs, "--jobs", 1, 1024);
     const packSize = wholeNumber(a["pack-size"], "--pack-size", 1, Number.MAX_SAFE_INTEGER);
 
-    const keyPath = a.key ?? process.env[WRITER_KEY_ENV];
+    const keyPath = writerKeyFile(a.key);
     if (!keyPath) throw new CairnError("key", `no writer key: give -k WRITER_KEY or set ${WRITER_KEY_ENV}`);
     const key = await readWriterKey(keyPath);
     const known = a.known ? await readKnownFile(a.known) : undefined;

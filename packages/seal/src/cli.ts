@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { CairnError, repeated, splitDashDash } from "@cairn/errors";
 import { decodeFrames, stdinChunks, writeFrames } from "@cairn/protocol";
-import { OWNER_KEY_ENV, ownerKeyFiles, readPassphraseFile, readTrustedWriters, readWriterKey, WRITER_KEY_ENV } from "@cairn/keys";
+import { OWNER_KEY_ENV, ownerKeyFiles, readPassphraseFile, readTrustedWriters, readWriterKey, WRITER_KEY_ENV, writerKeyFile } from "@cairn/keys";
 import { seal, DEFAULT_LEVEL } from "./seal.js";
 import { unseal } from "./unseal.js";
 import { readOwnerSecrets } from "./owner-secrets.js";
@@ -45,7 +45,7 @@ export default defineCommand({
       await writeFrames("cairn-seal", unseal(decodeFrames(stdinChunks(), { borrow: true }), { ...secrets, trusted, workers }));
       return;
     }
-    const keyPath = args.key ?? process.env[WRITER_KEY_ENV];
+    const keyPath = writerKeyFile(args.key);
     if (!keyPath) throw new CairnError("usage", `seal needs the writer key: -k WRITER_KEY or $${WRITER_KEY_ENV}`);
     const key = await readWriterKey(keyPath);
     const level = intOption(args.level, "--level", -7, 19);
