@@ -252,6 +252,13 @@ describe("flags", () => {
     expect(existsSync(join(dir.path, "repo-new"))).toBe(false);
   });
 
+  it("inspect refuses --no-json (it has no other format) and its help offers no --no-json", () => {
+    const r = cairn(["inspect", "--no-json"], { env, cwd: dir.path, input: Buffer.alloc(0) });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe("cairn-inspect: inspect prints JSON lines only: --no-json has no other format to give (see --help)\n");
+    expect(cairn(["inspect", "--help"], { env, cwd: dir.path }).stdout).not.toContain("--no-json");
+  });
+
   it("pull refuses flags that would be ignored: --raw with -i, --have without --raw", () => {
     for (const [args, message] of [
       [["pull", "--raw", "-i", "owner.key", repo, "latest"], "give --raw (replication, no key) or -i (restore order), not both"],

@@ -14,9 +14,11 @@ export default defineCommand({
     file: { type: "positional", required: false, description: "a file holding a cairn stream (default or -: stdin)" },
     data: { type: "boolean", default: false, description: "print the whole payload of binary frames, not a 16-byte preview" },
     base64: { type: "boolean", default: false, description: "print bytes as base64 instead of hex" },
-    json: { type: "boolean", default: true, description: "JSON lines (the default, and the only format)" },
+    json: { type: "boolean", description: "JSON lines (the default, and the only format)" },
   },
   async run({ args }) {
+    // citty reads --no-json as json = false: there is no other format to give instead.
+    if (args.json === false) throw new CairnError("usage", "inspect prints JSON lines only: --no-json has no other format to give (see --help)");
     const file = args.file as string | undefined;
     const source = file && file !== "-" ? await openFile(file) : stdinChunks();
     try {
