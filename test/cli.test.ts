@@ -252,6 +252,16 @@ describe("flags", () => {
     expect(existsSync(join(dir.path, "repo-new"))).toBe(false);
   });
 
+  it("--pack-size takes the range a repository config may hold (1024 bytes to 1 GiB) in init, push and backup alike", () => {
+    for (const [tool, value] of [["init", "1023"], ["push", "1"], ["backup", "2000000000"], ["push", "1e3"]]) {
+      const args = tool === "init" ? ["init", `${repo}-new`] : tool === "push" ? ["push", repo] : ["backup", "-k", "w.key", repo, "."];
+      const r = cairn([...args, "--pack-size", value], { env, cwd: dir.path, input: Buffer.alloc(0) });
+      expect(r.status, `${tool}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toBe(`cairn-${tool}: --pack-size must be a whole number from 1024 to 1073741824\n`);
+    }
+    expect(existsSync(join(dir.path, "repo-new"))).toBe(false);
+  });
+
   it("inspect refuses --no-json (it has no other format) and its help offers no --no-json", () => {
     const r = cairn(["inspect", "--no-json"], { env, cwd: dir.path, input: Buffer.alloc(0) });
     expect(r.status).toBe(2);

@@ -3,6 +3,7 @@ import { CairnError, exitCodes, reportError } from "@cairn/errors";
 import { readWriterKey, WRITER_KEY_ENV, writerKeyFile } from "@cairn/keys";
 import { DEFAULT_PARAMS, MAX_REF_WINDOW, checkParams, parseSize } from "@cairn/chunk";
 import { readKnownFile } from "@cairn/seal";
+import { packSizeFlag } from "@cairn/push";
 import { openStorage } from "@cairn/storage";
 import { isRepositoryUrl, positionals, repeated, splitDashDash, wholeNumber } from "@cairn/errors";
 import { backup, type Source } from "./index.js";
@@ -80,7 +81,7 @@ export default defineCommand({
     const level = wholeNumber(a.level, "--level", -7, 19);
     const workers = wholeNumber(a.workers, "--workers", 1, 64);
     const jobs = wholeNumber(a.jobs, "--jobs", 1, 1024);
-    const packSize = wholeNumber(a["pack-size"], "--pack-size", 1, Number.MAX_SAFE_INTEGER);
+    const packSize = packSizeFlag(a["pack-size"]);
 
     const keyPath = writerKeyFile(a.key);
     if (!keyPath) throw new CairnError("key", `no writer key: give -k WRITER_KEY or set ${WRITER_KEY_ENV}`);

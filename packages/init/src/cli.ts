@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
-import { CairnError, writeOut } from "@cairn/errors";
+import { writeOut } from "@cairn/errors";
 import { openStorage } from "@cairn/storage";
+import { packSizeFlag } from "@cairn/repository";
 import { init, type InitResult } from "./index.js";
 
 export default defineCommand({
@@ -15,11 +16,7 @@ export default defineCommand({
     json: { type: "boolean", description: "print the result as JSON" },
   },
   async run({ args }) {
-    let packSize: number | undefined;
-    if (args["pack-size"] !== undefined) {
-      packSize = Number(args["pack-size"]);
-      if (!Number.isInteger(packSize) || packSize < 1024) throw new CairnError("usage", `--pack-size needs a whole number of bytes ≥ 1024, got ${args["pack-size"]}`);
-    }
+    const packSize = packSizeFlag(args["pack-size"]);
     const storage = await openStorage(args.repo);
     // The keys made here (no file given) and the result are printed before the repository is
     // created: if stdout fails, nothing is created (exit 19) and no key is lost.

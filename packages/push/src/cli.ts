@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { CairnError, exitCodes, reportError } from "@cairn/errors";
+import { packSizeFlag } from "@cairn/repository";
 import { decodeFrames, stdinChunks } from "@cairn/protocol";
 import { openStorage } from "@cairn/storage";
 import { push } from "./index.js";
@@ -20,7 +21,7 @@ export default defineCommand({
   async run({ args }) {
     const urls = args._.length > 0 ? args._ : [args.repo];
     const jobs = positiveInt(args.jobs, "--jobs");
-    const packSize = args["pack-size"] !== undefined ? positiveInt(args["pack-size"], "--pack-size") : undefined;
+    const packSize = packSizeFlag(args["pack-size"]);
     const lockMode = args["lock-mode"] ?? "COMPLIANCE";
     if (lockMode !== "COMPLIANCE" && lockMode !== "GOVERNANCE") throw new CairnError("usage", `--lock-mode is COMPLIANCE or GOVERNANCE, got ${lockMode}`);
     if (args["lock-mode"] !== undefined && args["lock-days"] === undefined) throw new CairnError("usage", "--lock-mode needs --lock-days");

@@ -8,6 +8,8 @@ import { PushTarget, type TargetStats } from "./target.js";
 import { checkLockable, lockUntilFor, type LockRequest } from "./lock.js";
 
 export type { LockRequest } from "./lock.js";
+/** push --pack-size (and backup's): the range a repository config may hold. */
+export { packSizeFlag } from "@cairn/repository";
 
 export type { TargetStats } from "./target.js";
 

@@ -1,13 +1,21 @@
 // The repository's `config` object (docs/repository.md, "config"): written once, by init,
 // with If-None-Match so two inits cannot both win; never rewritten.
 import { randomBytes } from "node:crypto";
-import { CairnError } from "@cairn/errors";
+import { CairnError, wholeNumber } from "@cairn/errors";
 import type { Storage } from "@cairn/storage";
 import { isHexId } from "./ids.js";
 import { CONFIG_KEY } from "./layout.js";
 
 export const FORMAT_VERSION = 1;
 export const DEFAULT_PACK_SIZE = 32 * 1024 * 1024;
+/** The pack targets a config may hold, and so what init, push and backup take for --pack-size. */
+export const MIN_PACK_SIZE = 1024;
+export const MAX_PACK_SIZE = 1024 * 1024 * 1024;
+
+/** A --pack-size value: a whole number of bytes within the range a config may hold. */
+export function packSizeFlag(text: string | undefined): number | undefined {
+  return wholeNumber(text, "--pack-size", MIN_PACK_SIZE, MAX_PACK_SIZE);
+}
 
 export interface RepoConfig {
   cairn: "repository";
@@ -55,7 +63,7 @@ export function parseConfig(bytes: Uint8Array, where = "config"): RepoConfig {
   if (typeof c.id !== "string" || !isHexId(c.id)) throw new CairnError("integrity", `${where} has no valid repository id`);
   if (typeof c.keyset !== "string" || c.keyset.length === 0) throw new CairnError("integrity", `${where} has no key-set fingerprint`);
   const packSize = c.packSize;
-  if (typeof packSize !== "number" || !Number.isInteger(packSize) || packSize < 1024 || packSize > 1024 * 1024 * 1024) throw new CairnError("integrity", `${where} has an invalid pack size: ${packSize}`);
+  if (typeof packSize !== "number" || !Number.isInteger(packSize) || packSize < MIN_PACK_SIZE || packSize > MAX_PACK_SIZE) throw new CairnError("integrity", `${where} has an invalid pack size: ${packSize}`);
   return c as unknown as RepoConfig;
 }
 
