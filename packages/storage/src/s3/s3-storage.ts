@@ -35,6 +35,8 @@ type Range = { offset: number; length: number };
 export class S3Storage implements Storage {
   readonly client: S3Client;
   private conditionalPut: boolean | undefined;
+  /** true: GET ?retention came back as the object itself (Swift's s3api ignores the subresource). */
+  private retentionIgnored: boolean | undefined;
 
   constructor(
     readonly bucket: string,
@@ -480,17 +482,34 @@ export class S3Storage implements Storage {
     const Key = this.fullKey(key);
     try {
       const out = await this.client.send(new GetObjectRetentionCommand({ Bucket: this.bucket, Key, VersionId: versionId }));
+      this.retentionIgnored = false;
       const r = out.Retention;
       return r?.Mode && r.RetainUntilDate ? { mode: r.Mode, until: r.RetainUntilDate } : undefined;
     } catch (err) {
       if (nameOf(err) === "NoSuchKey" || nameOf(err) === "NoSuchVersion") throw this.error(err, "GET retention", key);
-      if (noLockConfiguration(err)) return undefined;
+      if (answeredWithObject(err)) {
+        this.retentionIgnored = true;
+        return undefined;
+      }
+      if (noLockConfiguration(err)) {
+        this.retentionIgnored = false;
+        return undefined;
+      }
       throw this.error(err, "GET retention", key);
     }
   }
 
   async setRetention(key: string, retention: Retention, versionId?: string): Promise<void> {
     const Key = this.fullKey(key);
+    // A server that ignores ?retention takes PutObjectRetention for a PutObject: the object would
+    // be replaced by the Retention XML. Ask it first (GET ?retention tells) and refuse there.
+    if (this.retentionIgnored === undefined) await this.retention(key, versionId);
+    if (this.retentionIgnored) {
+      throw new CairnError(
+        "refused",
+        `${this.url} does not implement Object Lock retention (GET ?retention of ${key} answered with the object itself): not sending PutObjectRetention, which it would store as the object`,
+      );
+    }
     try {
       await this.client.send(
         new PutObjectRetentionCommand({
@@ -504,6 +523,15 @@ export class S3Storage implements Storage {
       throw this.error(err, "PUT retention", key);
     }
   }
+}
+
+/**
+ * A lock query answered 2xx with a body that is no answer to it: Swift's s3api ignores the
+ * ?retention subresource and sends the object itself (HTTP 200, the object's bytes).
+ */
+function answeredWithObject(err: unknown): boolean {
+  const status = statusOf(err);
+  return status !== undefined && status >= 200 && status < 300;
 }
 
 /** The answers a bucket (or server) without Object Lock gives to lock queries. */
