@@ -30,7 +30,10 @@ export interface FaultProxyOptions {
   maxFaults?: number;
   /** Keep each request's method, url and headers in `requests`. */
   record?: boolean;
-  /** Answer every conditional write (If-None-Match) with 501 NotImplemented, as Swift's s3api does. */
+  /**
+   * Answer every PUT with If-None-Match with 501 NotImplemented, as Swift 2.30's s3api does (it honours
+   * If-None-Match on CompleteMultipartUpload, a POST, which passes through).
+   */
   noConditionalWrites?: boolean;
   /** Let the server complete every request of this method whose path matches, and cut the connection before its answer. */
   loseAnswers?: { method: string; path: RegExp };
@@ -69,7 +72,7 @@ function prng(seed: number): () => number {
 const STATS_PATH = "/__fault-proxy/stats";
 
 const notImplementedBody =
-  '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented.</Message></Error>';
+  "<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>NotImplemented</Code><Message>Conditional object PUTs are not supported.</Message></Error>";
 
 const slowDownBody =
   '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>';
@@ -111,7 +114,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     }
     stats.requests++;
     if (opts.record) requests.push({ method: req.method ?? "", url: req.url ?? "", headers: { ...req.headers } });
-    if (opts.noConditionalWrites && req.headers["if-none-match"] !== undefined && req.method !== "GET" && req.method !== "HEAD") {
+    if (opts.noConditionalWrites && req.headers["if-none-match"] !== undefined && req.method === "PUT") {
       req.resume();
       req.on("end", () => {
         res.writeHead(501, { "content-type": "application/xml", "content-length": Buffer.byteLength(notImplementedBody) });
