@@ -1,6 +1,7 @@
-// Creating and removing buckets: for `cairn init` on a fresh bucket and for tests, which each
-// work in a bucket of their own. An Object Lock bucket must be created as one
-// (x-amz-bucket-object-lock-enabled: true), which also turns versioning on.
+// Creating and removing buckets, for the tests and benchmarks, which each work in a bucket of
+// their own (no cairn tool creates a bucket: `cairn init` writes into one that exists). An Object
+// Lock bucket must be created as one (x-amz-bucket-object-lock-enabled: true), which also turns
+// versioning on; a server without Object Lock (Swift's s3api) makes a plain bucket of it, silently.
 import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
