@@ -157,10 +157,13 @@ async function* restoreOrder(
   // (readManifest's lookahead) may read such a pack early too, under the same bound.
   // The manifest root (a few bytes at the end of the last pack) is read alone: a span from there
   // would hold nothing else and would make its pack look read from.
+  // With PATHs a manifest chunk is fetched alone and not held as a span: a held one would make
+  // the data after it look like restore order going on through its pack (`follows`), and read up
+  // to 36 MiB of it for one small file; and the spans list would grow with the manifest.
   const rootPos = table.find(Buffer.from(manifestRoot, "hex"));
   const fresh = (pos: number) => speculate && !spans.covers(pos) && !spans.touched(pos);
-  const read = (pos: number) => (pos === rootPos ? spans.get(pos) : spans.read(pos, fresh(pos)));
-  const readAhead = (pos: number) => spans.covers(pos) || (fresh(pos) && spans.loadingBytes < ahead);
+  const read = (pos: number) => (pos === rootPos || !speculate ? spans.get(pos) : spans.read(pos, fresh(pos)));
+  const readAhead = (pos: number) => !speculate || spans.covers(pos) || (fresh(pos) && spans.loadingBytes < ahead);
   const firsts: number[] = [];
   const rank = new Map<number, number>(); // pack → its place in firsts
   const onRoot = (positions: number[]) => {
