@@ -1,12 +1,16 @@
 // Costs that must follow what a tool needs, not the size of the repository: a restore of one
-// file reads the manifest and that file's data, not the rest of its pack. Each test counts
-// bytes or requests (through --stats or a counting storage), never time.
+// file reads the manifest and that file's data, not the rest of its pack; a check of many
+// snapshots reads each stored object it needs once. Each test counts bytes or requests
+// (through --stats or a storage that records its GETs), never time.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createCipheriv } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir, type Result } from "./helpers/cli.js";
 import { shA } from "./helpers/async-cli.js";
+import { openStorage, type Storage } from "@cairn/storage";
+import { readTrustedWriters } from "@cairn/keys";
+import { verifyRepository } from "@cairn/verify";
 
 const dir = tempDir("cairn-scale-");
 afterAll(() => dir.cleanup());
@@ -50,5 +54,38 @@ describe("restoring one file", () => {
     // The manifest of 400 entries is some 100 KB sealed, the file 20 KB: the 8 MB of the
     // other files that follow it in the pack are not read.
     expect(stats.bytesIn).toBeLessThan(FILES * FILE_SIZE * 0.05);
+  });
+});
+
+/** The store, recording every GET (key and range) made through it. */
+function recording(inner: Storage): { storage: Storage; gets: string[] } {
+  const gets: string[] = [];
+  const storage = Object.create(inner) as Storage;
+  storage.get = (key, range) => {
+    gets.push(range ? `${key} ${range.offset}+${range.length}` : key);
+    return inner.get(key, range);
+  };
+  return { storage, gets };
+}
+
+describe("a repository with many snapshots", () => {
+  beforeAll(async () => {
+    await ok(run(`cairn init ${url("nightly")} --owner-key o.key --writer-key w.key >/dev/null 2>&1`));
+    // Nightly backups of a small tree, one file changed each night: each its own pack, index
+    // file, refs root and a new refs block or two.
+    mkdirSync(at("home"));
+    for (let night = 0; night < 6; night++) {
+      writeFileSync(at(`home/notes-${night % 3}.txt`), `night ${night}\n`);
+      await ok(run(`cairn backup -k w.key ${url("nightly")} home >/dev/null`));
+    }
+  });
+
+  it("verify reads each refs object it checks once, not again for each snapshot to find its manifest root", async () => {
+    const { storage, gets } = recording(await openStorage(url("nightly")));
+    const report = await verifyRepository(storage, { trusted: readTrustedWriters(env.CAIRN_WRITERS), cache: false });
+    expect(report.ok).toBe(true);
+    expect(report.stats.trusted).toBe(6);
+    const again = gets.filter((g, i) => gets.indexOf(g) !== i);
+    expect(again).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
 // its findings are charged to every snapshot that lists it.
 import { CairnError } from "@cairn/errors";
 import type { Storage } from "@cairn/storage";
-import { ID_SIZE, ObjectKind, compareIds, fromHexId, kindName, readClearObject, toHex, type IndexTable, type Snapshot } from "@cairn/repository";
+import { ID_SIZE, IdSet, ObjectKind, compareIds, fromHexId, kindName, readClearObject, toHex, type IndexTable, type Snapshot } from "@cairn/repository";
 import type { Damage } from "./damage.js";
 import type { Problem, Report } from "./report.js";
 
@@ -26,15 +26,27 @@ interface BlockResult {
   problems: Problem[];
   /** Objects it lists that only packs with deletion marks hold. */
   marked: number;
+  /** The manifest roots of the run's snapshots that it lists (hex). */
+  manifests: string[];
 }
 
 /** Stop naming missing objects one by one after this many (one more problem counts the rest). */
 const MAX_MISSING_PROBLEMS = 1000;
 
-/** What each distinct refs block was found to hold, for one verify run. */
+/**
+ * What each distinct refs block was found to hold, for one verify run. Each block is read once:
+ * whether it lists a snapshot's manifest root is noted then, for the manifest roots of all the
+ * run's snapshots, so no block is read again for it.
+ */
 export class BlockCache {
   readonly blocks = new Map<string, BlockResult>();
+  readonly manifests: IdSet;
   missing = 0;
+
+  constructor(snaps: Snapshot[]) {
+    this.manifests = new IdSet(snaps.length);
+    for (const s of snaps) this.manifests.add(fromHexId(s.manifest));
+  }
 }
 
 export async function checkReferences(
@@ -80,7 +92,7 @@ export async function checkReferences(
     let r = cache.blocks.get(key);
     if (!r) {
       const bytes = await readClear(blockId, ObjectKind.refsBlock);
-      r = bytes instanceof Uint8Array ? examineBlock(bytes, key, table, damage, report, marks, cache) : { unreadable: bytes, count: 0, problems: [], marked: 0 };
+      r = bytes instanceof Uint8Array ? examineBlock(bytes, key, table, damage, report, marks, cache) : { unreadable: bytes, count: 0, problems: [], marked: 0, manifests: [] };
       cache.blocks.set(key, r);
     }
     if (r.unreadable) {
@@ -94,11 +106,7 @@ export async function checkReferences(
     marked += r.marked;
     if (prev && r.first && compareIds(prev, 0, r.first, 0) >= 0) affects(report.problem("refs", `refs root ${snap.refs}`, "its blocks do not list the ids in ascending order"));
     prev = r.last ?? prev;
-    // Only the block whose range covers the manifest root can hold it: read that one again.
-    if (!listsManifest && r.first && r.last && compareIds(r.first, 0, manifest, 0) <= 0 && compareIds(manifest, 0, r.last, 0) <= 0) {
-      const bytes = await readClear(blockId, ObjectKind.refsBlock);
-      if (bytes instanceof Uint8Array) for (let i = 0; i < bytes.length / ID_SIZE && !listsManifest; i++) listsManifest = compareIds(bytes, i, manifest, 0) === 0;
-    }
+    listsManifest ||= r.manifests.includes(snap.manifest);
   }
   if (complete && !listsManifest) affects(report.problem("refs", `refs root ${snap.refs}`, "the clear reference set does not list the snapshot's manifest root"));
   const stated = snap.commit.stats?.refs;
@@ -113,12 +121,15 @@ function examineBlock(bytes: Uint8Array, key: string, table: IndexTable, damage:
   const n = bytes.length / ID_SIZE;
   const problems = new Set<Problem>();
   let marked = 0;
+  const manifests: string[] = [];
   const object = (i: number, message: string) => {
     if (cache.missing++ < MAX_MISSING_PROBLEMS) problems.add(report.problem("object", `object ${toHex(bytes.subarray(i * ID_SIZE, (i + 1) * ID_SIZE))}`, message));
     else problems.add(report.problem("object", "more objects", "further referenced objects are missing or of the wrong kind (the first 1000 are named)"));
   };
   for (let i = 0; i < n; i++) {
     if (i > 0 && compareIds(bytes, i - 1, bytes, i) >= 0) problems.add(report.problem("refs", `refs block ${key}`, "its ids are not sorted and distinct"));
+    const id = bytes.subarray(i * ID_SIZE, (i + 1) * ID_SIZE);
+    if (cache.manifests.has(id)) manifests.push(toHex(id));
     const pos = table.find(bytes, i);
     if (pos < 0) {
       object(i, "referenced, but no index file lists it (lost, dropped by cairn repair, or its index file is missing: cairn repair index rebuilds the index)");
@@ -139,5 +150,6 @@ function examineBlock(bytes: Uint8Array, key: string, table: IndexTable, damage:
     last: n ? bytes.slice((n - 1) * ID_SIZE) : undefined,
     problems: [...problems],
     marked,
+    manifests,
   };
 }

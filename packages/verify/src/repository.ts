@@ -99,7 +99,7 @@ export async function verifyRepository(storage: Storage, opts: VerifyOptions): P
   }
 
   let opened = 0;
-  const blocks = new BlockCache();
+  const blocks = new BlockCache(snaps);
   for (const snap of snaps) {
     const refs = await checkReferences(storage, table, snap, damage, report, index.marks, blocks);
     if (keyed && owner && (await keyed.checkManifest(storage, table, snap, refs, damage, report, owner))) opened++;
