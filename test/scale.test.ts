@@ -11,6 +11,7 @@ import { shA } from "./helpers/async-cli.js";
 import { openStorage, type Storage } from "@cairn/storage";
 import { readTrustedWriters } from "@cairn/keys";
 import { verifyRepository } from "@cairn/verify";
+import { openSnapshot } from "@cairn/pull";
 
 const dir = tempDir("cairn-scale-");
 afterAll(() => dir.cleanup());
@@ -57,15 +58,20 @@ describe("restoring one file", () => {
   });
 });
 
-/** The store, recording every GET (key and range) made through it. */
-function recording(inner: Storage): { storage: Storage; gets: string[] } {
+/** The store, recording every GET (key and range) and LIST (prefix) made through it. */
+function recording(inner: Storage): { storage: Storage; gets: string[]; lists: string[] } {
   const gets: string[] = [];
+  const lists: string[] = [];
   const storage = Object.create(inner) as Storage;
   storage.get = (key, range) => {
     gets.push(range ? `${key} ${range.offset}+${range.length}` : key);
     return inner.get(key, range);
   };
-  return { storage, gets };
+  storage.list = (prefix) => {
+    lists.push(prefix);
+    return inner.list(prefix);
+  };
+  return { storage, gets, lists };
 }
 
 describe("a repository with many snapshots", () => {
@@ -87,5 +93,15 @@ describe("a repository with many snapshots", () => {
     expect(report.stats.trusted).toBe(6);
     const again = gets.filter((g, i) => gets.indexOf(g) !== i);
     expect(again).toEqual([]);
+  });
+
+  it("a snapshot named by its full id is read alone, not with every other (restore's worker opens it so)", async () => {
+    const ls = await ok(run(`cairn ls --json ${url("nightly")}`));
+    const oldest = JSON.parse(ls.stdout.toString().split("\n")[0]).id;
+    const { storage, gets, lists } = recording(await openStorage(url("nightly")));
+    const opened = await openSnapshot(storage, oldest, { cache: false });
+    expect(opened.snapshot.id).toBe(oldest);
+    expect(lists).not.toContain("snapshots/");
+    expect(gets.filter((g) => g.startsWith("snapshots/"))).toEqual([`snapshots/${oldest}`]);
   });
 });

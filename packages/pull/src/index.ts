@@ -9,6 +9,7 @@ import {
   listSnapshots,
   loadIndex,
   readConfig,
+  readSnapshot,
   searchIds,
   selectSnapshot,
   type IndexTable,
@@ -62,6 +63,12 @@ export async function openSnapshot(storage: Storage, selector: string, opts: Ope
  */
 export async function chooseSnapshot(storage: Storage, cache: LocalCache | undefined, selector: string, opts: OpenOptions = {}): Promise<Snapshot> {
   cache ??= LocalCache.forRepository((await readConfig(storage)).id, opts.cache);
+  // A full id names one object: read it alone (a damaged one throws its own error, 13), not all
+  // of them (restore's worker opens the snapshot its main thread chose by id).
+  if (/^[0-9a-f]{64}$/.test(selector)) {
+    const one = await readSnapshot(storage, cache, selector);
+    if (one) return selectSnapshot([one], selector, opts);
+  }
   const damaged = new Map<string, CairnError>();
   const all = await listSnapshots(storage, cache, { onDamaged: (id, err) => damaged.set(id, err) });
   const byName = !(selector === "latest" || /^\d{4}-\d{2}-\d{2}/.test(selector));

@@ -80,24 +80,10 @@ export async function listSnapshots(
     if (id) ids.push(id);
   }
   const snaps = await mapLimit(ids, opts.jobs ?? 16, async (id) => {
-    const key = snapshotKey(id);
-    let bytes = await cache.read(key);
-    let fromCache = true;
-    if (!bytes || snapshotIdOf(bytes) !== id) {
-      fromCache = false;
-      try {
-        bytes = await storage.get(key);
-      } catch (err) {
-        if (err instanceof CairnError && err.kind === "notFound") return undefined; // deleted meanwhile (forget)
-        throw err;
-      }
-    }
     try {
-      const s = parseSnapshot(bytes, id);
-      if (!fromCache) await cache.write(key, bytes);
-      return s;
+      return await readSnapshot(storage, cache, id); // undefined: deleted meanwhile (forget)
     } catch (err) {
-      if (err instanceof CairnError) {
+      if (err instanceof CairnError && err.kind === "integrity") {
         opts.onDamaged?.(id, err);
         return undefined;
       }
@@ -105,6 +91,28 @@ export async function listSnapshots(
     }
   });
   return snaps.filter((s): s is Snapshot => s !== undefined).sort((a, b) => a.time.getTime() - b.time.getTime() || (a.id < b.id ? -1 : 1));
+}
+
+/**
+ * One snapshot by its full id: a good copy in the local cache, else the store's (then cached).
+ * Undefined when the store has none; a damaged one throws (integrity).
+ */
+export async function readSnapshot(storage: Storage, cache: LocalCache, id: string): Promise<Snapshot | undefined> {
+  const key = snapshotKey(id);
+  let bytes = await cache.read(key);
+  let fromCache = true;
+  if (!bytes || snapshotIdOf(bytes) !== id) {
+    fromCache = false;
+    try {
+      bytes = await storage.get(key);
+    } catch (err) {
+      if (err instanceof CairnError && err.kind === "notFound") return undefined;
+      throw err;
+    }
+  }
+  const s = parseSnapshot(bytes, id);
+  if (!fromCache) await cache.write(key, bytes);
+  return s;
 }
 
 export interface SnapshotFilter {
