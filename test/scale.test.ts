@@ -12,6 +12,8 @@ import { openStorage, type Storage } from "@cairn/storage";
 import { readTrustedWriters } from "@cairn/keys";
 import { verifyRepository } from "@cairn/verify";
 import { openSnapshot } from "@cairn/pull";
+import { pullOrdered } from "@cairn/pull/ordered";
+import { FrameType } from "@cairn/protocol";
 
 const dir = tempDir("cairn-scale-");
 afterAll(() => dir.cleanup());
@@ -55,6 +57,24 @@ describe("restoring one file", () => {
     // The manifest of 400 entries is some 100 KB sealed, the file 20 KB: the 8 MB of the
     // other files that follow it in the pack are not read.
     expect(stats.bytesIn).toBeLessThan(FILES * FILE_SIZE * 0.05);
+  });
+
+  it("pull -i with a PATH reads the manifest as the consumer takes it, not all of it ahead", async () => {
+    const { storage, gets } = recording(await openStorage(url("repo")));
+    const opened = await openSnapshot(storage, "latest", { cache: false });
+    const before = gets.length;
+    const frames = pullOrdered(storage, opened, { identity: at("o.key"), paths: ["mail/m0399.eml"], jobs: 4 });
+    let sealed = 0;
+    let readWhenFirstTaken = 0;
+    for await (const f of frames) {
+      if (f.type !== FrameType.SEALED) continue;
+      if (sealed++ === 0) readWhenFirstTaken = gets.length - before;
+    }
+    // The root, then manifest chunks: up to --jobs of them in flight when the first (the root)
+    // is taken, not every one of the snapshot's (each waiting in memory for the consumer).
+    const manifestObjects = sealed - 1 - 1; // less the file's chunk and the refs root (and blocks, below)
+    expect(manifestObjects).toBeGreaterThan(10);
+    expect(readWhenFirstTaken).toBeLessThanOrEqual(1 + 4);
   });
 });
 

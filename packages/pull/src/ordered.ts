@@ -91,8 +91,8 @@ async function* restoreOrder(
   // runs one manifest chunk needs are started together (planReads), so the bound holds per
   // manifest chunk: one chunk's runs may take it past `ahead` once.
   let charged = 0;
-  const given = (pos: number, bytes: Uint8Array | Promise<Uint8Array>): FetchItem => {
-    const weight = spans.started - charged;
+  const given = (pos: number, bytes: Uint8Array | Promise<Uint8Array>, own = 0): FetchItem => {
+    const weight = spans.started - charged + own;
     charged = spans.started;
     return { pos, bytes, weight };
   };
@@ -176,7 +176,9 @@ async function* restoreOrder(
   };
   for await (const piece of readManifest(storage, table, manifestRoot, { ...opts, read, ahead: readAhead, onRoot })) {
     if (speculate) readPacksAfter(piece.pos);
-    yield given(piece.pos, piece.bytes);
+    // With PATHs a manifest chunk was fetched alone, no span charged for it: it weighs its own
+    // bytes, or the manifest would be read whole ahead of the consumer, each chunk held.
+    yield given(piece.pos, piece.bytes, speculate ? 0 : piece.bytes.length);
     previous = piece.pos;
     const wanted: number[] = [];
     for (const r of piece.records) {
