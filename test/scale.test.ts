@@ -72,11 +72,12 @@ describe("restoring one file", () => {
     }
     // The root, then manifest chunks: up to --jobs of them in flight when the first (the root)
     // is taken, not every one of the snapshot's (each waiting in memory for the consumer). Reads
-    // of the reference set may be under way too, as the promises settle (usually 1 read in all;
-    // the bug read all 15+ manifest chunks first): the bound is "not the whole manifest".
+    // of the reference set may be under way too, as the promises settle (1 read in all in 12
+    // runs, 6 of them at once; the bug read every manifest chunk first): the bound is "not half
+    // the manifest".
     const manifestObjects = sealed - 1 - 1; // less the file's chunk and the refs root (and blocks, below)
     expect(manifestObjects).toBeGreaterThan(10);
-    expect(readWhenFirstTaken).toBeLessThan(manifestObjects);
+    expect(readWhenFirstTaken).toBeLessThanOrEqual(manifestObjects / 2);
   });
 });
 
