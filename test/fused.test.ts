@@ -187,6 +187,27 @@ describe("cairn restore", () => {
   });
 });
 
+describe("cairn backup into a repository that holds the data", () => {
+  it("seals only what every repository lacks: held chunks go to push as references, not compressed and encrypted again", async () => {
+    await ok(run(`cairn init ${url("again")} --owner-key o.key --writer-key w.key 2>/dev/null && cairn init ${url("again-b")} --owner-key o.key --writer-key w.key 2>/dev/null`));
+    const stats = async (script: string) => JSON.parse((await ok(run(script))).stdout.toString()).targets;
+    const [first] = await stats(`cairn backup -k w.key --json ${url("again")} src`);
+    const [second] = await stats(`cairn backup -k w.key --json ${url("again")} src`);
+    // The same tree again: its data and manifest chunks are held, so push receives references
+    // (no bytes) for them; only the snapshot's own refs blocks come sealed.
+    expect(second.newObjects + second.reusedObjects).toBe(first.newObjects + first.reusedObjects);
+    expect(second.reusedObjects).toBeGreaterThan(second.newObjects);
+    expect(second.bytesIn).toBeLessThan(first.bytesIn / 100);
+    expect(second.bytesOut).toBeLessThan(first.bytesOut / 100);
+    // Two repositories, one of them empty: what both hold is nothing, so everything is sealed
+    // for the empty one, which then restores the tree on its own.
+    const [a, b] = await stats(`cairn backup -k w.key --json ${url("again")} ${url("again-b")} src`);
+    expect(a.newObjects).toBeLessThan(5);
+    expect(b.newObjects).toBe(first.newObjects);
+    await ok(run(`cairn restore -i o.key ${url("again-b")} latest -x again-out && diff -r src again-out/src`));
+  });
+});
+
 describe("cairn restore -- PATH", () => {
   it("takes the words after -- as PATHs (one that starts with -), as pull does: it dropped them and restored the whole snapshot", async () => {
     mkdirSync(at("dashed"));

@@ -30,7 +30,7 @@ const args = {
   // seal
   level: { type: "string", description: "zstd level, -7…19 (default 3)", valueHint: "N" },
   workers: { type: "string", description: "worker threads for compression and encryption (default: the cores, at most 4)", valueHint: "N" },
-  known: { type: "string", description: "ids the repositories hold (a file --known-out wrote): not sealed again", valueHint: "FILE" },
+  known: { type: "string", description: "ids the repositories hold (a file --known-out wrote): not sealed again (default: what every repository's index holds when the backup starts)", valueHint: "FILE" },
   // push
   jobs: { type: "string", description: "pack uploads in flight per repository (default 4)", valueHint: "N" },
   json: { type: "boolean", description: "print per-repository stats as JSON (as push --json)" },

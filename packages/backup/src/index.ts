@@ -6,7 +6,7 @@
 import type { Frame } from "@cairn/protocol";
 import type { StartOptions } from "@cairn/snapshot";
 import { chunkStream, type ChunkerParams } from "@cairn/chunk";
-import { seal, type KnownIds, type SealingKey } from "@cairn/seal";
+import { KnownIds, seal, type SealingKey } from "@cairn/seal";
 import { push, type PushOptions, type PushResult } from "@cairn/push";
 import type { Storage } from "@cairn/storage";
 import { snapshotSource, type Source } from "./source.js";
@@ -24,10 +24,13 @@ export interface BackupOptions {
   /** chunk: sizes and reference window. */
   params?: Partial<ChunkerParams>;
   refWindow?: number;
-  /** seal: zstd level, worker threads, ids the repository holds. */
+  /**
+   * seal: zstd level, worker threads, ids the repositories hold (a known file). Without one,
+   * backup() takes the ids every repository's index holds when push opens it.
+   */
   level?: number;
   workers?: number;
-  known?: KnownIds;
+  known?: KnownIds | Promise<KnownIds>;
   /** push: jobs, cache, pack size, known file out. */
   push?: PushOptions;
   /** Read and chunk on a worker thread (default: yes, for paths and commands; stdin and tar are read here). */
@@ -67,7 +70,20 @@ export function sealedStream(opts: BackupOptions): AsyncIterable<Frame> {
   return seal(chunked, { key: opts.key, level: opts.level, workers: opts.workers, known: opts.known });
 }
 
-/** A whole backup into every repository; the result (and exit code) is push's. */
+/**
+ * A whole backup into every repository; the result (and exit code) is push's. Without a known
+ * file, seal takes as known the ids every repository held when push opened it: those chunks go
+ * out as references instead of being compressed and encrypted again only for push to drop them
+ * as held (docs/repository.md, "Push": a reference is checked against the index as a held
+ * object is, and at the commit for deletion marks alike).
+ */
 export function backup(storages: Storage[], opts: BackupOptions): Promise<PushResult> {
-  return push(sealedStream(opts), storages, opts.push);
+  if (opts.known) return push(sealedStream(opts), storages, opts.push);
+  let found!: (known: KnownIds) => void;
+  const known = new Promise<KnownIds>((resolve) => (found = resolve));
+  const onOpen = (held: Uint8Array) => {
+    found(new KnownIds(held));
+    opts.push?.onOpen?.(held);
+  };
+  return push(sealedStream({ ...opts, known }), storages, { ...opts.push, onOpen });
 }

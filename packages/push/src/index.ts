@@ -24,6 +24,11 @@ export interface PushOptions {
   indexEvery?: number;
   /** Writes the known-chunk file: the ids every target holds afterwards. */
   knownOut?: string;
+  /**
+   * Called once the repositories are open, before the first frame is read, with the ids every
+   * one of them holds (sorted): the fused backup's seal takes them as known ids.
+   */
+  onOpen?: (held: Uint8Array) => void;
   /** Object Lock: every object written is retained until start + days (docs/repository.md). */
   lock?: LockRequest;
   /** A warning line (without the tool prefix); default: stderr as cairn-push. */
@@ -62,6 +67,11 @@ export async function push(frames: AsyncIterable<Frame>, storages: Storage[], op
     if (live().length === 0) throw targets[0].failure;
   };
   if (live().length === 0) throw targets[0].failure;
+  if (opts.onOpen) {
+    let held: Uint8Array | undefined;
+    for (const t of live()) held = held === undefined ? t.heldAtOpen() : intersectIds(held, t.heldAtOpen());
+    opts.onOpen(held ?? new Uint8Array(0));
+  }
 
   try {
     return await pushStream(frames, targets, live, each, opts);

@@ -166,12 +166,19 @@ export class PushTarget {
 
   /** A SEALED_REF: the repository must already hold the object (or this push carried it). */
   async addRef(kind: number, id: Uint8Array): Promise<void> {
-    if (this.present(id)) return;
+    // Held: reused, as a SEALED object the repository holds is (only no bytes came for it).
+    if (this.present(id)) {
+      this.stats.reusedObjects++;
+      return;
+    }
     // Another host may have committed it since the index was loaded: look once more.
     if (!this.refreshed) {
       this.refreshed = true;
       await this.reloadIndex();
-      if (this.present(id)) return;
+      if (this.present(id)) {
+        this.stats.reusedObjects++;
+        return;
+      }
     }
     throw new CairnError(
       "staleKnown",
@@ -250,6 +257,11 @@ export class PushTarget {
     await this.cache.write(snapshotKey(id), bytes);
     this.stats.snapshot = id;
     return id;
+  }
+
+  /** The ids the index held when the push opened the repository (sorted; marked packs left out). */
+  heldAtOpen(): Uint8Array {
+    return this.table.ids;
   }
 
   /** The ids this repository holds after the push (sorted), for the known file. */

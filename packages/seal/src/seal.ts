@@ -33,8 +33,12 @@ export interface SealOptions {
   key: SealingKey;
   /** zstd level, default 3. */
   level?: number;
-  /** Ids the repository holds: such objects go out as SEALED_REF, unsealed. */
-  known?: KnownIds;
+  /**
+   * Ids the repository holds: such objects go out as SEALED_REF, unsealed. A promise is awaited
+   * before the first frame is read (the fused backup's: push resolves it once it has opened the
+   * repositories, before it asks for the first frame).
+   */
+  known?: KnownIds | Promise<KnownIds>;
   /** Worker threads (default: the machine's cores, at most 4). */
   workers?: number;
 }
@@ -46,7 +50,8 @@ export const GC_EVERY = 8 * 1024 * 1024;
 const JOBS_PER_WORKER = 3;
 
 export async function* seal(frames: AsyncIterable<Frame>, opts: SealOptions): AsyncGenerator<Frame> {
-  const { key, known } = opts;
+  const { key } = opts;
+  const known = await opts.known;
   const level = opts.level ?? DEFAULT_LEVEL;
   const it = frames[Symbol.asyncIterator]();
   const first = await it.next();
