@@ -1,6 +1,5 @@
 import { defineCommand, type ArgsDef } from "citty";
 import { CairnError, positionals, splitDashDash } from "@cairn/errors";
-import { OWNER_KEY_ENV, ownerKeyFiles } from "@cairn/keys/env";
 import { openStorage } from "@cairn/storage";
 import { repeatedTags } from "@cairn/pull";
 import { formatRows, listSnapshotRows } from "./index.js";
@@ -10,7 +9,7 @@ const argDefs = {
   repo: { type: "positional", description: "repository URL: file:///path or s3://bucket/prefix", required: true },
   snapshot: { type: "positional", description: "a snapshot (id, prefix, latest, date): list its files (needs -i)", required: false },
   path: { type: "positional", description: "with SNAPSHOT: only the entries at or under this path", required: false },
-  identity: { type: "string", alias: "i", description: `owner key file, to list files (default $${OWNER_KEY_ENV})` },
+  identity: { type: "string", alias: "i", description: "owner key file, to list files (default $CAIRN_OWNER_KEY)" },
   "passphrase-file": { type: "string", description: "with -i: the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE, else the terminal)", valueHint: "FILE" },
   "repo-key": { type: "string", description: "with -i: the repository's key file, for an owner key that carries no id key", valueHint: "FILE" },
   "trust-repo-key": { type: "boolean", description: "accept the id key of --repo-key although no owner key pins its fingerprint" },
@@ -35,6 +34,8 @@ export default defineCommand({
     const tags = repeatedTags(rawArgs);
     const filter = { host: args.host, label: args.label, tags, cache: args["no-cache"] ? (false as const) : (args.cache as string | undefined) };
     if (args.snapshot !== undefined) {
+      // Loaded only here: listing snapshots loads nothing of @cairn/keys (test/repo-keyless.test.ts).
+      const { OWNER_KEY_ENV, ownerKeyFiles } = await import("@cairn/keys/env");
       const identity = ownerKeyFiles(args.identity ? [args.identity] : [])[0];
       if (!identity) throw new CairnError("usage", `file names live in the encrypted manifest: give the owner key with -i FILE (or set ${OWNER_KEY_ENV})`);
       const { listFiles } = await import("./files.js");

@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { defineCommand, type ArgsDef } from "citty";
 import { CairnError, positionals, splitDashDash } from "@cairn/errors";
-import { OWNER_KEY_ENV, ownerKeyFiles } from "@cairn/keys/env";
 import { writeFrames, type Frame } from "@cairn/protocol";
 import { openStorage } from "@cairn/storage";
 import { LocalCache, countingStorage, decodeKnown, loadIndex, readConfig } from "@cairn/repository";
@@ -14,7 +13,7 @@ const argDefs = {
   snapshot: { type: "positional", description: "id, unique id prefix, latest, or a date/time (newest at or before it)", required: true },
   path: { type: "positional", description: "PATH…: with -i, only the entries at or under these paths", required: false },
   raw: { type: "boolean", description: "every object of the snapshot in any order, for replication (no key)" },
-  identity: { type: "string", alias: "i", description: `owner key file: restore order, and only what PATHs need (default $${OWNER_KEY_ENV}, unless --raw)` },
+  identity: { type: "string", alias: "i", description: "owner key file: restore order, and only what PATHs need (default $CAIRN_OWNER_KEY, unless --raw)" },
   have: { type: "string", description: "with --raw: what the destination holds, as a known-ids file or its repository URL (file://…, s3://…); those objects go as references only" },
   "passphrase-file": { type: "string", description: "with -i: the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE, else the terminal)", valueHint: "FILE" },
   writers: { type: "string", description: "with -i: the trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers); latest or a date picks among the snapshots they signed", valueHint: "FILE" },
@@ -37,8 +36,9 @@ export default defineCommand({
     const [, , ...paths] = [...positionals(own, argDefs), ...afterDashDash];
     const jobs = Number(args.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new CairnError("usage", `--jobs needs a positive whole number, got ${args.jobs}`);
-    // Without --raw, the owner key: -i, else $CAIRN_OWNER_KEY. --raw needs none and ignores that variable.
-    const identity = args.raw ? undefined : ownerKeyFiles(args.identity ? [args.identity] : [])[0];
+    // Without --raw, the owner key: -i, else $CAIRN_OWNER_KEY. --raw needs none and ignores that
+    // variable (and a transport host loads nothing of @cairn/keys: test/repo-keyless.test.ts).
+    const identity = args.raw ? undefined : (await import("@cairn/keys/env")).ownerKeyFiles(args.identity ? [args.identity] : [])[0];
     if (!args.raw && !identity) throw needKeyError();
     if (args.raw && paths.length > 0) throw new CairnError("usage", "--raw sends the whole snapshot; PATHs need the owner key (-i)");
     if (args.raw && args.identity) throw new CairnError("usage", "give --raw (replication, no key) or -i (restore order), not both");
