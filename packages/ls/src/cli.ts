@@ -1,7 +1,7 @@
 import { defineCommand, type ArgsDef } from "citty";
 import { CairnError, positionals, splitDashDash } from "@cairn/errors";
 import { openStorage } from "@cairn/storage";
-import { repeatedTags } from "@cairn/pull";
+import { CACHE_ARGS, repeatedTags, SNAPSHOT_FILTER_ARGS } from "@cairn/pull";
 import { formatRows, listSnapshotRows } from "./index.js";
 import { readTrustedWriters } from "@cairn/trust";
 
@@ -14,12 +14,9 @@ const argDefs = {
   "repo-key": { type: "string", description: "with -i: the repository's key file, for an owner key that carries no id key", valueHint: "FILE" },
   "trust-repo-key": { type: "boolean", description: "accept the id key of --repo-key although no owner key pins its fingerprint" },
   writers: { type: "string", description: "the trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers): snapshots none of them signed are marked NOT TRUSTED; with -i, latest or a date picks among those they signed", valueHint: "FILE" },
-  host: { type: "string", description: "only snapshots from this host" },
-  label: { type: "string", description: "only snapshots with this source label" },
-  tag: { type: "string", description: "only snapshots with this tag (repeat, or comma-separate, for several: all must match)" },
+  ...SNAPSHOT_FILTER_ARGS,
   json: { type: "boolean", description: "one JSON object per line" },
-  cache: { type: "string", description: "local cache directory (default $CAIRN_CACHE or ~/.cache/cairn)" },
-  "no-cache": { type: "boolean", description: "keep no local cache" },
+  ...CACHE_ARGS,
 } satisfies ArgsDef;
 
 export default defineCommand({

@@ -5,7 +5,7 @@ import { writeFrames, type Frame } from "@cairn/protocol";
 import { openStorage } from "@cairn/storage";
 import { LocalCache, countingStorage, decodeKnown, loadIndex, readConfig } from "@cairn/repository";
 import { needKeyError, openSnapshot, pullRaw } from "./index.js";
-import { repeatedTags } from "./tags.js";
+import { CACHE_ARGS, repeatedTags, SNAPSHOT_FILTER_ARGS } from "./tags.js";
 import { readTrustedWriters } from "@cairn/trust";
 
 const argDefs = {
@@ -17,12 +17,9 @@ const argDefs = {
   have: { type: "string", description: "with --raw: what the destination holds, as a known-ids file or its repository URL (file://…, s3://…); those objects go as references only" },
   "passphrase-file": { type: "string", description: "with -i: the owner key's passphrase, first line of FILE (else $CAIRN_PASSPHRASE, else the terminal)", valueHint: "FILE" },
   writers: { type: "string", description: "with -i: the trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers); latest or a date picks among the snapshots they signed", valueHint: "FILE" },
-  host: { type: "string", description: "only snapshots from this host" },
-  label: { type: "string", description: "only snapshots with this source label" },
-  tag: { type: "string", description: "only snapshots with this tag (repeat, or comma-separate, for several: all must match)" },
+  ...SNAPSHOT_FILTER_ARGS,
   jobs: { type: "string", description: "ranged GETs in flight; with -i from S3, also reads jobs − 1 packs ahead of restore order (36 MiB of memory each)", default: "4" },
-  cache: { type: "string", description: "local cache directory (default $CAIRN_CACHE or ~/.cache/cairn)" },
-  "no-cache": { type: "boolean", description: "keep no local cache" },
+  ...CACHE_ARGS,
   stats: { type: "boolean", description: "print requests and bytes read as JSON on stderr at the end" },
 } satisfies ArgsDef;
 

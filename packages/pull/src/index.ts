@@ -22,7 +22,7 @@ import { referencedPositions } from "./references.js";
 
 export { fetchObjects, type FetchItem } from "./fetch.js";
 export { referencedPositions } from "./references.js";
-export { repeatedTags } from "./tags.js";
+export { repeatedTags, SNAPSHOT_FILTER_ARGS, CACHE_ARGS } from "./tags.js";
 
 export interface OpenOptions extends SnapshotFilter {
   cache?: string | false;

@@ -8,7 +8,7 @@ import { readOwnerSecrets } from "@cairn/seal";
 import { extractToDir, extractToStdout, extractToTar, removeTempFiles } from "@cairn/snapshot";
 import { positionals, repeated, splitDashDash, wholeNumber } from "@cairn/errors";
 import { includePatterns, plainStream } from "./index.js";
-import { chooseSnapshot } from "@cairn/pull";
+import { CACHE_ARGS, chooseSnapshot, SNAPSHOT_FILTER_ARGS } from "@cairn/pull";
 import { openStorage } from "@cairn/storage";
 
 const args = {
@@ -24,12 +24,9 @@ const args = {
   writers: { type: "string", description: "the trusted writers file (default $CAIRN_WRITERS or ~/.config/cairn/writers)", valueHint: "FILE" },
   "repo-key": { type: "string", description: "the repository's key file, for an owner key that carries no id key", valueHint: "FILE" },
   "trust-repo-key": { type: "boolean", description: "accept the id key of --repo-key although no owner key pins its fingerprint" },
-  host: { type: "string", description: "only snapshots from this host" },
-  label: { type: "string", description: "only snapshots with this source label" },
-  tag: { type: "string", description: "only snapshots with this tag (comma-separated for several)" },
+  ...SNAPSHOT_FILTER_ARGS,
   jobs: { type: "string", description: "ranged GETs in flight (default 4); from S3, also reads jobs − 1 packs ahead of restore order (36 MiB of memory each)", valueHint: "N" },
-  cache: { type: "string", description: "local cache directory (default $CAIRN_CACHE or ~/.cache/cairn)" },
-  "no-cache": { type: "boolean", description: "keep no local cache" },
+  ...CACHE_ARGS,
 } as const;
 
 
