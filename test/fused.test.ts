@@ -5,17 +5,12 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, 
 import { createCipheriv } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tempDir, type Result } from "./helpers/cli.js";
+import type { Result } from "./helpers/cli.js";
+import { workspace } from "./helpers/workspace.js";
 import { shA } from "./helpers/async-cli.js";
 
-const dir = tempDir("cairn-fused-");
+const { dir, at, url, env, run } = workspace("cairn-fused-");
 afterAll(() => dir.cleanup());
-const at = (name: string) => join(dir.path, name);
-const url = (name: string) => `file://${at(name)}`;
-const env = { CAIRN_WRITERS: at("writers"), CAIRN_CACHE: at("cache"), CAIRN_WRITER_KEY: "", CAIRN_OWNER_KEY: "" };
-
-/** A bash script (pipefail on) in the test directory, without blocking the test runner's event loop. */
-const run = (script: string): Promise<Result> => shA(script, { cwd: dir.path, env });
 
 function noise(n: number, seed: number): Buffer {
   return createCipheriv("chacha20", Buffer.alloc(32, seed), Buffer.alloc(16)).update(Buffer.alloc(n));

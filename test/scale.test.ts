@@ -4,10 +4,8 @@
 // (through --stats or a storage that records its GETs), never time.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createCipheriv } from "node:crypto";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tempDir, type Result } from "./helpers/cli.js";
-import { shA } from "./helpers/async-cli.js";
+import { workspace } from "./helpers/workspace.js";
 import { openStorage, type Storage } from "@cairn/storage";
 import { readTrustedWriters } from "@cairn/keys";
 import { verifyRepository } from "@cairn/verify";
@@ -15,12 +13,8 @@ import { openSnapshot } from "@cairn/pull";
 import { pullOrdered } from "@cairn/pull/ordered";
 import { FrameType } from "@cairn/protocol";
 
-const dir = tempDir("cairn-scale-");
+const { dir, at, url, env, run } = workspace("cairn-scale-");
 afterAll(() => dir.cleanup());
-const at = (name: string) => join(dir.path, name);
-const url = (name: string) => `file://${at(name)}`;
-const env = { CAIRN_WRITERS: at("writers"), CAIRN_CACHE: at("cache"), CAIRN_WRITER_KEY: "", CAIRN_OWNER_KEY: "" };
-const run = (script: string): Promise<Result> => shA(script, { cwd: dir.path, env });
 
 function noise(n: number, seed: number): Buffer {
   const iv = Buffer.alloc(16);

@@ -2,8 +2,6 @@ import { CairnError } from "@cairn/errors";
 import { idKeyFingerprint, openRepoKeyFile, OWNER_KEY_ENV, readOwnerKey, readPassphraseFile, readWriterKey, trustedIdKey, WRITER_KEY_ENV, writerKeyFile } from "@cairn/keys";
 import type { ChunkSecrets } from "./secrets.js";
 
-export { OWNER_KEY_ENV, WRITER_KEY_ENV };
-
 /** `cairn chunk`: the id key and chunker secret of the writer key (-k, else CAIRN_WRITER_KEY). */
 export async function writerSecrets(path: string | undefined): Promise<ChunkSecrets> {
   const file = writerKeyFile(path);
