@@ -70,7 +70,9 @@ describe("restoring one file", () => {
     // runs, 6 of them at once; the bug read every manifest chunk first): the bound is "not half
     // the manifest".
     const manifestObjects = sealed - 1 - 1; // less the file's chunk and the refs root (and blocks, below)
-    expect(manifestObjects).toBeGreaterThan(10);
+    // How many chunks the manifest of these 400 files is cut into depends on its bytes (times,
+    // sizes: 10–22 seen): enough that "half of it" is well short of all of it.
+    expect(manifestObjects).toBeGreaterThanOrEqual(6);
     expect(readWhenFirstTaken).toBeLessThanOrEqual(manifestObjects / 2);
   });
 });
